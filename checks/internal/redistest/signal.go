@@ -1,0 +1,5 @@
+package redistest
+
+import "syscall"
+
+var syscallZero = syscall.Signal(0)

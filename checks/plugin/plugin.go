@@ -1,0 +1,46 @@
+// Package plugin is the one way a check of this collection runs: it turns
+// flags, environment variables and Sensu annotations into options, gives the
+// check a deadline, renders its result in the output contract and maps the
+// state to the exit code.
+//
+// It builds on the sensu-plugin-sdk option types (flags, env and annotation
+// lookup keep the SDK's names and precedence) but not on sensu.Check.Execute,
+// because that path exits 0 on an unknown flag or a malformed value, exits 1
+// (WARNING) on a bad stdin event, and writes usage text to stderr, which the
+// agent pastes into the alert. Here every such case is one line on stdout and
+// exit 3 (UNKNOWN).
+package plugin
+
+import (
+	"context"
+	"time"
+
+	"github.com/sensu/sensu-plugin-sdk/sensu"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
+)
+
+// Check describes one check binary.
+type Check struct {
+	// Name is the binary name; it starts every output line the agent shows.
+	Name string
+	// Short is the one-line description shown by --help.
+	Short string
+	// Long is the longer description shown by --help (optional).
+	Long string
+	// Options are the check's own options. The runner adds --timeout.
+	Options []sensu.ConfigOption
+	// DefaultTimeout is the whole check's deadline unless --timeout says
+	// otherwise.
+	DefaultTimeout time.Duration
+	// Validate checks the options once they are all known (flags, env,
+	// annotations). An error is bad input: UNKNOWN, exit 3.
+	Validate func() error
+	// Run does the work. It must honour ctx; the runner reports UNKNOWN
+	// if it has not returned by the deadline.
+	Run func(ctx context.Context) result.Result
+}
+
+// Keyspace is the annotation prefix of a check's options, as in the SDK:
+// sensu.io/plugins/<name>/config/<path>.
+func Keyspace(name string) string { return "sensu.io/plugins/" + name + "/config" }

@@ -1,0 +1,192 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	corev2 "github.com/sensu/core/v2"
+	"github.com/sensu/sensu-plugin-sdk/sensu"
+	"github.com/sensu/sensu-plugin-sdk/version"
+	"github.com/spf13/cobra"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
+)
+
+// Env is what a run sees of its process: arguments (without the program
+// name), standard streams and environment lookup. Main fills it from the real
+// process; tests fill it by hand.
+type Env struct {
+	Args   []string
+	Stdin  io.Reader // nil or not a pipe: no event is read
+	Stdout io.Writer
+	Getenv func(string) string
+}
+
+// Main runs c as the process and exits with its state's code.
+func Main(c Check) {
+	os.Exit(Execute(c, Env{Args: os.Args[1:], Stdin: pipedStdin(), Stdout: os.Stdout, Getenv: os.Getenv}))
+}
+
+// pipedStdin returns stdin only when it is a pipe: the agent gives /dev/null
+// to checks without `stdin: true`, and a terminal must never be waited on.
+func pipedStdin() io.Reader {
+	fi, err := os.Stdin.Stat()
+	if err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		return nil
+	}
+	return os.Stdin
+}
+
+// grace is how long after the deadline the runner waits for Run before it
+// reports the check as timed out on its own.
+const grace = 150 * time.Millisecond
+
+// Execute runs c and returns the exit code. Everything it prints goes to
+// env.Stdout; nothing goes to stderr.
+func Execute(c Check, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	timeout := c.DefaultTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	timeoutText := timeout.String()
+	opts := append([]sensu.ConfigOption{&sensu.PluginConfigOption[string]{
+		Path: "timeout", Argument: "timeout", Shorthand: "t", Default: timeoutText, Value: &timeoutText,
+		Usage: "deadline of the whole check (Go duration: 500ms, 10s); keep it below the Sensu check's timeout",
+	}}, c.Options...)
+
+	code := -1 // set when the command ran the check itself
+	cmd := &cobra.Command{
+		Use:           c.Name,
+		Short:         c.Short,
+		Long:          c.Long,
+		Args:          cobra.NoArgs,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd, opts, env.Getenv); err != nil {
+				return err
+			}
+			deadline := time.Now().Add(timeout) // provisional, for reading stdin
+			if env.Stdin != nil {
+				ev, err := readEvent(env.Stdin, time.Until(deadline))
+				if err != nil {
+					return err
+				}
+				if ev != nil {
+					if err := applyAnnotations(c.Name, opts, ev); err != nil {
+						return err
+					}
+				}
+			}
+			d, err := parseTimeout(timeoutText)
+			if err != nil {
+				return err
+			}
+			if c.Validate != nil {
+				if err := c.Validate(); err != nil {
+					return err
+				}
+			}
+			code = runWithDeadline(c, d, env.Stdout)
+			return nil
+		},
+	}
+	cmd.SetOut(env.Stdout)
+	cmd.SetErr(env.Stdout)
+	cmd.SetArgs(env.Args)
+	cmd.CompletionOptions.DisableDefaultCmd = true
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput{err} })
+	cmd.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "Print the version, commit and build date",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintf(env.Stdout, "%s %s\n", c.Name, version.Version())
+			code = 0
+		},
+	})
+	for _, o := range opts {
+		if err := o.SetupFlag(cmd); err != nil {
+			return fail(env.Stdout, c.Name, fmt.Errorf("internal: %w", err))
+		}
+	}
+	if err := cmd.Execute(); err != nil {
+		return fail(env.Stdout, c.Name, err)
+	}
+	if code < 0 { // --help
+		return 0
+	}
+	return code
+}
+
+func parseTimeout(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || d <= 0 {
+		return 0, badInput{fmt.Errorf("invalid --timeout %q: want a positive duration such as 10s", s)}
+	}
+	return d, nil
+}
+
+// runWithDeadline gives the check its context and renders what it returns.
+// If the check overruns, the runner still answers before the agent's kill:
+// a late check is UNKNOWN, never silent.
+func runWithDeadline(c Check, d time.Duration, out io.Writer) int {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	done := make(chan result.Result, 1)
+	go func() { done <- safeRun(ctx, c) }()
+	var r result.Result
+	select {
+	case r = <-done:
+	case <-time.After(d + grace):
+		r = result.Unknownf("check did not finish within its %s deadline", d)
+	}
+	r.Finalize()
+	_ = result.Render(out, c.Name, r)
+	return r.State.ExitCode()
+}
+
+// safeRun turns a panic into UNKNOWN: a crashing check must not exit 2 with
+// a Go trace on stderr.
+func safeRun(ctx context.Context, c Check) (r result.Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			r = result.Unknownf("internal error: %v", p)
+		}
+	}()
+	return c.Run(ctx)
+}
+
+// badInput marks errors in what the user gave the check.
+type badInput struct{ err error }
+
+func (b badInput) Error() string { return b.err.Error() }
+func (b badInput) Unwrap() error { return b.err }
+
+// BadInput wraps err so the runner reports it as bad input. Validate
+// functions may return plain errors too; both exit 3.
+func BadInput(err error) error { return badInput{err} }
+
+// fail prints the single line bad input gets and returns exit code 3.
+func fail(w io.Writer, name string, err error) int {
+	msg := err.Error()
+	var b badInput
+	if !errors.As(err, &b) {
+		msg = strings.TrimPrefix(msg, "Error: ")
+	}
+	r := result.Unknownf("%s", msg)
+	r.Finalize()
+	_ = result.Render(w, name, r)
+	return result.Unknown.ExitCode()
+}
+
+// ensure corev2 stays the event type this package speaks.
+var _ = corev2.Event{}

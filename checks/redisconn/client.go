@@ -1,0 +1,72 @@
+package redisconn
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Dial opens a plain or TLS connection to the server within ctx. The TLS
+// handshake is part of the dial, so a server that accepts and never
+// handshakes costs no more than the deadline.
+func (o *Options) Dial(ctx context.Context) (net.Conn, error) {
+	return o.dial(ctx, "tcp", o.Addr())
+}
+
+func (o *Options) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	if !o.TLS {
+		return d.DialContext(ctx, network, addr)
+	}
+	cfg, err := o.TLSConfig()
+	if err != nil {
+		return nil, err
+	}
+	td := tls.Dialer{NetDialer: &d, Config: cfg}
+	return td.DialContext(ctx, network, addr)
+}
+
+// Client returns a go-redis client for one-shot commands: one connection,
+// no retries, RESP2 (understood by every server version and by Sentinel),
+// no CLIENT SETINFO (it would fail on older servers and clutter ACL logs),
+// and every call bounded by its context.
+func (o *Options) Client() *redis.Client {
+	return redis.NewClient(&redis.Options{
+		Addr:                  o.Addr(),
+		Username:              o.Username,
+		Password:              o.Password,
+		Dialer:                o.dial,
+		Protocol:              2,
+		DisableIdentity:       true,
+		MaxRetries:            -1,
+		PoolSize:              1,
+		MinIdleConns:          0,
+		ContextTimeoutEnabled: true,
+	})
+}
+
+// ErrorCode returns the code of a Redis error reply ("NOAUTH", "ERR",
+// "DENIED", …), or "" when err is not a reply from the server. The code is
+// the protocol's own classification, unlike the human text after it.
+func ErrorCode(err error) string {
+	var re redis.Error
+	if err == nil || !errors.As(err, &re) {
+		return ""
+	}
+	code, _, _ := strings.Cut(re.Error(), " ")
+	return code
+}
+
+// IsUnknownCommand reports an "ERR unknown command" reply, which is how a
+// renamed or disabled command (rename-command CONFIG "") answers.
+func IsUnknownCommand(err error) bool {
+	var re redis.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	return strings.HasPrefix(re.Error(), "ERR unknown command")
+}
