@@ -33,6 +33,11 @@ type Check struct {
 	// DefaultTimeout is the whole check's deadline unless --timeout says
 	// otherwise.
 	DefaultTimeout time.Duration
+	// DeadlineFlag renames the runner's deadline flag (default "timeout",
+	// shorthand -t). A check whose --timeout means something else, such as
+	// a per-attempt timeout, sets it to e.g. "deadline" and gets no
+	// shorthand.
+	DeadlineFlag string
 	// Validate checks the options once they are all known (flags, env,
 	// annotations). An error is bad input: UNKNOWN, exit 3.
 	Validate func() error

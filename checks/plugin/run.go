@@ -57,8 +57,12 @@ func Execute(c Check, env Env) int {
 		timeout = 10 * time.Second
 	}
 	timeoutText := timeout.String()
+	flag, short := c.DeadlineFlag, ""
+	if flag == "" {
+		flag, short = "timeout", "t"
+	}
 	opts := append([]sensu.ConfigOption{&sensu.PluginConfigOption[string]{
-		Path: "timeout", Argument: "timeout", Shorthand: "t", Default: timeoutText, Value: &timeoutText,
+		Path: flag, Argument: flag, Shorthand: short, Default: timeoutText, Value: &timeoutText,
 		Usage: "deadline of the whole check (Go duration: 500ms, 10s); keep it below the Sensu check's timeout",
 	}}, c.Options...)
 
@@ -86,7 +90,7 @@ func Execute(c Check, env Env) int {
 					}
 				}
 			}
-			d, err := parseTimeout(timeoutText)
+			d, err := parseTimeout(flag, timeoutText)
 			if err != nil {
 				return err
 			}
@@ -127,10 +131,10 @@ func Execute(c Check, env Env) int {
 	return code
 }
 
-func parseTimeout(s string) (time.Duration, error) {
+func parseTimeout(flag, s string) (time.Duration, error) {
 	d, err := time.ParseDuration(strings.TrimSpace(s))
 	if err != nil || d <= 0 {
-		return 0, badInput{fmt.Errorf("invalid --timeout %q: want a positive duration such as 10s", s)}
+		return 0, badInput{fmt.Errorf("invalid --%s %q: want a positive duration such as 10s", flag, s)}
 	}
 	return d, nil
 }

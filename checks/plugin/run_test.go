@@ -190,3 +190,17 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Fatalf("version: exit %d, %q", code, out)
 	}
 }
+
+func TestDeadlineFlagRename(t *testing.T) {
+	var f fixture
+	c := f.check(okRun)
+	c.DeadlineFlag = "deadline"
+	code, out := exec1(t, c, Env{Args: []string{"--deadline", "never"}})
+	if code != 3 || out != "redis-test-check UNKNOWN: invalid --deadline \"never\": want a positive duration such as 10s\n" {
+		t.Fatalf("exit %d, %q", code, out)
+	}
+	code, out = exec1(t, c, Env{Args: []string{"--timeout", "1s"}})
+	if code != 3 || out != "redis-test-check UNKNOWN: unknown flag: --timeout\n" {
+		t.Fatalf("renamed flag still answers to --timeout: exit %d, %q", code, out)
+	}
+}
