@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/logging"
 )
 
 // Dial opens a plain or TLS connection to the server within ctx. The TLS
@@ -43,11 +44,16 @@ func (o *Options) Client() *redis.Client {
 		Protocol:              2,
 		DisableIdentity:       true,
 		MaxRetries:            -1,
+		DialerRetries:         1,
 		PoolSize:              1,
 		MinIdleConns:          0,
 		ContextTimeoutEnabled: true,
 	})
 }
+
+// The client library logs dial failures to stderr, which the Sensu agent
+// would paste into the alert; the checks report errors themselves.
+func init() { redis.SetLogger(&logging.VoidLogger{}) }
 
 // ErrorCode returns the code of a Redis error reply ("NOAUTH", "ERR",
 // "DENIED", …), or "" when err is not a reply from the server. The code is

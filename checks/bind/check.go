@@ -1,0 +1,95 @@
+// Package bind is redis-bind-check: no Redis listener may be bound to a
+// wildcard address. It reads three sources — the running server, its
+// configuration file (with includes and command-line overrides) and the
+// kernel's socket table — and treats the sockets as the truth.
+package bind
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sensu/sensu-plugin-sdk/sensu"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
+)
+
+// Name is the binary's name.
+const Name = "redis-bind-check"
+
+// Options are the check's settings.
+type Options struct {
+	Conn       redisconn.Options
+	ConfigFile string
+	Allow      []string
+	ProcRoot   string
+
+	allow []netip.Prefix
+}
+
+// New returns the check, ready for plugin.Main.
+func New() plugin.Check {
+	o := &Options{}
+	opts := o.Conn.ConfigOptions(6379)
+	opts = append(opts,
+		&sensu.PluginConfigOption[string]{Path: "config-file", Argument: "config-file", Shorthand: "c", Value: &o.ConfigFile,
+			Usage: "redis.conf or sentinel.conf to read (default: the file the server reports, when it runs on this host)"},
+		&sensu.SlicePluginConfigOption[string]{Path: "allow", Argument: "allow", Value: &o.Allow, UseCobraStringArray: true,
+			Usage: "address or CIDR Redis may bind besides loopback (repeatable); without it any single host address is accepted"},
+		&sensu.PluginConfigOption[string]{Path: "proc-root", Argument: "proc-root", Default: "/proc", Value: &o.ProcRoot,
+			Usage: "where to read the socket tables and process command lines"},
+	)
+	return plugin.Check{
+		Name:           Name,
+		Short:          "Verify that no Redis listener is bound to a wildcard address",
+		Options:        opts,
+		DefaultTimeout: 10 * time.Second,
+		Validate:       func() error { return o.Validate(os.Getenv) },
+		Run:            func(ctx context.Context) result.Result { return Judge(Gather(ctx, o)) },
+	}
+}
+
+// Validate checks and normalises the options.
+func (o *Options) Validate(getenv func(string) string) error {
+	if err := o.Conn.Validate(getenv); err != nil {
+		return err
+	}
+	o.allow = nil
+	for _, a := range o.Allow {
+		for _, w := range strings.Split(a, ",") {
+			w = strings.TrimSpace(w)
+			if w == "" {
+				continue
+			}
+			p, err := parsePrefix(w)
+			if err != nil {
+				return fmt.Errorf("--allow %q: not an address or CIDR", w)
+			}
+			o.allow = append(o.allow, p)
+		}
+	}
+	if o.ConfigFile != "" {
+		if _, err := os.Stat(o.ConfigFile); err != nil {
+			return fmt.Errorf("--config-file %s: %v", o.ConfigFile, err)
+		}
+	}
+	return nil
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(strings.Trim(s, "[]"))
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}

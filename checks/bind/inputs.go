@@ -1,0 +1,34 @@
+package bind
+
+import (
+	"net/netip"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconf"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/sockets"
+)
+
+// Inputs is everything the judgement needs, gathered beforehand. A nil
+// source comes with the reason it is missing.
+type Inputs struct {
+	Target     string // host:port asked
+	TargetPort int
+	Local      bool // the target is this host: file and sockets describe it
+	Allow      []netip.Prefix
+
+	Live    *Live
+	LiveErr string
+
+	File     *redisconf.Config // with command-line overrides appended
+	FilePath string
+	FileErr  string
+	// FileIsSentinel marks a sentinel.conf (its default port is 26379).
+	FileIsSentinel bool
+	CmdlineNote    string
+
+	Sockets    []sockets.Listener // every listener of this namespace
+	SocketsErr string
+
+	// Resolved holds the addresses of host names in bind lines; a name
+	// missing here could not be resolved.
+	Resolved map[string][]netip.Addr
+}

@@ -1,0 +1,177 @@
+package bind
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconf"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/sockets"
+)
+
+func live(version, bind string) *Live {
+	b := bind
+	p := 6379
+	return &Live{VersionRaw: version, Version: ParseVersion(version), Server: "redis", Bind: &b, Port: &p}
+}
+
+func listen(addrs ...string) []sockets.Listener {
+	out := []sockets.Listener{}
+	for _, a := range addrs {
+		out = append(out, sockets.Listener{Addr: netip.MustParseAddrPort(a)})
+	}
+	return out
+}
+
+func conf(t *testing.T, text string) *redisconf.Config {
+	t.Helper()
+	c, err := redisconf.Parse(strings.NewReader(text), "redis.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestJudge(t *testing.T) {
+	base := func() Inputs {
+		return Inputs{Target: "127.0.0.1:6379", TargetPort: 6379, Local: true}
+	}
+	cases := []struct {
+		name    string
+		mod     func(*Inputs)
+		want    result.State
+		mention string
+	}{
+		{"loopback everywhere", func(in *Inputs) {
+			in.Live = live("7.0.15", "127.0.0.1 -::1")
+			in.Sockets = listen("127.0.0.1:6379", "[::1]:6379")
+		}, result.OK, "no Redis listener is bound to a wildcard address"},
+		{"7.x default", func(in *Inputs) {
+			in.Live = live("7.0.15", "* -::*")
+			in.Sockets = listen("0.0.0.0:6379", "[::]:6379")
+		}, result.Critical, "running config binds *: every IPv4 interface"},
+		{"6.x empty value means all", func(in *Inputs) {
+			in.Live = live("6.0.16", "")
+			in.Sockets = listen("0.0.0.0:6379")
+		}, result.Critical, "Redis 6 listens on all interfaces"},
+		{"empty bind in a file, version unknown", func(in *Inputs) {
+			in.LiveErr = "cannot connect"
+			in.File = conf(t, "bind \"\"\n")
+			in.FilePath = "redis.conf"
+			in.Sockets = listen()
+		}, result.Critical, "the version is unknown"},
+		{"config lies, kernel tells", func(in *Inputs) {
+			in.LiveErr = "the server requires a password; set $REDIS_PASSWORD"
+			in.File = conf(t, "bind 127.0.0.1\n")
+			in.FilePath = "redis.conf"
+			in.Sockets = listen("0.0.0.0:6379")
+		}, result.Critical, `config file redis.conf:1 says bind "127.0.0.1", but the kernel shows 0.0.0.0:6379`},
+		{"no bind line in file, server down", func(in *Inputs) {
+			in.LiveErr = "cannot connect"
+			in.File = conf(t, "port 6379\n")
+			in.FilePath = "redis.conf"
+			in.Sockets = listen()
+		}, result.Critical, "no bind line"},
+		{"specific address accepted without --allow", func(in *Inputs) {
+			in.Live = live("7.0.15", "192.0.2.10")
+			in.Sockets = listen("192.0.2.10:6379")
+		}, result.OK, ""},
+		{"specific address outside --allow", func(in *Inputs) {
+			in.Live = live("7.0.15", "192.0.2.10")
+			in.Allow = []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}
+			in.Sockets = listen("192.0.2.10:6379")
+		}, result.Critical, "which --allow does not list"},
+		{"wildcard on the sentinel port", func(in *Inputs) {
+			in.Live = live("7.0.15", "127.0.0.1")
+			in.Sockets = listen("127.0.0.1:6379", "0.0.0.0:26379")
+		}, result.Critical, "kernel: listening on 0.0.0.0:26379"},
+		{"wildcard on another service's port is not ours", func(in *Inputs) {
+			in.Live = live("7.0.15", "127.0.0.1")
+			in.Sockets = listen("127.0.0.1:6379", "0.0.0.0:22")
+		}, result.OK, ""},
+		{"nothing readable", func(in *Inputs) {
+			in.LiveErr = "cannot connect"
+			in.FileErr = "not given"
+			in.SocketsErr = "open /proc/net/tcp: permission denied"
+		}, result.Unknown, "no source could be read"},
+		{"remote target without CONFIG", func(in *Inputs) {
+			in.Local = false
+			in.Live = &Live{VersionRaw: "7.0.15", Version: ParseVersion("7.0.15"), ConfigErr: "CONFIG is renamed or disabled"}
+		}, result.Unknown, "neither the configuration nor the socket table"},
+		{"7.2 listener lines stand in for CONFIG", func(in *Inputs) {
+			in.Local = false
+			in.Live = &Live{VersionRaw: "7.2.4", Version: ParseVersion("7.2.4"), ConfigErr: "CONFIG is renamed or disabled",
+				Listeners: []InfoListener{{Name: "tcp", Binds: []string{"*", "-::*"}, Port: 6379}}}
+		}, result.Critical, "INFO listener tcp binds *"},
+		{"file only: warning at least", func(in *Inputs) {
+			in.LiveErr = "cannot connect"
+			in.File = conf(t, "bind 127.0.0.1\n")
+			in.FilePath = "redis.conf"
+			in.SocketsErr = "no /proc"
+		}, result.Warning, "judged from the config file alone"},
+		{"server elsewhere", func(in *Inputs) {
+			in.Live = live("7.0.15", "127.0.0.1")
+			in.Sockets = listen()
+		}, result.Warning, "the socket table does not describe it"},
+		{"hostname that does not resolve", func(in *Inputs) {
+			in.Live = live("7.0.15", "redis.invalid")
+			in.Sockets = listen("127.0.0.1:6379")
+		}, result.Warning, "does not resolve"},
+		{"runtime change differs from file", func(in *Inputs) {
+			in.Live = live("7.0.15", "127.0.0.1")
+			in.File = conf(t, "bind 127.0.0.1 -::1\n")
+			in.FilePath = "redis.conf"
+			in.Sockets = listen("127.0.0.1:6379")
+		}, result.Warning, "a restart will change what is bound"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := base()
+			c.mod(&in)
+			r := Judge(in)
+			if r.State != c.want {
+				t.Fatalf("state %v, want %v\n%s", r.State, c.want, dump(r))
+			}
+			if c.mention != "" && !strings.Contains(dump(r), c.mention) {
+				t.Fatalf("output lacks %q:\n%s", c.mention, dump(r))
+			}
+		})
+	}
+}
+
+func dump(r result.Result) string {
+	var b strings.Builder
+	result.Render(&b, Name, r)
+	return b.String()
+}
+
+func TestEntries(t *testing.T) {
+	for w, k := range map[string]Kind{"*": AllIPv4, "-::*": AllIPv6, "0.0.0.0": AllIPv4, "::": AllIPv6,
+		"::ffff:0.0.0.0": AllIPv4, "127.0.0.2": Loopback, "-::1": Loopback, "192.0.2.1": Specific,
+		"redis.example": Hostname, "[2001:db8::1]": Specific} {
+		if got := ParseEntry(w).Kind; got != k {
+			t.Errorf("ParseEntry(%q) = %v, want %v", w, got, k)
+		}
+	}
+	if !ParseEntry("-::*").Optional || ParseEntry("::*").Optional {
+		t.Error("optional prefix")
+	}
+}
+
+func TestVersionMeaningOfEmptyAndAbsent(t *testing.T) {
+	if s := FromLive("", 6, "x"); !specHasWildcard(s) {
+		t.Error("6.x empty live value must mean all interfaces")
+	}
+	if s := FromLive("", 7, "x"); specHasWildcard(s) || s.Entries[0].Kind != NoListen {
+		t.Error("7.x empty live value must mean no listener")
+	}
+	if s := FromLive("", 0, "x"); !s.Uncertain || !specHasWildcard(s) {
+		t.Error("unknown version: assume the worst and say so")
+	}
+	for _, major := range []int{0, 6, 7} {
+		if s := FromFile(false, nil, major, "x"); !specHasWildcard(s) {
+			t.Errorf("absent bind line on %d must mean all interfaces", major)
+		}
+	}
+}

@@ -1,0 +1,199 @@
+package bind
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
+)
+
+// Live is what the running server says about itself.
+type Live struct {
+	Version    Version
+	VersionRaw string
+	Server     string // "redis" or "valkey"
+	Mode       string // standalone, cluster, sentinel
+	ConfigFile string
+	PID        int
+	TCPPort    int
+	Listeners  []InfoListener // 7.2+ INFO listener lines
+
+	// From CONFIG GET; ConfigErr says why they are missing.
+	ConfigErr      string
+	Bind           *string
+	Port           *int
+	TLSPort        *int
+	ClusterEnabled *bool
+	ClusterPort    *int
+	ProtectedMode  *bool
+
+	// AuthRequired is known when the check connected without a password
+	// and was refused with NOAUTH.
+	AuthRequired bool
+}
+
+// InfoListener is one `listenerN:name=tcp,bind=…,port=…` line.
+type InfoListener struct {
+	Name  string
+	Binds []string
+	Port  int
+}
+
+// LiveError says why the server could not be asked at all.
+type LiveError struct{ Reason string }
+
+func (e *LiveError) Error() string { return e.Reason }
+
+// QueryLive asks the server for its bind-related settings. It never sends
+// CONFIG GET * and never asks for requirepass.
+func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
+	c := o.Client()
+	defer c.Close()
+	l := &Live{}
+	info, err := c.Info(ctx, "server").Result()
+	if err != nil {
+		return nil, &LiveError{Reason: describe(err, o)}
+	}
+	parseInfo(info, l)
+	if l.Mode == "sentinel" {
+		l.ConfigErr = "Sentinel has no CONFIG command"
+		return l, nil
+	}
+	get := func(name string) (string, bool, error) {
+		m, err := c.ConfigGet(ctx, name).Result()
+		if err != nil {
+			return "", false, err
+		}
+		v, ok := m[name]
+		return v, ok, nil
+	}
+	bind, ok, err := get("bind")
+	if err != nil {
+		l.ConfigErr = describe(err, o)
+		return l, nil
+	}
+	if ok {
+		l.Bind = &bind
+	}
+	ints := map[string]**int{"port": &l.Port, "tls-port": &l.TLSPort, "cluster-port": &l.ClusterPort}
+	for _, name := range []string{"port", "tls-port", "cluster-port"} {
+		v, ok, err := get(name)
+		if err != nil {
+			l.ConfigErr = describe(err, o)
+			return l, nil
+		}
+		if n, perr := strconv.Atoi(v); ok && perr == nil {
+			*ints[name] = &n
+		}
+	}
+	for name, dst := range map[string]**bool{"cluster-enabled": &l.ClusterEnabled, "protected-mode": &l.ProtectedMode} {
+		v, ok, err := get(name)
+		if err != nil {
+			l.ConfigErr = describe(err, o)
+			return l, nil
+		}
+		if ok {
+			b := v == "yes"
+			*dst = &b
+		}
+	}
+	return l, nil
+}
+
+// describe turns a client error into a reason a user can act on.
+func describe(err error, o *redisconn.Options) string {
+	switch code := redisconn.ErrorCode(err); {
+	case code == "NOAUTH":
+		if o.Password == "" {
+			return "the server requires a password; set $" + redisconn.PasswordEnv
+		}
+		return "authentication failed (NOAUTH)"
+	case code == "WRONGPASS":
+		return "authentication failed: wrong user name or password"
+	case code == "NOPERM":
+		return "the user lacks permission (NOPERM); grant it +config|get and +info"
+	case code == "DENIED":
+		return "refused by protected mode (connect from loopback or set a password)"
+	case redisconn.IsUnknownCommand(err):
+		return "CONFIG is renamed or disabled"
+	case code != "":
+		return "the server answered " + err.Error()
+	}
+	var ne net.Error
+	if ok := asNetError(err, &ne); ok && ne.Timeout() {
+		return fmt.Sprintf("no answer from %s before the deadline", o.Addr())
+	}
+	return fmt.Sprintf("cannot connect to %s: %v", o.Addr(), err)
+}
+
+func asNetError(err error, ne *net.Error) bool {
+	for err != nil {
+		if e, ok := err.(net.Error); ok {
+			*ne = e
+			return true
+		}
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		err = u.Unwrap()
+	}
+	return false
+}
+
+// parseInfo reads the fields of INFO server the check uses.
+func parseInfo(info string, l *Live) {
+	sc := bufio.NewScanner(strings.NewReader(info))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), ":")
+		if !ok {
+			continue
+		}
+		switch {
+		case k == "redis_version" && l.VersionRaw == "":
+			l.VersionRaw = v
+		case k == "valkey_version":
+			l.VersionRaw = v
+		case k == "server_name":
+			l.Server = v
+		case k == "redis_mode" || k == "server_mode":
+			l.Mode = v
+		case k == "config_file":
+			l.ConfigFile = v
+		case k == "process_id":
+			l.PID, _ = strconv.Atoi(v)
+		case k == "tcp_port":
+			l.TCPPort, _ = strconv.Atoi(v)
+		case strings.HasPrefix(k, "listener"):
+			l.Listeners = append(l.Listeners, parseListener(v))
+		}
+	}
+	if l.Server == "" {
+		l.Server = "redis"
+	}
+	l.Version = ParseVersion(l.VersionRaw)
+}
+
+func parseListener(v string) InfoListener {
+	var il InfoListener
+	for _, kv := range strings.Split(v, ",") {
+		k, val, _ := strings.Cut(kv, "=")
+		switch k {
+		case "name":
+			il.Name = val
+		case "bind":
+			il.Binds = append(il.Binds, val)
+		case "port":
+			il.Port, _ = strconv.Atoi(val)
+		}
+	}
+	return il
+}
+
+var _ redis.Error // the client's error type is what ErrorCode reads
