@@ -9,12 +9,12 @@ import (
 type Kind int
 
 const (
-	Specific  Kind = iota // one address (or a host name)
-	Loopback              // 127.0.0.0/8 or ::1
-	AllIPv4               // 0.0.0.0 or *
-	AllIPv6               // :: or ::*
-	Hostname              // resolved by redis-server with getaddrinfo
-	NoListen              // bind "" on 7.0+: no TCP listener at all
+	Specific Kind = iota // one address (or a host name)
+	Loopback             // 127.0.0.0/8 or ::1
+	AllIPv4              // 0.0.0.0 or *
+	AllIPv6              // :: or ::*
+	Hostname             // resolved by redis-server with getaddrinfo
+	NoListen             // bind "" on 7.0+: no TCP listener at all
 )
 
 // Entry is one address of a bind list.
