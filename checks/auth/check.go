@@ -1,0 +1,72 @@
+package auth
+
+import (
+	"context"
+	"time"
+
+	"github.com/sensu/sensu-plugin-sdk/sensu"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
+)
+
+// Name is the binary's name.
+const Name = "redis-auth-check"
+
+// Config is the check's options.
+type Config struct {
+	Conn   redisconn.Options
+	Admins []string
+}
+
+// New returns the check. getenv supplies $REDIS_PASSWORD (os.Getenv in
+// production): the password never comes from a flag.
+func New(getenv func(string) string) plugin.Check {
+	var c Config
+	opts := append(c.Conn.ConfigOptions(6379),
+		&sensu.SlicePluginConfigOption[string]{Path: "admin-user", Argument: "admin-user", Value: &c.Admins,
+			Default: []string{"default"}, UseCobraStringArray: true,
+			Usage: "ACL user allowed to hold dangerous commands (repeatable; replaces the default)"})
+	return plugin.Check{
+		Name:  Name,
+		Short: "Prove that a Redis or Sentinel server refuses clients without credentials, and audit its ACL users",
+		Long: "Connects without credentials (PING, then DBSIZE): OK only when refused with NOAUTH; WARNING when only\n" +
+			"protected mode refuses; CRITICAL when the default user serves without a password. With $REDIS_PASSWORD\n" +
+			"(and $REDIS_USERNAME) of an admin-capable user it also reads ACL LIST: CRITICAL for any enabled user\n" +
+			"without a password, WARNING for dangerous commands granted to users other than --admin-user.",
+		Options:        opts,
+		DefaultTimeout: 10 * time.Second,
+		Validate:       func() error { return c.validate(getenv) },
+		Run:            func(ctx context.Context) result.Result { return Run(ctx, c) },
+	}
+}
+
+func (c *Config) validate(getenv func(string) string) error {
+	if err := c.Conn.Validate(getenv); err != nil {
+		return plugin.BadInput(err)
+	}
+	if c.Conn.Username != "" && c.Conn.Password == "" {
+		return plugin.BadInput(errUsernameWithoutPassword)
+	}
+	for _, a := range c.Admins {
+		if a == "" {
+			return plugin.BadInput(errEmptyAdmin)
+		}
+	}
+	return nil
+}
+
+// Run probes without credentials and, when credentials are configured,
+// audits the ACL users.
+func Run(ctx context.Context, c Config) result.Result {
+	anon := c.Conn
+	anon.Username, anon.Password = "", ""
+	f := Facts{Target: c.Conn.Addr(), Admins: c.Admins}
+	f.Probe = probe(ctx, anon)
+	if c.Conn.Password != "" && f.Probe.Err == nil && f.Probe.Ping.Class.IsRedis() {
+		a := audit(ctx, c.Conn)
+		f.Audit = &a
+	}
+	return Judge(f)
+}

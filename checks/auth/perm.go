@@ -1,0 +1,269 @@
+package auth
+
+import (
+	"sort"
+	"strings"
+)
+
+// Categories maps a category name to its members as the live server lists
+// them with ACL CAT: "flushall", or "config|set" for a subcommand (7.0+). A
+// category missing from the map has unknown members: a rule that grants it
+// is assumed to grant everything, one that removes it to remove nothing.
+type Categories map[string]map[string]bool
+
+// NewCategories builds Categories from ACL CAT replies.
+func NewCategories(lists map[string][]string) Categories {
+	c := Categories{}
+	for cat, members := range lists {
+		set := make(map[string]bool, len(members))
+		for _, m := range members {
+			set[strings.ToLower(m)] = true
+		}
+		c[strings.ToLower(cat)] = set
+	}
+	return c
+}
+
+// contains reports whether cmd (sub "" for the bare command) is in cat, and
+// whether cat's members are known at all.
+func (c Categories) contains(cat, cmd, sub string) (in, known bool) {
+	set, ok := c[cat]
+	if !ok {
+		return false, false
+	}
+	if set[cmd] {
+		return true, true
+	}
+	if sub != "" {
+		return set[cmd+"|"+sub], true
+	}
+	// The bare form of a container command: in 7.0+ the category lists its
+	// subcommands only.
+	for m := range set {
+		if strings.HasPrefix(m, cmd+"|") {
+			return true, true
+		}
+	}
+	return false, true
+}
+
+// subcommands lists the subcommands of cmd the categories mention.
+func (c Categories) subcommands(cmd string) []string {
+	seen := map[string]bool{}
+	for _, set := range c {
+		for m := range set {
+			if s, ok := strings.CutPrefix(m, cmd+"|"); ok {
+				seen[s] = true
+			}
+		}
+	}
+	return sortedKeys(seen)
+}
+
+// verdict is how a selector decides one command form.
+type verdict struct {
+	allowed bool
+	by      Rule // the last rule that allowed it
+	guessed bool // decided by a category of unknown members
+}
+
+// decide replays the selector's rules for one command form (sub "" for the
+// bare command). A rule naming a subcommand or first argument grants part
+// of the bare command, so it counts as allowing it: when unsure, allow.
+func (s Selector) decide(cats Categories, cmd, sub string) verdict {
+	var v verdict
+	for _, r := range s.Rules {
+		switch r.Kind {
+		case AllCommands:
+			v = verdict{allowed: r.Allow, by: r}
+		case Category:
+			in, known := cats.contains(r.Name, cmd, sub)
+			switch {
+			case !known && r.Allow:
+				v = verdict{allowed: true, by: r, guessed: true}
+			case known && in:
+				v = verdict{allowed: r.Allow, by: r}
+			}
+		case Command:
+			if r.Name == cmd {
+				v = verdict{allowed: r.Allow, by: r}
+			}
+		case Subcommand:
+			if r.Name != cmd {
+				continue
+			}
+			if r.Sub == sub || (sub == "" && r.Allow) {
+				v = verdict{allowed: r.Allow, by: r}
+			}
+		}
+	}
+	return v
+}
+
+// allows reports whether the user can run the command form through its own
+// rules or any selector, and the deciding rule.
+func (u User) allows(cats Categories, cmd, sub string) verdict {
+	v := u.Root.decide(cats, cmd, sub)
+	if v.allowed {
+		return v
+	}
+	for _, s := range u.Selectors {
+		if w := s.decide(cats, cmd, sub); w.allowed {
+			return w
+		}
+	}
+	return v
+}
+
+// forms lists the forms of cmd worth asking about: the bare command, every
+// subcommand the categories know, and every one the user's rules name.
+func (u User) forms(cats Categories, cmd string) []string {
+	seen := map[string]bool{}
+	for _, s := range cats.subcommands(cmd) {
+		seen[s] = true
+	}
+	for _, sel := range append([]Selector{u.Root}, u.Selectors...) {
+		for _, r := range sel.Rules {
+			if r.Kind == Subcommand && r.Name == cmd {
+				seen[r.Sub] = true
+			}
+		}
+	}
+	return append([]string{""}, sortedKeys(seen)...)
+}
+
+// Dangerous names the commands that turn a Redis login into control of the
+// host or the data set: CONFIG (SET dir/dbfilename writes files, GET reads
+// requirepass), DEBUG, MODULE (LOAD runs code), FLUSHALL, SLAVEOF/REPLICAOF
+// (rogue master), and ACL SETUSER, with which a user grants itself all of
+// them.
+var Dangerous = []struct{ Cmd, Sub string }{
+	{"config", ""}, {"debug", ""}, {"module", ""}, {"flushall", ""},
+	{"slaveof", ""}, {"replicaof", ""}, {"acl", "setuser"},
+}
+
+// Grants is what a user can run of the dangerous commands.
+type Grants struct {
+	// Commands are the dangerous commands the user can run, in display form:
+	// "CONFIG" when every form is allowed, "CONFIG GET" for part of it.
+	Commands []string
+	// Category is set when the user gets @dangerous commands through a
+	// category-wide rule (+@all, +@dangerous, +@admin…), not by naming them:
+	// the rules that granted them, e.g. "+@all".
+	Category []string
+	// Runnable and Total count @dangerous members the user can run.
+	Runnable, Total int
+	// Guessed: a category of unknown members was assumed to grant.
+	Guessed bool
+}
+
+// Any reports whether anything dangerous is granted.
+func (g Grants) Any() bool { return len(g.Commands) > 0 || len(g.Category) > 0 }
+
+// Evaluate works out the dangerous commands u can run. cats must hold the
+// "dangerous" category for the category part; without it only the named
+// commands are judged.
+func Evaluate(u User, cats Categories) Grants {
+	var g Grants
+	for _, d := range Dangerous {
+		g.Commands = append(g.Commands, u.dangerousForms(cats, d.Cmd, d.Sub, &g)...)
+	}
+	by := map[string]bool{}
+	members := sortedKeys(cats["dangerous"])
+	g.Total = len(members)
+	for _, m := range members {
+		cmd, sub, _ := strings.Cut(m, "|")
+		v := u.allows(cats, cmd, sub)
+		if !v.allowed {
+			continue
+		}
+		g.Runnable++
+		g.Guessed = g.Guessed || v.guessed
+		if v.by.Kind == AllCommands || v.by.Kind == Category {
+			by[v.by.String()] = true
+		}
+	}
+	if cats["dangerous"] == nil {
+		// Members unknown: any category-wide grant may include them.
+		for _, sel := range append([]Selector{u.Root}, u.Selectors...) {
+			for _, r := range sel.Rules {
+				if r.Allow && (r.Kind == AllCommands || r.Kind == Category) {
+					by[r.String()] = true
+					g.Guessed = true
+				}
+			}
+		}
+	}
+	g.Category = sortedKeys(by)
+	return g
+}
+
+// dangerousForms returns the display forms of cmd (or of cmd|sub alone)
+// that u can run.
+func (u User) dangerousForms(cats Categories, cmd, sub string, g *Grants) []string {
+	up := strings.ToUpper(cmd)
+	if sub != "" {
+		v := u.allows(cats, cmd, sub)
+		g.Guessed = g.Guessed || v.guessed
+		if v.allowed {
+			return []string{up + " " + strings.ToUpper(sub)}
+		}
+		return nil
+	}
+	var forms, ok []string
+	for _, f := range u.forms(cats, cmd) {
+		if f != "" {
+			// A subcommand outside @dangerous (CONFIG HELP) is no threat.
+			if in, known := cats.contains("dangerous", cmd, f); known && !in {
+				continue
+			}
+		}
+		forms = append(forms, f)
+		v := u.allows(cats, cmd, f)
+		if v.allowed {
+			g.Guessed = g.Guessed || v.guessed
+			ok = append(ok, f)
+		}
+	}
+	switch {
+	case len(ok) == 0:
+		return nil
+	case len(ok) == len(forms):
+		return []string{up}
+	case len(ok) == 1 && ok[0] == "":
+		return []string{up}
+	}
+	// The bare form is allowed alongside some subcommands: name those.
+	var out []string
+	for _, f := range ok {
+		if f != "" {
+			out = append(out, up+" "+strings.ToUpper(f))
+		}
+	}
+	return out
+}
+
+// CategoriesNamed lists the categories users' rules mention, so the audit
+// knows which ones to ask the server about.
+func CategoriesNamed(users []User) []string {
+	seen := map[string]bool{}
+	for _, u := range users {
+		for _, sel := range append([]Selector{u.Root}, u.Selectors...) {
+			for _, r := range sel.Rules {
+				if r.Kind == Category {
+					seen[r.Name] = true
+				}
+			}
+		}
+	}
+	return sortedKeys(seen)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,12 @@
+// Command redis-auth-check proves that a Redis or Sentinel server refuses
+// clients without credentials and audits its ACL users.
+package main
+
+import (
+	"os"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/auth"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
+)
+
+func main() { plugin.Main(auth.New(os.Getenv)) }
