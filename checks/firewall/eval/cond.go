@@ -1,0 +1,353 @@
+package eval
+
+import (
+	"fmt"
+	"strings"
+
+	"go4.org/netipx"
+)
+
+// Cond is one match of a rule. Only this package defines conditions, so the
+// evaluator knows every kind it may meet (the interface is sealed).
+type Cond interface {
+	// Eval decides the condition for p. When it returns Unknown, the
+	// string says why.
+	Eval(p *Packet) (Tri, string)
+	// addPoints registers the boundaries at which the condition may change
+	// its value, so that one representative per piece is exact.
+	addPoints(pt *Points)
+}
+
+// Const is a condition with a fixed value; Unknown carries its reason.
+type Const struct {
+	Value  Tri
+	Reason string
+}
+
+func (c Const) Eval(*Packet) (Tri, string) { return c.Value, c.Reason }
+func (Const) addPoints(*Points)             {}
+
+// IsFamily holds for packets of one family ("meta nfproto ipv4", "-4").
+type IsFamily struct{ Family Family }
+
+func (c IsFamily) Eval(p *Packet) (Tri, string) { return triOf(p.Family == c.Family), "" }
+func (IsFamily) addPoints(*Points)               {}
+
+// AddrField selects the source or destination address.
+type AddrField uint8
+
+const (
+	Src AddrField = iota
+	Dst
+)
+
+// Addr matches an address against a set of one family. A packet of the
+// other family never matches, negated or not: "ip saddr != 10.0.0.0/8"
+// carries an implicit "this is IPv4" that nft and iptables both keep.
+type Addr struct {
+	Field  AddrField
+	Family Family
+	Set    *netipx.IPSet
+	Neg    bool
+}
+
+func (c Addr) Eval(p *Packet) (Tri, string) {
+	if p.Family != c.Family {
+		return False, ""
+	}
+	a := p.Src
+	if c.Field == Dst {
+		a = p.Dst
+	}
+	return negate(triOf(c.Set.Contains(a)), c.Neg), ""
+}
+
+func (c Addr) addPoints(pt *Points) {
+	for _, r := range c.Set.Ranges() {
+		pt.addRange(c.Field, c.Family, r)
+	}
+}
+
+// NewAddr builds an Addr over the given prefixes and ranges. It panics on
+// a family mix, which is a bug in the caller.
+func NewAddr(field AddrField, fam Family, neg bool, ranges ...netipx.IPRange) Addr {
+	var b netipx.IPSetBuilder
+	for _, r := range ranges {
+		if FamilyOf(r.From()) != fam || FamilyOf(r.To()) != fam {
+			panic(fmt.Sprintf("eval.NewAddr: %v is not %v", r, fam))
+		}
+		b.AddRange(r)
+	}
+	s, err := b.IPSet()
+	if err != nil {
+		panic(err)
+	}
+	return Addr{Field: field, Family: fam, Set: s, Neg: neg}
+}
+
+// PortField selects the source or destination port.
+type PortField uint8
+
+const (
+	SPort PortField = iota
+	DPort
+)
+
+// PortRange is an inclusive range of ports.
+type PortRange struct{ Lo, Hi uint16 }
+
+func (r PortRange) String() string {
+	if r.Lo == r.Hi {
+		return fmt.Sprint(r.Lo)
+	}
+	return fmt.Sprintf("%d-%d", r.Lo, r.Hi)
+}
+
+// Port matches a transport port. Protos lists the protocols the match
+// implies ("tcp dport" implies tcp); a packet of another protocol never
+// matches, negated or not. Empty Protos means any protocol with ports.
+type Port struct {
+	Field  PortField
+	Protos []uint8
+	Ranges []PortRange
+	Neg    bool
+}
+
+func (c Port) Eval(p *Packet) (Tri, string) {
+	if len(c.Protos) > 0 && !containsU8(c.Protos, p.Proto) {
+		return False, ""
+	}
+	v := p.DPort
+	if c.Field == SPort {
+		v = p.SPort
+	}
+	in := false
+	for _, r := range c.Ranges {
+		if v >= r.Lo && v <= r.Hi {
+			in = true
+			break
+		}
+	}
+	return negate(triOf(in), c.Neg), ""
+}
+
+func (c Port) addPoints(pt *Points) {
+	if c.Field != SPort {
+		return
+	}
+	for _, r := range c.Ranges {
+		pt.addSPort(r)
+	}
+}
+
+// Proto matches the transport protocol (meta l4proto, -p).
+type Proto struct {
+	Protos []uint8
+	Neg    bool
+}
+
+func (c Proto) Eval(p *Packet) (Tri, string) {
+	return negate(triOf(containsU8(c.Protos, p.Proto)), c.Neg), ""
+}
+func (Proto) addPoints(*Points) {}
+
+// IfName is an interface name; Wildcard makes it a prefix ("eth+", "eth*").
+type IfName struct {
+	Name     string
+	Wildcard bool
+}
+
+func (n IfName) String() string {
+	if n.Wildcard {
+		return n.Name + "*"
+	}
+	return n.Name
+}
+
+func (n IfName) matches(s string) bool {
+	if n.Wildcard {
+		return strings.HasPrefix(s, n.Name)
+	}
+	return s == n.Name
+}
+
+// Iface matches the input (Out=false) or output interface. On the paths of
+// a locally delivered packet there is no output interface: nft aborts the
+// rule when it cannot load one, so an output match is false either way.
+type Iface struct {
+	Out   bool
+	Names []IfName
+	Neg   bool
+}
+
+func (c Iface) Eval(p *Packet) (Tri, string) {
+	if c.Out {
+		return False, ""
+	}
+	in := false
+	for _, n := range c.Names {
+		if n.matches(p.IIf) {
+			in = true
+			break
+		}
+	}
+	return negate(triOf(in), c.Neg), ""
+}
+
+func (c Iface) addPoints(pt *Points) {
+	if c.Out {
+		return
+	}
+	for _, n := range c.Names {
+		pt.addIface(n)
+	}
+}
+
+// Conntrack matches the connection state: true when the packet's state is
+// one of States.
+type Conntrack struct {
+	States CtState
+	Neg    bool
+}
+
+func (c Conntrack) Eval(p *Packet) (Tri, string) {
+	return negate(triOf(p.Ct&c.States != 0), c.Neg), ""
+}
+func (Conntrack) addPoints(*Points) {}
+
+// Mark matches (mark & Mask) == Value on the packet or connection mark.
+type Mark struct {
+	Conn        bool
+	Mask, Value uint32
+	Neg         bool
+}
+
+func (c Mark) Eval(p *Packet) (Tri, string) {
+	m, unk := p.Mark, p.MarkUnknown
+	what := "packet mark"
+	if c.Conn {
+		m, unk, what = p.CtMark, p.CtMarkUnknown, "connection mark"
+	}
+	if unk {
+		return Unknown, what + " set by a rule the model does not compute"
+	}
+	return negate(triOf(m&c.Mask == c.Value), c.Neg), ""
+}
+func (Mark) addPoints(*Points) {}
+
+// TCPFlags matches (flags & Mask) == Comp for TCP packets.
+type TCPFlags struct {
+	Mask, Comp uint8
+	Neg        bool
+}
+
+func (c TCPFlags) Eval(p *Packet) (Tri, string) {
+	if p.Proto != ProtoTCP {
+		return False, ""
+	}
+	return negate(triOf(p.TCPFlags&c.Mask == c.Comp), c.Neg), ""
+}
+func (TCPFlags) addPoints(*Points) {}
+
+// AddrTypes is a bit set of routing address types (addrtype, fib ... type).
+type AddrTypes uint16
+
+const (
+	TypeUnicast AddrTypes = 1 << iota
+	TypeLocal
+	TypeBroadcast
+	TypeAnycast
+	TypeMulticast
+	TypeBlackhole
+	TypeUnreachable
+	TypeProhibit
+	TypeUnspec
+	TypeThrow
+	TypeNat
+	TypeXresolve
+)
+
+// AddrType matches the routing type of the source or destination address.
+// For a packet delivered to a local socket the destination is LOCAL; the
+// source is LOCAL for the host's own traffic and UNICAST otherwise (the
+// kernel drops packets from a local address arriving from outside).
+type AddrType struct {
+	Field AddrField
+	Types AddrTypes
+	Neg   bool
+}
+
+func (c AddrType) Eval(p *Packet) (Tri, string) {
+	t := TypeUnicast
+	if c.Field == Dst || p.Local {
+		t = TypeLocal
+	}
+	return negate(triOf(c.Types&t != 0), c.Neg), ""
+}
+func (AddrType) addPoints(*Points) {}
+
+func containsU8(s []uint8, v uint8) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// And is a conjunction, for verdict-map keys built from several fields.
+type And []Cond
+
+func (c And) Eval(p *Packet) (Tri, string) {
+	res, why := True, ""
+	for _, x := range c {
+		t, r := x.Eval(p)
+		if t == False {
+			return False, ""
+		}
+		if t == Unknown {
+			res, why = Unknown, r
+		}
+	}
+	return res, why
+}
+
+func (c And) addPoints(pt *Points) {
+	for _, x := range c {
+		x.addPoints(pt)
+	}
+}
+
+// Or is a disjunction (an anonymous set of concatenations, a multi-entry
+// match).
+type Or []Cond
+
+func (c Or) Eval(p *Packet) (Tri, string) {
+	res, why := False, ""
+	for _, x := range c {
+		t, r := x.Eval(p)
+		if t == True {
+			return True, ""
+		}
+		if t == Unknown {
+			res, why = Unknown, r
+		}
+	}
+	return res, why
+}
+
+func (c Or) addPoints(pt *Points) {
+	for _, x := range c {
+		x.addPoints(pt)
+	}
+}
+
+// Not negates a condition.
+type Not struct{ C Cond }
+
+func (c Not) Eval(p *Packet) (Tri, string) {
+	t, r := c.C.Eval(p)
+	return t.Not(), r
+}
+func (c Not) addPoints(pt *Points) { c.C.addPoints(pt) }
+

@@ -1,0 +1,257 @@
+package eval
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"go4.org/netipx"
+)
+
+// Query asks about new TCP connections to one local port over one family.
+type Query struct {
+	Family Family
+	Port   uint16
+}
+
+func (q Query) String() string { return fmt.Sprintf("tcp/%d %v", q.Port, q.Family) }
+
+// Context is one class of the packet properties other than the source
+// address that some rule distinguishes: input interface, destination
+// address, source port.
+type Context struct {
+	// IIf is the representative interface name; IIfDesc describes its class.
+	IIf, IIfDesc string
+	Dst          netipx.IPRange
+	SPort        PortRange
+}
+
+// ContextResult is the outcome for the remote sources in one context.
+type ContextResult struct {
+	Context
+	Accepted, Undecided *netipx.IPSet
+}
+
+// Result answers a Query.
+type Result struct {
+	Query Query
+	// Accepted holds the remote sources (arriving on any interface but lo)
+	// whose SYN is delivered in at least one context. Undecided holds the
+	// sources not in Accepted whose fate depends on an unknown condition.
+	Accepted, Undecided *netipx.IPSet
+	// LoopbackAccepted and LoopbackUndecided are the same for the host's
+	// own traffic from the loopback range over lo.
+	LoopbackAccepted, LoopbackUndecided *netipx.IPSet
+	// Contexts lists the contexts in which something is accepted or
+	// undecided; when there is more than one context the caller can say
+	// on which interface or to which destination.
+	Contexts []ContextResult
+	// ContextCount is the number of contexts evaluated.
+	ContextCount int
+	// Reasons explains Undecided (and undecided loopback traffic).
+	Reasons []string
+	// Pieces is the number of source-address pieces evaluated per context.
+	Pieces int
+}
+
+// Options bounds the work of one evaluation.
+type Options struct {
+	// MaxContexts caps interface × destination × source-port classes.
+	MaxContexts int
+	// StepBudget caps rule visits for one representative packet.
+	StepBudget int
+}
+
+// DefaultOptions are generous for real rulesets.
+var DefaultOptions = Options{MaxContexts: 4096, StepBudget: 1 << 20}
+
+// ErrTooComplex is returned when the rules distinguish more contexts than
+// Options.MaxContexts allows.
+var ErrTooComplex = errors.New("ruleset distinguishes too many interface/destination/source-port classes")
+
+// Path returns the base chains a locally delivered packet of the family
+// crosses, in the order the kernel runs them.
+func (rs *Ruleset) Path(f Family) []*BaseChain {
+	var out []*BaseChain
+	for _, b := range rs.BaseChains {
+		if b.sees(f) && (b.Hook == Ingress || b.Hook == Prerouting || b.Hook == Input) {
+			out = append(out, b)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *BaseChain) int {
+		if a.Hook != b.Hook {
+			return int(a.Hook) - int(b.Hook)
+		}
+		return a.Priority - b.Priority
+	})
+	return out
+}
+
+// reachable returns every chain reachable from the path, each once.
+func reachable(path []*BaseChain) []*Chain {
+	seen := map[*Chain]bool{}
+	var out []*Chain
+	var visit func(c *Chain)
+	visit = func(c *Chain) {
+		if c == nil || seen[c] {
+			return
+		}
+		seen[c] = true
+		out = append(out, c)
+		for _, r := range c.Rules {
+			visit(r.Verdict.Target)
+			if r.Map != nil {
+				for _, e := range r.Map.Entries {
+					visit(e.Verdict.Target)
+				}
+			}
+		}
+	}
+	for _, b := range path {
+		visit(b.Chain)
+	}
+	return out
+}
+
+// Evaluate computes the exact sets of sources whose new connection to the
+// queried port is delivered.
+func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
+	if opt.MaxContexts <= 0 {
+		opt.MaxContexts = DefaultOptions.MaxContexts
+	}
+	if opt.StepBudget <= 0 {
+		opt.StepBudget = DefaultOptions.StepBudget
+	}
+	path := specialize(rs.Path(q.Family), q)
+	var pt Points
+	for _, c := range reachable(path) {
+		for _, r := range c.Rules {
+			pt.addRule(r)
+		}
+	}
+	for _, b := range path {
+		if b.Device != "" {
+			pt.addIface(IfName{Name: b.Device})
+		}
+	}
+	fi := famIndex(q.Family)
+	loop := q.Family.Loopback()
+	// The loopback range is always a piece of its own: it is evaluated
+	// only as the host's own traffic.
+	lr := netipx.RangeOfPrefix(loop)
+	pt.addRange(Src, q.Family, lr)
+	pt.addRange(Dst, q.Family, lr)
+
+	srcs := addrPieces(pt.src[fi], q.Family)
+	dsts := addrPieces(pt.dst[fi], q.Family)
+	sports := portPieces(pt.sport)
+	ifs := ifaceClasses(pt.ifaces)
+
+	var remoteDsts []int
+	for i, d := range dsts {
+		if !loop.Contains(d) {
+			remoteDsts = append(remoteDsts, i)
+		}
+	}
+	n := len(ifs) * len(remoteDsts) * len(sports)
+	if n > opt.MaxContexts {
+		return nil, fmt.Errorf("%w: %d > %d", ErrTooComplex, n, opt.MaxContexts)
+	}
+
+	res := &Result{Query: q, Pieces: len(srcs), ContextCount: n}
+	w := &walker{path: path}
+	reasons := map[string]bool{}
+	var acc, und netipx.IPSetBuilder
+	for _, ic := range ifs {
+		for _, di := range remoteDsts {
+			for si := range sports {
+				ctx := Context{IIf: ic.rep, IIfDesc: ic.desc, Dst: pieceRange(dsts, di, q.Family), SPort: portPiece(sports, si)}
+				var ca, cu netipx.IPSetBuilder
+				any := false
+				for i, s := range srcs {
+					if loop.Contains(s) {
+						continue // martian on any interface but lo
+					}
+					p := NewSYN(s, ctx.Dst.From(), ctx.SPort.Lo, q.Port, ic.rep)
+					o := w.eval(p, opt.StepBudget, reasons)
+					switch o {
+					case accepted:
+						ca.AddRange(pieceRange(srcs, i, q.Family))
+						any = true
+					case both:
+						cu.AddRange(pieceRange(srcs, i, q.Family))
+						any = true
+					}
+				}
+				if !any {
+					continue
+				}
+				cr := ContextResult{Context: ctx}
+				cr.Accepted, _ = ca.IPSet()
+				cr.Undecided, _ = cu.IPSet()
+				acc.AddSet(cr.Accepted)
+				und.AddSet(cr.Undecided)
+				res.Contexts = append(res.Contexts, cr)
+			}
+		}
+	}
+	a, err := acc.IPSet()
+	if err != nil {
+		return nil, err
+	}
+	und.RemoveSet(a)
+	u, err := und.IPSet()
+	if err != nil {
+		return nil, err
+	}
+	res.Accepted, res.Undecided = a, u
+
+	// The host's own traffic: from the loopback range, over lo, to itself.
+	var la, lu netipx.IPSetBuilder
+	for i, s := range srcs {
+		if !loop.Contains(s) {
+			continue
+		}
+		var o outcome
+		for si := range sports {
+			p := NewSYN(s, s, portPiece(sports, si).Lo, q.Port, "lo")
+			o |= w.eval(p, opt.StepBudget, reasons)
+		}
+		switch o {
+		case accepted:
+			la.AddRange(pieceRange(srcs, i, q.Family))
+		case both:
+			lu.AddRange(pieceRange(srcs, i, q.Family))
+		}
+	}
+	res.LoopbackAccepted, _ = la.IPSet()
+	res.LoopbackUndecided, _ = lu.IPSet()
+	for r := range reasons {
+		res.Reasons = append(res.Reasons, r)
+	}
+	slices.Sort(res.Reasons)
+	return res, nil
+}
+
+// eval runs one representative and records the reasons when its fate is
+// undecided.
+func (w *walker) eval(p Packet, budget int, reasons map[string]bool) outcome {
+	w.budget = budget
+	w.reasons = w.reasons[:0]
+	o := w.fromBase(p, 0)
+	if o == both {
+		for _, r := range w.reasons {
+			reasons[r] = true
+		}
+	}
+	return o
+}
+
+// EvaluateAddr is the fate of one packet; tests use it as the brute-force
+// reference.
+func EvaluateAddr(rs *Ruleset, p Packet) (accept, undecided bool) {
+	w := &walker{path: rs.Path(p.Family), budget: DefaultOptions.StepBudget}
+	o := w.fromBase(p, 0)
+	return o == accepted, o == both
+}
+

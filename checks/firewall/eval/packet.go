@@ -1,0 +1,121 @@
+package eval
+
+import (
+	"net/netip"
+)
+
+// Family is the network-layer protocol of a packet.
+type Family uint8
+
+const (
+	IPv4 Family = 1 + iota
+	IPv6
+)
+
+func (f Family) String() string {
+	switch f {
+	case IPv4:
+		return "IPv4"
+	case IPv6:
+		return "IPv6"
+	}
+	return "family?"
+}
+
+// All is the whole address space of the family.
+func (f Family) All() netip.Prefix {
+	if f == IPv6 {
+		return netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+	}
+	return netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+}
+
+// Loopback is the loopback range of the family: the kernel drops packets
+// from it arriving on any interface but lo.
+func (f Family) Loopback() netip.Prefix {
+	if f == IPv6 {
+		return netip.PrefixFrom(netip.IPv6Loopback(), 128)
+	}
+	return netip.MustParsePrefix("127.0.0.0/8")
+}
+
+// FamilyOf returns the family of an address (IPv4-mapped IPv6 counts as IPv6,
+// as it does on the wire).
+func FamilyOf(a netip.Addr) Family {
+	if a.Is4() {
+		return IPv4
+	}
+	return IPv6
+}
+
+// CtState is a bit set of conntrack states, as matched by "ct state" and
+// "-m conntrack --ctstate".
+type CtState uint8
+
+const (
+	CtNew CtState = 1 << iota
+	CtEstablished
+	CtRelated
+	CtInvalid
+	CtUntracked
+	// CtSNAT and CtDNAT are the --ctstate SNAT/DNAT pseudo-states.
+	CtSNAT
+	CtDNAT
+)
+
+// IP protocol numbers the model needs by name.
+const (
+	ProtoICMP   uint8 = 1
+	ProtoTCP    uint8 = 6
+	ProtoUDP    uint8 = 17
+	ProtoICMPv6 uint8 = 58
+)
+
+// TCP header flags.
+const (
+	TCPFin uint8 = 1 << iota
+	TCPSyn
+	TCPRst
+	TCPPsh
+	TCPAck
+	TCPUrg
+	TCPEce
+	TCPCwr
+)
+
+// Packet is one representative packet: the first SYN of a connection.
+type Packet struct {
+	Family   Family
+	Src, Dst netip.Addr
+	Proto    uint8
+	SPort    uint16
+	DPort    uint16
+	TCPFlags uint8
+	// IIf is the input interface name.
+	IIf string
+	// Local marks a packet the host sends to itself (it arrives on lo).
+	Local bool
+	Ct    CtState
+	// Mark and CtMark are the packet and connection marks; rules may set
+	// them before later rules match on them.
+	Mark, CtMark uint32
+	// MarkUnknown and CtMarkUnknown record that a rule changed the mark in
+	// a way the model does not compute.
+	MarkUnknown, CtMarkUnknown bool
+}
+
+// NewSYN returns the first SYN of a connection to a local socket.
+func NewSYN(src, dst netip.Addr, sport, dport uint16, iif string) Packet {
+	return Packet{
+		Family:   FamilyOf(src),
+		Src:      src,
+		Dst:      dst,
+		Proto:    ProtoTCP,
+		SPort:    sport,
+		DPort:    dport,
+		TCPFlags: TCPSyn,
+		IIf:      iif,
+		Local:    iif == "lo",
+		Ct:       CtNew,
+	}
+}

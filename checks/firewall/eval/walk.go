@@ -1,0 +1,204 @@
+package eval
+
+// outcome is the set of fates a packet may meet: accepted, refused, or
+// both when an unknown condition decides.
+type outcome uint8
+
+const (
+	accepted outcome = 1 << iota
+	refused
+	both = accepted | refused
+)
+
+// maxDepth bounds jump nesting; the kernel refuses loops and deeper
+// nesting, so hitting it means the model is wrong, not the ruleset.
+const maxDepth = 64
+
+type frame struct {
+	chain *Chain
+	next  int
+}
+
+// walker follows one representative packet through the base chains of a
+// path, forking on unknown conditions.
+type walker struct {
+	path    []*BaseChain
+	budget  int
+	reasons []string
+}
+
+func (w *walker) note(reason string) {
+	for _, r := range w.reasons {
+		if r == reason {
+			return
+		}
+	}
+	w.reasons = append(w.reasons, reason)
+}
+
+// fromBase runs p through path[bi:]: every base chain must accept.
+func (w *walker) fromBase(p Packet, bi int) outcome {
+	for ; bi < len(w.path); bi++ {
+		bc := w.path[bi]
+		if bc.Device != "" && bc.Device != p.IIf {
+			continue
+		}
+		return w.run(p, bi, []frame{{chain: bc.Chain}})
+	}
+	return accepted
+}
+
+// run continues evaluation at the top of stack. stack is owned by this
+// call (forks copy it).
+func (w *walker) run(p Packet, bi int, stack []frame) outcome {
+	for {
+		w.budget--
+		if w.budget < 0 {
+			w.note("too many undecided branches to follow")
+			return both
+		}
+		top := &stack[len(stack)-1]
+		if top.next >= len(top.chain.Rules) {
+			if len(stack) == 1 {
+				return w.policy(p, bi)
+			}
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		r := top.chain.Rules[top.next]
+		top.next++
+		if r.Map == nil && r.Verdict.Kind == Continue && len(r.Actions) == 0 {
+			continue // LOG, counter: no effect on the fate
+		}
+		t, why := match(r, &p)
+		switch t {
+		case False:
+			continue
+		case True:
+			if o, done := w.fire(r, &p, bi, &stack); done {
+				return o
+			}
+		default:
+			w.note(why)
+			q := p
+			st := cloneStack(stack)
+			o, done := w.fire(r, &q, bi, &st)
+			if !done {
+				o = w.run(q, bi, st)
+			}
+			if o == both {
+				return both
+			}
+			return o | w.run(p, bi, stack)
+		}
+	}
+}
+
+// match evaluates a rule's conjunction.
+func match(r *Rule, p *Packet) (Tri, string) {
+	res, why := True, ""
+	for _, c := range r.Conds {
+		t, reason := c.Eval(p)
+		if t == False {
+			return False, ""
+		}
+		if t == Unknown && res == True {
+			res, why = Unknown, reason
+		}
+	}
+	return res, why
+}
+
+// fire applies a matched rule. It returns done=true with the outcome when
+// the rule ended the walk; otherwise it has updated p and stack and the
+// caller goes on.
+func (w *walker) fire(r *Rule, p *Packet, bi int, stack *[]frame) (outcome, bool) {
+	for _, a := range r.Actions {
+		a.apply(p)
+	}
+	if r.Map == nil {
+		return w.verdict(r.Verdict, p, bi, stack)
+	}
+	for i, e := range r.Map.Entries {
+		t, why := e.Cond.Eval(p)
+		switch t {
+		case True:
+			return w.verdict(e.Verdict, p, bi, stack)
+		case Unknown:
+			w.note(why)
+			q := *p
+			st := cloneStack(*stack)
+			o, done := w.verdict(e.Verdict, &q, bi, &st)
+			if !done {
+				o = w.run(q, bi, st)
+			}
+			rest := &Rule{Origin: r.Origin, Map: &VerdictMap{Entries: r.Map.Entries[i+1:]}}
+			o2, done2 := w.fire(rest, p, bi, stack)
+			if !done2 {
+				o2 = w.run(*p, bi, *stack)
+			}
+			return o | o2, true
+		}
+	}
+	return 0, false
+}
+
+// verdict applies one verdict; see fire for the return values.
+func (w *walker) verdict(v Verdict, p *Packet, bi int, stack *[]frame) (outcome, bool) {
+	switch v.Kind {
+	case Continue:
+		return 0, false
+	case Accept:
+		// accept ends only this base chain; the next one still runs.
+		return w.fromBase(*p, bi+1), true
+	case Drop, Reject:
+		return refused, true
+	case Jump, Goto:
+		if len(*stack) >= maxDepth {
+			w.note("jumps nested deeper than " + itoa(maxDepth))
+			return both, true
+		}
+		if v.Kind == Goto {
+			// goto replaces the current frame: the end of the target
+			// returns to the chain that jumped here.
+			(*stack)[len(*stack)-1] = frame{chain: v.Target}
+		} else {
+			*stack = append(*stack, frame{chain: v.Target})
+		}
+		return 0, false
+	case Return:
+		if len(*stack) == 1 {
+			return w.policy(*p, bi), true
+		}
+		*stack = (*stack)[:len(*stack)-1]
+		return 0, false
+	}
+	w.note(v.Reason)
+	return both, true
+}
+
+// policy applies the base chain's policy.
+func (w *walker) policy(p Packet, bi int) outcome {
+	if w.path[bi].Policy == Accept {
+		return w.fromBase(p, bi+1)
+	}
+	return refused
+}
+
+func cloneStack(s []frame) []frame {
+	out := make([]frame, len(s), len(s)+4)
+	copy(out, s)
+	return out
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}
