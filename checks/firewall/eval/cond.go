@@ -25,13 +25,13 @@ type Const struct {
 }
 
 func (c Const) Eval(*Packet) (Tri, string) { return c.Value, c.Reason }
-func (Const) addPoints(*Points)             {}
+func (Const) addPoints(*Points)            {}
 
 // IsFamily holds for packets of one family ("meta nfproto ipv4", "-4").
 type IsFamily struct{ Family Family }
 
 func (c IsFamily) Eval(p *Packet) (Tri, string) { return triOf(p.Family == c.Family), "" }
-func (IsFamily) addPoints(*Points)               {}
+func (IsFamily) addPoints(*Points)              {}
 
 // AddrField selects the source or destination address.
 type AddrField uint8
@@ -350,4 +350,3 @@ func (c Not) Eval(p *Packet) (Tri, string) {
 	return t.Not(), r
 }
 func (c Not) addPoints(pt *Points) { c.C.addPoints(pt) }
-

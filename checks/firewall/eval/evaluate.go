@@ -254,4 +254,3 @@ func EvaluateAddr(rs *Ruleset, p Packet) (accept, undecided bool) {
 	o := w.fromBase(p, 0)
 	return o == accepted, o == both
 }
-
