@@ -1,0 +1,82 @@
+package tlscheck
+
+import (
+	"fmt"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
+)
+
+// ClientCertPolicy is how the server treats clients without a certificate.
+type ClientCertPolicy int
+
+const (
+	PolicyUnknown      ClientCertPolicy = iota
+	PolicyNotRequested                  // tls-auth-clients no
+	PolicyOptional                      // tls-auth-clients optional
+	PolicyRequired                      // tls-auth-clients yes
+)
+
+func (p ClientCertPolicy) String() string {
+	switch p {
+	case PolicyNotRequested:
+		return "does not request a client certificate"
+	case PolicyOptional:
+		return "requests a client certificate but accepts clients without one"
+	case PolicyRequired:
+		return "requires a client certificate"
+	}
+	return "client certificate policy unknown"
+}
+
+// ClassifyClientCert reads the policy off a connection attempt made
+// WITHOUT a client certificate.
+func ClassifyClientCert(o Observed) ClientCertPolicy {
+	if !o.ServerHello() {
+		return PolicyUnknown
+	}
+	if !o.CertRequested {
+		if o.Completed {
+			return PolicyNotRequested
+		}
+		return PolicyUnknown
+	}
+	// Asked, none given: a server that requires one aborts with an alert,
+	// during the handshake on TLS 1.2 or on the first read on TLS 1.3.
+	if classify(o.Err) == failRemote || classify(o.PingErr) == failRemote {
+		return PolicyRequired
+	}
+	if o.Completed && o.Replied {
+		return PolicyOptional
+	}
+	return PolicyUnknown
+}
+
+// JudgeClientCert turns the policy into a finding. Without
+// --require-client-cert it is context only.
+func JudgeClientCert(p ClientCertPolicy, require bool, o Observed) result.Finding {
+	if !require {
+		return result.Finding{State: result.OK, Text: "client certificates: the server " + p.String()}
+	}
+	switch p {
+	case PolicyRequired:
+		return result.Finding{State: result.OK, Text: "client certificates: the server requires one"}
+	case PolicyUnknown:
+		return result.Finding{State: result.Unknown, Text: "client certificates: could not tell whether the server requires one" + errSuffix(o)}
+	}
+	return result.Finding{State: result.Critical, Text: fmt.Sprintf(
+		"client certificates: the server %s (--require-client-cert)", p)}
+}
+
+// errSuffix explains why an attempt gave no verdict.
+func errSuffix(o Observed) string {
+	switch {
+	case o.Err != nil:
+		return " (" + o.Err.Error() + ")"
+	case o.PingErr != nil:
+		return " (" + o.PingErr.Error() + ")"
+	case o.Replied && !o.Reply.Class.IsRedis():
+		return " (" + resp.NotRedis.String() + ")"
+	}
+	return ""
+}
