@@ -275,4 +275,3 @@ func clip(s string) string {
 	}
 	return s
 }
-

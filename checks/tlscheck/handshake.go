@@ -111,12 +111,12 @@ func handshake(ctx context.Context, spec probeSpec) Observed {
 type failure int
 
 const (
-	failNone     failure = iota
-	failTimeout          // deadline passed: silent server or filtered address
-	failClosed           // the peer closed or reset the connection
-	failNotTLS           // the peer answered with bytes that are not TLS
-	failRemote           // the server sent a TLS alert
-	failLocal            // this side aborted (e.g. unsupported version)
+	failNone    failure = iota
+	failTimeout         // deadline passed: silent server or filtered address
+	failClosed          // the peer closed or reset the connection
+	failNotTLS          // the peer answered with bytes that are not TLS
+	failRemote          // the server sent a TLS alert
+	failLocal           // this side aborted (e.g. unsupported version)
 	failOther
 )
 
