@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -134,4 +135,20 @@ func (h *Host) DialContext(ctx context.Context, network, addr string) (net.Conn,
 		return err
 	})
 	return c, err
+}
+
+// EtcFile puts a file at /etc/netns/NS/name: `ip netns exec` bind-mounts it
+// over /etc/name for programs run in the namespace (hosts, resolv.conf, a
+// ufw configuration). It is removed when the test ends.
+func (h *Host) EtcFile(t testing.TB, name, content string) {
+	t.Helper()
+	dir := "/etc/netns/" + h.NS
+	path := filepath.Join(dir, filepath.Clean("/"+name))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

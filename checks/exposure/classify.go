@@ -1,0 +1,88 @@
+package exposure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
+)
+
+// classifyDial turns a failed TCP connect into a class. It looks only at
+// errnos (errors.Is), never at error text. parentDone tells whether the
+// check's own deadline, not the attempt's timeout, stopped it.
+func classifyDial(err error, parentDone bool) (Class, string) {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return Refused, "connection refused (TCP reset or ICMP port unreachable)"
+	case errors.Is(err, syscall.EHOSTUNREACH):
+		return Unreachable, "ICMP host unreachable or prohibited (EHOSTUNREACH)"
+	case errors.Is(err, syscall.ENETUNREACH):
+		return Unreachable, "ICMP network unreachable (ENETUNREACH)"
+	case errors.Is(err, syscall.EHOSTDOWN), errors.Is(err, syscall.ENONET):
+		return Unreachable, "ICMP host down or isolated"
+	case errors.Is(err, syscall.EACCES):
+		return Prohibited, "ICMP administratively prohibited (EACCES)"
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+		return LocalError, "out of file descriptors on this host (" + errnoName(err) + "); lower --concurrency or raise the limit"
+	case errors.Is(err, syscall.EADDRNOTAVAIL), errors.Is(err, syscall.EADDRINUSE):
+		return LocalError, "no local port or address available on this host (" + errnoName(err) + ")"
+	case errors.Is(err, syscall.ENOBUFS), errors.Is(err, syscall.ENOMEM):
+		return LocalError, "out of kernel memory on this host (" + errnoName(err) + ")"
+	case errors.Is(err, syscall.EPERM):
+		return LocalError, "this host refused to send (EPERM): its own firewall or a security policy"
+	}
+	if parentDone {
+		return NotFinished, "the check's deadline came before an answer"
+	}
+	if isTimeout(err) {
+		return Filtered, "no answer to the SYN within the timeout"
+	}
+	return LocalError, fmt.Sprintf("unexpected error: %v", err)
+}
+
+// classifyRoute reads the error of the route lookup made before each
+// attempt. Any failure there is local: this host has no way to try.
+func classifyRoute(err error) (Class, string) {
+	return LocalError, "no route from this host (" + errnoName(err) + ")"
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// errnoName returns the errno's text, or the error when there is none.
+func errnoName(err error) string {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return en.Error()
+	}
+	return err.Error()
+}
+
+// classifyReply maps a PING reply class to an exposure class.
+func classifyReply(c resp.Class) Class {
+	switch c {
+	case resp.Pong, resp.NoPerm:
+		return OpenUnauthenticated
+	case resp.NoAuth:
+		return OpenAuthRequired
+	case resp.Denied:
+		return OpenProtectedMode
+	case resp.OtherError:
+		return OpenErrorReply
+	}
+	return OpenNotRedis
+}
+
+// looksLikeTLS reports whether a reply starts with a TLS alert record: what
+// a TLS listener sends back to plain-text bytes.
+func looksLikeTLS(line string) bool {
+	return len(line) >= 3 && line[0] == 0x15 && line[1] == 0x03 && line[2] <= 0x04
+}
