@@ -148,7 +148,15 @@ func (j *judge) version() Version {
 func (j *judge) effectiveSpec() (Spec, bool) {
 	v := j.version()
 	if l := j.in.Live; l != nil && l.Bind != nil {
-		return FromLive(*l.Bind, v.Major, "running config"), true
+		src := "running config"
+		if f := j.in.File; f != nil {
+			// Point at the line to edit when the file agrees.
+			d, ok := f.Last("bind")
+			if ok && sameEntries(FromFile(true, d.Args, v.Major, "").Entries, FromLive(*l.Bind, v.Major, "").Entries) {
+				src = "running config (" + d.Where() + ")"
+			}
+		}
+		return FromLive(*l.Bind, v.Major, src), true
 	}
 	if l := j.in.Live; l != nil {
 		for _, li := range l.Listeners {
@@ -184,7 +192,7 @@ func (j *judge) judgeSpec(s Spec) {
 		case Loopback:
 			j.r.Add(result.OK, "%s binds %s (loopback)", s.Source, e.Text)
 		case Specific:
-			j.specific(s.Source, e.Text, e.Addr)
+			j.specific(s.Source+" binds", e.Text, e.Addr)
 		case Hostname:
 			name := strings.TrimPrefix(e.Text, "-")
 			addrs, ok := j.in.Resolved[name]
@@ -198,7 +206,7 @@ func (j *judge) judgeSpec(s Spec) {
 				} else if a.IsLoopback() {
 					j.r.Add(result.OK, "%s binds host name %s (%s, loopback)", s.Source, name, a)
 				} else {
-					j.specific(s.Source, name+" ("+a.String()+")", a)
+					j.specific(s.Source+" binds host name", name+" ("+a.String()+")", a)
 				}
 			}
 		case NoListen:
@@ -219,18 +227,18 @@ func wildcardWords(e Entry) string {
 }
 
 // specific judges one non-loopback address against --allow.
-func (j *judge) specific(source, text string, a netip.Addr) {
+func (j *judge) specific(subject, text string, a netip.Addr) {
 	if len(j.in.Allow) == 0 {
-		j.r.Add(result.OK, "%s binds %s (one host address)", source, text)
+		j.r.Add(result.OK, "%s %s (one host address)", subject, text)
 		return
 	}
 	for _, p := range j.in.Allow {
 		if p.Contains(a) {
-			j.r.Add(result.OK, "%s binds %s (allowed)", source, text)
+			j.r.Add(result.OK, "%s %s (allowed)", subject, text)
 			return
 		}
 	}
-	j.r.Add(result.Critical, "%s binds %s, which --allow does not list", source, text)
+	j.r.Add(result.Critical, "%s %s, which --allow does not list", subject, text)
 }
 
 // fileVsLive reports a running config that a restart would change.

@@ -3,6 +3,8 @@ package bind
 import (
 	"bufio"
 	"context"
+	"errors"
+	"syscall"
 	"fmt"
 	"net"
 	"strconv"
@@ -124,6 +126,11 @@ func describe(err error, o *redisconn.Options) string {
 		return "CONFIG is renamed or disabled"
 	case code != "":
 		return "the server answered " + err.Error()
+	}
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		// What a 7.x server without a password does to a non-local client
+		// after sending -DENIED.
+		return fmt.Sprintf("%s reset the connection (protected mode refuses non-local clients while the default user has no password)", o.Addr())
 	}
 	var ne net.Error
 	if ok := asNetError(err, &ne); ok && ne.Timeout() {
