@@ -4,11 +4,11 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"syscall"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/redis/go-redis/v9"
 
