@@ -118,6 +118,8 @@ func (c *Config) Run(ctx context.Context) result.Result {
 		noCertProbe = m
 	}
 	switch {
+	case m.CertRequested && clientCert == nil && ClassifyClientCert(m) == PolicyRequired:
+		liveErr = errors.New("not asked: the server requires a client certificate")
 	case !m.Replied || !m.Reply.Class.IsRedis():
 		liveErr = errors.New("not asked: no Redis answer over TLS")
 	case !v.Trusted && !c.Conn.InsecureSkipVerify:
@@ -150,8 +152,8 @@ func (c *Config) Run(ctx context.Context) result.Result {
 		r.Metric("days_to_expiry", float64(e.DaysLeft), "")
 	}
 	if r.Worst() == result.OK {
-		r.Summary = fmt.Sprintf("%s: Redis over %s, chain verified, plaintext off, earliest expiry in %d days",
-			c.Conn.Addr(), versionName(m.Version), e.DaysLeft)
+		r.Summary = fmt.Sprintf("%s: Redis over %s, chain verified, plaintext off, earliest expiry in %s",
+			c.Conn.Addr(), versionName(m.Version), dayCount(e.DaysLeft))
 	}
 	return r
 }

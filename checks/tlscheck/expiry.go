@@ -42,14 +42,14 @@ func JudgeExpiry(chain []*x509.Certificate, now time.Time, warningDays, critical
 		}
 		if state != result.OK {
 			e.Findings = append(e.Findings, result.Finding{State: state, Text: fmt.Sprintf(
-				"expires soon: %s %s expires %s (in %d days)", role(i, c), name(c),
-				c.NotAfter.UTC().Format(time.DateOnly), days(left))})
+				"expires soon: %s %s expires %s (in %s)", role(i, c), name(c),
+				c.NotAfter.UTC().Format(time.DateOnly), dayCount(days(left)))})
 		}
 	}
 	e.DaysLeft = days(e.Earliest.NotAfter.Sub(now))
 	if e.DaysLeft >= 0 && len(e.Findings) == 0 {
 		e.Findings = append(e.Findings, result.Finding{State: result.OK, Text: fmt.Sprintf(
-			"earliest expiry in %d days: %s, %s", e.DaysLeft, name(e.Earliest), e.Earliest.NotAfter.UTC().Format(time.DateOnly))})
+			"earliest expiry in %s: %s, %s", dayCount(e.DaysLeft), name(e.Earliest), e.Earliest.NotAfter.UTC().Format(time.DateOnly))})
 	}
 	return e
 }

@@ -3,6 +3,7 @@ package tlscheck
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,6 +81,9 @@ func has(r result.Result, s result.State, text string) bool {
 // expect fails unless r has state s and a finding of each state with the
 // given texts.
 func expect(t *testing.T, r result.Result, s result.State, findings ...any) {
+	if os.Getenv("TLSCHECK_DUMP") != "" {
+		t.Log(render(r))
+	}
 	t.Helper()
 	if r.State != s {
 		t.Errorf("state %v, want %v\n%s", r.State, s, render(r))

@@ -120,11 +120,14 @@ func versionName(v uint16) string {
 	return fmt.Sprintf("TLS version 0x%04x", v)
 }
 
-// days is how many whole days d covers (negative for the past).
-func days(d time.Duration) int {
-	n := int(d / (24 * time.Hour))
-	if d < 0 && d%(24*time.Hour) != 0 {
-		n--
+// days is how many whole days d covers, truncated toward zero (negative
+// for the past): "expired 1 day ago" for 1 day and 3 hours.
+func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
+
+// dayCount is "1 day" or "N days".
+func dayCount(n int) string {
+	if n == 1 || n == -1 {
+		return fmt.Sprintf("%d day", n)
 	}
-	return n
+	return fmt.Sprintf("%d days", n)
 }

@@ -61,8 +61,8 @@ func VerifyChain(in VerifyInput) Verification {
 		switch {
 		case in.Now.After(c.NotAfter):
 			datesOK = false
-			add(result.Critical, "expired: %s %s expired %s (%d days ago)", role(i, c), name(c),
-				c.NotAfter.UTC().Format(time.DateOnly), -days(c.NotAfter.Sub(in.Now)))
+			add(result.Critical, "expired: %s %s expired %s (%s ago)", role(i, c), name(c),
+				c.NotAfter.UTC().Format(time.DateOnly), dayCount(-days(c.NotAfter.Sub(in.Now))))
 		case in.Now.Before(c.NotBefore):
 			datesOK = false
 			add(result.Critical, "not yet valid: %s %s is valid from %s", role(i, c), name(c),
@@ -86,7 +86,7 @@ func VerifyChain(in VerifyInput) Verification {
 	at := in.Now
 	if !datesOK {
 		var ok bool
-		if at, ok = commonValidity(in.Peer); !ok {
+		if at, ok = commonValidity(in.Peer, in.Now); !ok {
 			add(result.Unknown, "the presented certificates are never valid at the same time: the authority could not be checked")
 			return v
 		}
@@ -117,9 +117,10 @@ func VerifyChain(in VerifyInput) Verification {
 	return v
 }
 
-// commonValidity returns a moment inside every certificate's validity
-// window, if there is one.
-func commonValidity(certs []*x509.Certificate) (time.Time, bool) {
+// commonValidity returns the moment closest to now inside every
+// certificate's validity window, if there is one (closest, so the trusted
+// root, which is not among certs, is most likely valid then too).
+func commonValidity(certs []*x509.Certificate, now time.Time) (time.Time, bool) {
 	from, until := certs[0].NotBefore, certs[0].NotAfter
 	for _, c := range certs[1:] {
 		if c.NotBefore.After(from) {
@@ -129,8 +130,16 @@ func commonValidity(certs []*x509.Certificate) (time.Time, bool) {
 			until = c.NotAfter
 		}
 	}
-	at := from.Add(time.Second)
-	return at, !at.After(until)
+	if from.After(until) {
+		return time.Time{}, false
+	}
+	switch {
+	case now.Before(from):
+		return from, true
+	case now.After(until):
+		return until, true
+	}
+	return now, true
 }
 
 // role names a certificate's place in a chain.

@@ -108,8 +108,8 @@ func CommonName(cn string) Option {
 // DefaultHosts are the names a leaf gets unless Hosts says otherwise.
 var DefaultHosts = []string{"localhost", "127.0.0.1", "::1"}
 
-// NewCA mints a self-signed root CA valid for a year around now (or as the
-// options say), written under a fresh directory of t.
+// NewCA mints a self-signed root CA (valid from 90 days ago for ten years,
+// unless the options say otherwise), written under a fresh directory of t.
 func NewCA(t testing.TB, name string, opts ...Option) *CA {
 	t.Helper()
 	return newCA(t, t.TempDir(), name, opts...)
@@ -261,13 +261,16 @@ func pemCert(c *x509.Certificate) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }
 
+// caTemplate: CAs are valid from 90 days ago for ten years by default, so
+// leaves minted expired or not yet valid still fall inside their issuer's
+// window, as they would in real deployments.
 func caTemplate(name string, opts []Option) *x509.Certificate {
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serialOrZero(),
 		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(365 * Day),
+		NotBefore:             now.Add(-90 * Day),
+		NotAfter:              now.Add(10 * 365 * Day),
 		IsCA:                  true,
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
