@@ -1,0 +1,39 @@
+package bind
+
+import (
+	"testing"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/redistest"
+)
+
+// The meaning of an absent bind line and of protected mode differs between
+// versions; every server version installed here is checked.
+func TestVersionsNoBindLineIsAllInterfaces(t *testing.T) {
+	for label, bin := range redistest.Binaries(t) {
+		t.Run(label, func(t *testing.T) {
+			s := redistest.Start(t, redistest.Spec{Binary: bin})
+			v := ParseVersion(redistest.Version(t, bin))
+			out, code := run(t, s, nil)
+			if v.Major >= 7 {
+				wantLines(t, out, code, 2, "binds *: every IPv4 interface", "kernel: listening on 0.0.0.0:PORT")
+			} else {
+				wantLines(t, out, code, 2, "empty bind value: Redis 6 listens on all interfaces", "kernel: listening on 0.0.0.0:PORT")
+			}
+		})
+	}
+}
+
+func TestVersionsProtectedModeContext(t *testing.T) {
+	for label, bin := range redistest.Binaries(t) {
+		t.Run(label, func(t *testing.T) {
+			s := redistest.Start(t, redistest.Spec{Binary: bin, Config: []string{"bind 127.0.0.1", "protected-mode yes"}})
+			v := ParseVersion(redistest.Version(t, bin))
+			out, code := run(t, s, nil)
+			if v.Major >= 7 {
+				wantLines(t, out, code, 0, "protected-mode yes: refuses non-local clients")
+			} else {
+				wantLines(t, out, code, 0, "protected-mode yes has no effect on Redis "+v.String()+" because a bind line is set")
+			}
+		})
+	}
+}
