@@ -47,6 +47,11 @@ func New() plugin.Check {
 	return plugin.Check{
 		Name:           Name,
 		Short:          "Verify that no Redis listener is bound to a wildcard address",
+		Long: `Verifies that no Redis listener (data port, TLS port, cluster bus, Sentinel) is bound to a
+wildcard address. Reads the running server (CONFIG GET of the bind keys and INFO server; never
+CONFIG GET * or requirepass), its configuration file with includes and command-line overrides,
+and the kernel's listening sockets, which are the truth. A configuration the kernel contradicts
+is CRITICAL. The password, when the server needs one, is read from $REDIS_PASSWORD only.`,
 		Options:        opts,
 		DefaultTimeout: 10 * time.Second,
 		Validate:       func() error { return o.Validate(os.Getenv) },
