@@ -16,8 +16,9 @@ type User struct {
 	Enabled bool
 	// NoPass: any password is accepted (for default: no AUTH needed at all).
 	NoPass bool
-	// Passwords counts the passwords set (#hash or >password); the values
-	// themselves are dropped while parsing.
+	// Passwords counts the passwords set (#hash or >password), ignoring
+	// removals (<password, !hash): an upper bound, so that a user is never
+	// wrongly thought unable to log in. The values are dropped while parsing.
 	Passwords int
 	// Root holds the user's own command rules; Selectors (Redis 7.0+,
 	// written in parentheses) grant more: a command runs if the root or any
@@ -190,9 +191,9 @@ func (u *User) apply(sel *Selector, tok string, inSel bool) {
 		}
 		return
 	case '<', '!':
-		if !inSel && u.Passwords > 0 {
-			u.Passwords--
-		}
+		// Removing a password: which one is unknown here, and a user
+		// thought to have none would be judged unable to log in. Keep the
+		// count as an upper bound.
 		return
 	case '~', '%', '&':
 		return

@@ -30,6 +30,7 @@ func Judge(f Facts) result.Result {
 	if r.Worst() == result.OK && okText != "" {
 		r.Summary = okText
 	}
+	r.Finalize()
 	return r
 }
 
@@ -130,7 +131,7 @@ func judgeAudit(r *result.Result, a Audit, admins []string) string {
 		r.Add(result.Unknown, "ACL audit: could not read ACL LIST: %s", describeErr(a.ACLErr))
 		return ""
 	}
-	enabled, nopass, dangerous := 0, 0, 0
+	enabled, nopass, dangerous, unclear := 0, 0, 0, 0
 	defaultState := "absent"
 	for _, u := range a.Users {
 		if u.Name == "default" {
@@ -168,6 +169,7 @@ func judgeAudit(r *result.Result, a Audit, admins []string) string {
 			r.Add(result.Warning, "user %q is not an --admin-user but can run %s", u.Name, what)
 		}
 		if len(u.Unknown) > 0 {
+			unclear++
 			r.Add(result.Warning, "user %q has ACL rules this check does not understand (%s): its permissions may be wider than reported",
 				u.Name, strings.Join(u.Unknown, " "))
 		}
@@ -177,7 +179,7 @@ func judgeAudit(r *result.Result, a Audit, admins []string) string {
 	}
 	t := fmt.Sprintf("%d ACL users enabled, none without a password, dangerous commands only for admin users; default user %s",
 		enabled, defaultState)
-	if nopass == 0 && dangerous == 0 {
+	if nopass+dangerous+unclear == 0 {
 		r.Add(result.OK, "%s", t)
 	}
 	return t

@@ -1,0 +1,152 @@
+package auth
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
+)
+
+func reply(line string) resp.Reply { return resp.Reply{Line: line, Class: resp.Classify(line)} }
+
+// render is the result as the binary prints it, without the name.
+func render(r result.Result) string {
+	r.Finalize()
+	var b strings.Builder
+	_ = result.Render(&b, "c", r)
+	return b.String()
+}
+
+func TestJudgeProbe(t *testing.T) {
+	const target = "192.0.2.1:6379"
+	for _, tc := range []struct {
+		name  string
+		p     Probe
+		state result.State
+		want  string // a substring of the rendered output
+	}{
+		{"password", Probe{Ping: reply("-NOAUTH Authentication required."), Read: &ReadAttempt{Command: "DBSIZE", Code: "NOAUTH"}},
+			result.OK, "c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
+		{"no password", Probe{Ping: reply("+PONG"), Read: &ReadAttempt{Command: "DBSIZE", Served: true}},
+			result.Critical, "default user is usable without a password (PING answered, DBSIZE served without credentials)"},
+		{"sentinel", Probe{Ping: reply("+PONG"), Read: &ReadAttempt{Command: "INFO server", Served: true, Sentinel: true}},
+			result.Critical, "Sentinel serves clients without credentials"},
+		{"protected mode", Probe{Ping: reply("-DENIED Redis is running in protected mode because ...")},
+			result.Warning, "refused only by protected mode (DENIED)"},
+		{"restricted default user", Probe{Ping: reply("+PONG"), Read: &ReadAttempt{Command: "DBSIZE", Code: "NOPERM"}},
+			result.Warning, "PING answered, DBSIZE refused by its ACL rules (NOPERM)"},
+		{"default user without PING", Probe{Ping: reply("-NOPERM this user has no permissions to run the 'ping' command"), Read: &ReadAttempt{Command: "DBSIZE", Code: "NOPERM"}},
+			result.Warning, "PING refused by ACL rules (NOPERM), DBSIZE refused"},
+		{"default user without PING but reads", Probe{Ping: reply("-NOPERM no"), Read: &ReadAttempt{Command: "DBSIZE", Served: true}},
+			result.Critical, "usable without a password"},
+		{"PONG then silence", Probe{Ping: reply("+PONG"), Read: &ReadAttempt{Command: "DBSIZE", Err: context.DeadlineExceeded}},
+			result.Critical, "PING answered without credentials; DBSIZE: no reply before the deadline"},
+		{"NOAUTH yet served", Probe{Ping: reply("-NOAUTH x"), Read: &ReadAttempt{Command: "DBSIZE", Served: true}},
+			result.Critical, "DBSIZE was served without credentials"},
+		{"loading", Probe{Ping: reply("-LOADING Redis is loading the dataset in memory")},
+			result.Unknown, "cannot tell whether it needs a password: -LOADING"},
+		{"not redis", Probe{Ping: reply("HTTP/1.1 400 Bad Request")},
+			result.Unknown, "not a Redis server: PING got \"HTTP/1.1 400 Bad Request\""},
+		{"refused", Probe{Err: fmt.Errorf("dial: %w", syscall.ECONNREFUSED)},
+			result.Unknown, "could not probe without credentials: connection refused"},
+		{"timeout", Probe{Err: context.DeadlineExceeded}, result.Unknown, "no reply before the deadline"},
+		{"closed", Probe{Err: resp.ErrNoReply}, result.Unknown, "closed the connection without a reply"},
+		{"tls to plain", Probe{Err: tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}},
+			result.Unknown, "does not speak TLS on this port"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Judge(Facts{Target: target, Probe: tc.p})
+			out := render(r)
+			if r.State != tc.state || !strings.Contains(out, tc.want) {
+				t.Fatalf("got %s\n%s\nwant %s with %q", r.State, out, tc.state, tc.want)
+			}
+		})
+	}
+}
+
+func users(t *testing.T, lines ...string) []User {
+	t.Helper()
+	u, err := ParseACLList(strings.NewReader(strings.Join(lines, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestJudgeAudit(t *testing.T) {
+	cats := liveCategories(t, "dangerous", "admin", "read", "write")
+	refused := Probe{Ping: reply("-NOAUTH Authentication required."), Read: &ReadAttempt{Command: "DBSIZE", Code: "NOAUTH"}}
+	hash := "#" + strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		name   string
+		a      Audit
+		admins []string
+		state  result.State
+		want   string // the exact rendered output
+	}{
+		{"clean", Audit{As: "admin", Users: users(t, "user default off "+hash+" +@all", "user admin on "+hash+" ~* +@all", "user app on "+hash+" ~app:* -@all +@read +@write -@dangerous")},
+			[]string{"admin"}, result.OK,
+			"c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required); 2 ACL users enabled, none without a password, dangerous commands only for admin users; default user disabled\n" +
+				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n" +
+				"OK: 2 ACL users enabled, none without a password, dangerous commands only for admin users; default user disabled\n"},
+		{"nopass and dangerous", Audit{As: "admin", Users: users(t, "user default on "+hash+" +@all", "user cache on nopass ~* -@all +get +flushall", "user ops on "+hash+" +@all -@dangerous +config|get", "user old off nopass +@all")},
+			[]string{"default"}, result.Critical,
+			"c CRITICAL: user \"cache\" is enabled without a password (nopass): AUTH with any password logs in as it and can run FLUSHALL\n" +
+				"CRITICAL: user \"cache\" is enabled without a password (nopass): AUTH with any password logs in as it and can run FLUSHALL\n" +
+				"WARNING: user \"ops\" is not an --admin-user but can run CONFIG GET\n" +
+				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
+		{"default nopass off is fine", Audit{As: "a", Users: users(t, "user default off nopass +@all", "user a on "+hash+" +@all")},
+			[]string{"a"}, result.OK, ""},
+		{"unknown rule", Audit{As: "a", Users: users(t, "user a on "+hash+" +@all", "user b on "+hash+" -@all +get frobnicate")},
+			[]string{"a"}, result.Warning,
+			"c WARNING: user \"b\" has ACL rules this check does not understand (frobnicate): its permissions may be wider than reported\n" +
+				"WARNING: user \"b\" has ACL rules this check does not understand (frobnicate): its permissions may be wider than reported\n" +
+				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
+		{"no password at all cannot log in", Audit{As: "a", Users: users(t, "user a on "+hash+" +@all", "user b on +@all")},
+			[]string{"a"}, result.OK, ""},
+		{"wrong password", Audit{As: "admin", Code: "WRONGPASS"}, nil, result.Unknown,
+			"c UNKNOWN: ACL audit: the server refused the credentials of user \"admin\" (WRONGPASS)\n" +
+				"UNKNOWN: ACL audit: the server refused the credentials of user \"admin\" (WRONGPASS)\n" +
+				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
+		{"not admin", Audit{As: "mon", ACLCode: "NOPERM"}, nil, result.Unknown, ""},
+		{"old server", Audit{As: "default", Version: "5.0.14", NoACL: true}, nil, result.OK,
+			"c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required); Redis 5.0.14 has no ACLs: requirepass is its only credential\n" +
+				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n" +
+				"OK: Redis 5.0.14 has no ACLs: requirepass is its only credential\n"},
+		{"unparsable", Audit{As: "a", ACLErr: &ParseError{Line: 3, Err: ErrNotUserLine}}, nil, result.Unknown,
+			"c UNKNOWN: ACL audit: could not read ACL LIST: ACL LIST line 3: not an ACL LIST user line\n" +
+				"UNKNOWN: ACL audit: could not read ACL LIST: ACL LIST line 3: not an ACL LIST user line\n" +
+				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := tc.a
+			if a.Categories == nil {
+				a.Categories = cats
+			}
+			r := Judge(Facts{Target: "192.0.2.1:6379", Probe: refused, Audit: &a, Admins: tc.admins})
+			out := render(r)
+			if r.State != tc.state || (tc.want != "" && out != tc.want) {
+				t.Fatalf("got %s\n%s\nwant %s\n%s", r.State, out, tc.state, tc.want)
+			}
+			if strings.Contains(out, "abab") {
+				t.Fatalf("a password hash reached the output:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestJudgeProtectedModeBlocksAudit(t *testing.T) {
+	r := Judge(Facts{Target: "192.0.2.1:6379", Probe: Probe{Ping: reply("-DENIED protected")}, Audit: &Audit{As: "a", Code: "DENIED"}})
+	out := render(r)
+	want := "c UNKNOWN: ACL audit not possible from here: protected mode refuses every non-local client, even one with credentials\n" +
+		"UNKNOWN: ACL audit not possible from here: protected mode refuses every non-local client, even one with credentials\n" +
+		"WARNING: 192.0.2.1:6379: clients without credentials are refused only by protected mode (DENIED): the default user has no password, local clients get in, and so does everyone once protected mode is off (on Redis 6.x, also once any bind line is set)\n"
+	if out != want {
+		t.Fatalf("got\n%s\nwant\n%s", out, want)
+	}
+}
