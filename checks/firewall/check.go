@@ -1,0 +1,28 @@
+package firewall
+
+import (
+	"context"
+	"errors"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
+)
+
+// Check reads the ruleset, evaluates the ports and judges the outcome.
+func Check(ctx context.Context, cfg Config) result.Result {
+	if _, ok := ctx.Deadline(); !ok && cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+	}
+	in, err := Collect(ctx, cfg)
+	if err != nil {
+		if errors.Is(err, ErrPrivilege) {
+			return result.Unknownf("%v", err)
+		}
+		return result.Unknownf("reading the firewall: %v", err)
+	}
+	rs, notes := Build(in)
+	rep := Evaluate(rs, cfg.ports())
+	rep.Notes = append(rep.Notes, notes...)
+	return Judge(rep, cfg.Trusted)
+}

@@ -1,0 +1,120 @@
+package compile
+
+import (
+	"fmt"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/ipset"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nftjson"
+)
+
+// Dump is one source read from the system or a file: the parsed value, or
+// the error that kept it from being read.
+type Dump[T any] struct {
+	Value *T
+	Err   error
+	// Name says where it came from ("iptables-nft-save", a file name).
+	Name string
+}
+
+// ok reports whether the dump was read.
+func (d Dump[T]) ok() bool { return d.Err == nil && d.Value != nil }
+
+// Sources is everything the kernel's ruleset is read from.
+type Sources struct {
+	// NFT is "nft -j list ruleset". Nil Value with nil Err means the
+	// source was not consulted (offline mode without --nft-json).
+	NFT Dump[nftjson.Ruleset]
+	// IptNFT and Ip6tNFT are iptables-nft-save and ip6tables-nft-save.
+	IptNFT, Ip6tNFT Dump[iptsave.Dump]
+	// Legacy4 and Legacy6 are iptables-legacy-save and ip6tables-legacy-save.
+	Legacy4, Legacy6 Dump[iptsave.Dump]
+	// LegacyTables4 and LegacyTables6 list the legacy tables the kernel has
+	// (/proc/net/ip_tables_names); LegacyNamesErr4/6 when unreadable.
+	LegacyTables4, LegacyTables6     []string
+	LegacyNamesErr4, LegacyNamesErr6 error
+	IPSet                            Dump[ipset.Dump]
+}
+
+// Build compiles the sources into one model. Notes lists what was not
+// evaluated but cannot change the answer for locally delivered traffic
+// (or is already reflected as an unknown).
+func Build(src Sources) (rs *eval.Ruleset, notes []string) {
+	b := &builder{src: src, rs: &eval.Ruleset{}}
+	b.sets = compileIPSets(src.IPSet)
+	for _, d := range []Dump[iptsave.Dump]{src.IptNFT, src.Ip6tNFT, src.Legacy4, src.Legacy6} {
+		markDynamicSets(d, b.sets)
+	}
+	b.nft()
+	b.legacy(eval.IPv4, src.Legacy4, src.LegacyTables4, src.LegacyNamesErr4)
+	b.legacy(eval.IPv6, src.Legacy6, src.LegacyTables6, src.LegacyNamesErr6)
+	return b.rs, b.notes
+}
+
+type builder struct {
+	src   Sources
+	rs    *eval.Ruleset
+	sets  *ipsets
+	notes []string
+}
+
+func (b *builder) note(format string, args ...any) {
+	b.notes = append(b.notes, fmt.Sprintf(format, args...))
+}
+
+// opaque adds a base chain whose fate is unknown for every packet of the
+// families: what a ruleset we could not read may do.
+func (b *builder) opaque(reason string, fams ...eval.Family) {
+	b.rs.BaseChains = append(b.rs.BaseChains, &eval.BaseChain{
+		Origin:   "unread ruleset",
+		Families: fams,
+		Hook:     eval.Prerouting,
+		Priority: -1 << 30,
+		Policy:   eval.Accept,
+		Chain: &eval.Chain{Name: "unread", Rules: []*eval.Rule{{
+			Origin:  "unread ruleset",
+			Conds:   []eval.Cond{eval.Const{Value: eval.Unknown, Reason: reason}},
+			Verdict: eval.Verdict{Kind: eval.Drop},
+		}}},
+	})
+}
+
+// markDynamicSets records ipsets that rules fill (-j SET --add-set): their
+// contents depend on traffic already seen.
+func markDynamicSets(d Dump[iptsave.Dump], s *ipsets) {
+	if !d.ok() {
+		return
+	}
+	for _, t := range d.Value.Tables {
+		for _, r := range t.Rules {
+			if r.Target != "SET" {
+				continue
+			}
+			for _, o := range r.TargetOptions {
+				if (o.Name == "--add-set" || o.Name == "--del-set") && len(o.Values) > 0 {
+					s.dynamic[o.Values[0]] = true
+				}
+			}
+		}
+	}
+}
+
+// Standalone compiles a complete iptables-save dump on its own, as the
+// only ruleset of its family: offline mode without an nft dump. Each
+// table's built-in chains hook in at x_tables' priorities.
+func Standalone(fam eval.Family, d Dump[iptsave.Dump], sets Dump[ipset.Dump]) (*eval.Ruleset, []string) {
+	b := &builder{rs: &eval.Ruleset{}, sets: compileIPSets(sets)}
+	markDynamicSets(d, b.sets)
+	var names []string
+	if d.ok() {
+		for _, t := range d.Value.Tables {
+			names = append(names, t.Name)
+		}
+	}
+	b.legacy(fam, d, names, nil)
+	if !d.ok() {
+		b.opaque(fmt.Sprintf("%v ruleset could not be read (%s): %v", fam, d.Name, d.Err), fam)
+	}
+	return b.rs, b.notes
+}

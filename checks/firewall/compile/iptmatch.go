@@ -1,0 +1,273 @@
+package compile
+
+import (
+	"strings"
+
+	"go4.org/netipx"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
+)
+
+type rangeOrErr struct {
+	r   netipx.IPRange
+	err error
+}
+
+// addrCond builds an address match from parsed ranges.
+func addrCond(field eval.AddrField, fam eval.Family, neg bool, rs []rangeOrErr, origin string) eval.Cond {
+	var ranges []netipx.IPRange
+	for _, r := range rs {
+		if r.err != nil {
+			return unknown("%s: %v", origin, r.err)
+		}
+		ranges = append(ranges, r.r)
+	}
+	return eval.NewAddr(field, fam, neg, ranges...)
+}
+
+// historyModules decide on traffic already seen, which a ruleset dump
+// cannot know.
+var historyModules = map[string]string{
+	"limit": "rate limit", "hashlimit": "per-source rate limit", "recent": "recent-list check",
+	"connlimit": "connection count limit", "quota": "byte quota", "statistic": "random or nth sampling",
+	"connbytes": "connection byte count", "time": "time of day",
+}
+
+// clientModules depend on properties of the client's packet the check
+// cannot assume (TTL, length, MAC, payload).
+var clientModules = map[string]bool{
+	"ttl": true, "hl": true, "length": true, "mac": true, "tos": true, "dscp": true,
+	"ecn": true, "u32": true, "string": true, "bpf": true, "ipv6header": true, "frag": true,
+	"hbh": true, "dst": true, "rt": true, "mh": true, "esp": true, "ah": true, "osf": true,
+	"devgroup": true, "realm": true, "cluster": true, "cpu": true, "nfacct": true, "ipvs": true,
+}
+
+// moduleConds compiles one "-m module" with its options.
+func moduleConds(m *iptsave.Match, fam eval.Family, proto string, sets *ipsets, origin string) []eval.Cond {
+	where := origin + ": -m " + m.Module
+	for _, o := range m.Options {
+		if o.Guessed {
+			return []eval.Cond{unknown("%s: option %s not understood", where, o.Name)}
+		}
+	}
+	if why, ok := historyModules[m.Module]; ok {
+		return []eval.Cond{unknown("%s: %s depends on past traffic", where, why)}
+	}
+	if clientModules[m.Module] {
+		return []eval.Cond{unknown("%s: depends on the client's packet, not only its source", where)}
+	}
+	var out []eval.Cond
+	bad := func(o iptsave.Option, err error) []eval.Cond {
+		return []eval.Cond{unknown("%s %s: %v", where, o.Name, err)}
+	}
+	switch m.Module {
+	case "comment":
+		return nil
+	case "tcp", "udp", "udplite", "sctp", "dccp":
+		p, _ := parseProto(m.Module)
+		for _, o := range m.Options {
+			switch o.Name {
+			case "--sport", "--source-port", "--dport", "--destination-port":
+				rs, err := parseIptPorts(o.Values[0])
+				if err != nil {
+					return bad(o, err)
+				}
+				f := eval.DPort
+				if o.Name == "--sport" || o.Name == "--source-port" {
+					f = eval.SPort
+				}
+				out = append(out, eval.Port{Field: f, Protos: []uint8{p}, Ranges: rs, Neg: o.Neg})
+			case "--tcp-flags", "--syn":
+				mask, comp := uint8(eval.TCPFin|eval.TCPSyn|eval.TCPRst|eval.TCPAck), uint8(eval.TCPSyn)
+				if o.Name == "--tcp-flags" {
+					var err error
+					if mask, err = parseTCPFlags(o.Values[0]); err != nil {
+						return bad(o, err)
+					}
+					if comp, err = parseTCPFlags(o.Values[1]); err != nil {
+						return bad(o, err)
+					}
+				}
+				out = append(out, eval.TCPFlags{Mask: mask, Comp: comp, Neg: o.Neg})
+			default:
+				return []eval.Cond{unknown("%s: option %s not modelled", where, o.Name)}
+			}
+		}
+		// The module itself requires its protocol.
+		out = append(out, eval.Proto{Protos: []uint8{p}})
+		return out
+	case "multiport":
+		p, err := parseProto(proto)
+		if err != nil {
+			return []eval.Cond{unknown("%s: needs -p tcp or udp", where)}
+		}
+		for _, o := range m.Options {
+			rs, err := parseIptPorts(o.Values[0])
+			if err != nil {
+				return bad(o, err)
+			}
+			switch o.Name {
+			case "--dports", "--destination-ports":
+				out = append(out, eval.Port{Field: eval.DPort, Protos: []uint8{p}, Ranges: rs, Neg: o.Neg})
+			case "--sports", "--source-ports":
+				out = append(out, eval.Port{Field: eval.SPort, Protos: []uint8{p}, Ranges: rs, Neg: o.Neg})
+			case "--ports":
+				either := eval.Or{
+					eval.Port{Field: eval.DPort, Protos: []uint8{p}, Ranges: rs},
+					eval.Port{Field: eval.SPort, Protos: []uint8{p}, Ranges: rs},
+				}
+				if o.Neg {
+					out = append(out, eval.And{eval.Proto{Protos: []uint8{p}}, eval.Not{C: either}})
+				} else {
+					out = append(out, either)
+				}
+			}
+		}
+		return out
+	case "state", "conntrack":
+		for _, o := range m.Options {
+			switch o.Name {
+			case "--state", "--ctstate":
+				s, err := parseCtStates(strings.Split(o.Values[0], ","))
+				if err != nil {
+					return bad(o, err)
+				}
+				out = append(out, eval.Conntrack{States: s, Neg: o.Neg})
+			case "--ctproto":
+				n, err := parseProto(o.Values[0])
+				if err != nil {
+					return bad(o, err)
+				}
+				out = append(out, eval.Proto{Protos: []uint8{n}, Neg: o.Neg})
+			case "--ctstatus":
+				// A first SYN's connection has no status bit yet.
+				none := true
+				for _, s := range strings.Split(o.Values[0], ",") {
+					if strings.ToUpper(s) != "NONE" {
+						none = false
+					}
+				}
+				out = append(out, constCond(negate(boolTri(none), o.Neg)))
+			case "--ctdir":
+				out = append(out, constCond(negate(boolTri(strings.EqualFold(o.Values[0], "ORIGINAL")), o.Neg)))
+			case "--ctorigsrc", "--ctorigdst", "--ctreplsrc", "--ctrepldst":
+				// Without NAT the original tuple is the packet's and the
+				// reply tuple its mirror.
+				field := eval.Src
+				if o.Name == "--ctorigdst" || o.Name == "--ctreplsrc" {
+					field = eval.Dst
+				}
+				r, err := parseAddrOrPrefix(o.Values[0], fam)
+				out = append(out, addrCond(field, fam, o.Neg, []rangeOrErr{{r, err}}, where))
+			case "--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport", "--ctrepldstport":
+				rs, err := parseIptPorts(o.Values[0])
+				if err != nil {
+					return bad(o, err)
+				}
+				f := eval.SPort
+				if o.Name == "--ctorigdstport" || o.Name == "--ctreplsrcport" {
+					f = eval.DPort
+				}
+				out = append(out, eval.Port{Field: f, Ranges: rs, Neg: o.Neg})
+			default:
+				return []eval.Cond{unknown("%s: option %s not modelled", where, o.Name)}
+			}
+		}
+		return out
+	case "iprange":
+		for _, o := range m.Options {
+			r, err := parseRange(o.Values[0], fam)
+			field := eval.Src
+			if o.Name == "--dst-range" {
+				field = eval.Dst
+			}
+			out = append(out, addrCond(field, fam, o.Neg, []rangeOrErr{{r, err}}, where))
+		}
+		return out
+	case "set":
+		for _, o := range m.Options {
+			switch o.Name {
+			case "--match-set", "--set":
+				out = append(out, sets.cond(o.Values[0], o.Values[1], o.Neg, fam, 0))
+			case "--return-nomatch", "--update-counters", "--update-subcounters":
+				if o.Name == "--return-nomatch" {
+					return []eval.Cond{unknown("%s: --return-nomatch not modelled", where)}
+				}
+			default:
+				return []eval.Cond{unknown("%s: counter comparison %s depends on past traffic", where, o.Name)}
+			}
+		}
+		return out
+	case "mark", "connmark":
+		for _, o := range m.Options {
+			v, mask, err := parseMarkMask(o.Values[0])
+			if err != nil {
+				return bad(o, err)
+			}
+			out = append(out, eval.Mark{Conn: m.Module == "connmark", Mask: mask, Value: v & mask, Neg: o.Neg})
+		}
+		return out
+	case "addrtype":
+		for _, o := range m.Options {
+			switch o.Name {
+			case "--src-type", "--dst-type":
+				t, err := parseAddrTypes(strings.Split(o.Values[0], ","))
+				if err != nil {
+					return bad(o, err)
+				}
+				field := eval.Src
+				if o.Name == "--dst-type" {
+					field = eval.Dst
+				}
+				out = append(out, eval.AddrType{Field: field, Types: t, Neg: o.Neg})
+			case "--limit-iface-in":
+				// Types are then looked up on the input interface only;
+				// for local addresses that gives the same answer.
+			default:
+				return []eval.Cond{unknown("%s: option %s not modelled", where, o.Name)}
+			}
+		}
+		return out
+	case "icmp", "icmp6", "ipv6-icmp":
+		// An ICMP type match requires ICMP: never a TCP SYN.
+		return []eval.Cond{constCond(eval.False)}
+	case "pkttype":
+		// A SYN to a local address is a unicast packet for this host.
+		for _, o := range m.Options {
+			out = append(out, constCond(negate(boolTri(strings.EqualFold(o.Values[0], "unicast") || strings.EqualFold(o.Values[0], "host")), o.Neg)))
+		}
+		return out
+	case "rpfilter":
+		// A client that completes a handshake is routed back through the
+		// interface its SYN came in on, so the reverse-path check passes.
+		for _, o := range m.Options {
+			if o.Name == "--invert" {
+				return []eval.Cond{constCond(eval.False)}
+			}
+		}
+		return nil
+	case "owner":
+		return []eval.Cond{unknown("%s: owner matches apply to locally generated packets only", where)}
+	case "physdev":
+		return []eval.Cond{unknown("%s: bridge port matches are not modelled", where)}
+	case "socket":
+		return []eval.Cond{unknown("%s: socket lookup is not modelled", where)}
+	case "policy":
+		return []eval.Cond{unknown("%s: IPsec policy matches are not modelled", where)}
+	case "helper":
+		// A new connection has no helper assigned by its own first packet.
+		for _, o := range m.Options {
+			out = append(out, constCond(negate(eval.False, o.Neg)))
+		}
+		return out
+	}
+	return []eval.Cond{unknown("%s: module not understood", where)}
+}
+
+func boolTri(b bool) eval.Tri {
+	if b {
+		return eval.True
+	}
+	return eval.False
+}

@@ -1,0 +1,177 @@
+package compile
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nftjson"
+)
+
+// nftTable is the compile context of one nf_tables table.
+type nftTable struct {
+	b        *builder
+	family   string
+	name     string
+	fams     []eval.Family
+	tableFam eval.Family // IPv4 for ip, IPv6 for ip6, 0 otherwise
+	chains   map[string]*eval.Chain
+	sets     map[string]*nftjson.Set
+	dynamic  map[string]bool
+	// save is the iptables-nft-save view of the same table, for the
+	// parameters of xt expressions; saveErr says why it is missing.
+	save    *iptsave.Table
+	saveErr error
+	saveSrc string
+	// counts is the number of rules per chain, to align with the save.
+	counts map[string]int
+}
+
+var hooks = map[string]eval.Hook{"ingress": eval.Ingress, "prerouting": eval.Prerouting,
+	"input": eval.Input, "forward": eval.Forward, "output": eval.Output, "postrouting": eval.Postrouting}
+
+func (b *builder) nft() {
+	d := b.src.NFT
+	if d.Value == nil && d.Err == nil {
+		return
+	}
+	if !d.ok() {
+		b.opaque(fmt.Sprintf("nf_tables ruleset could not be read (%s): %v", d.Name, d.Err), eval.IPv4, eval.IPv6)
+		return
+	}
+	rs := d.Value
+	type key struct{ fam, table string }
+	tables := map[key]*nftTable{}
+	for _, t := range rs.Tables {
+		nt := &nftTable{b: b, family: t.Family, name: t.Name, chains: map[string]*eval.Chain{},
+			sets: map[string]*nftjson.Set{}, dynamic: map[string]bool{}, counts: map[string]int{}}
+		switch t.Family {
+		case "ip":
+			nt.fams, nt.tableFam = []eval.Family{eval.IPv4}, eval.IPv4
+			nt.attachSave(b.src.IptNFT)
+		case "ip6":
+			nt.fams, nt.tableFam = []eval.Family{eval.IPv6}, eval.IPv6
+			nt.attachSave(b.src.Ip6tNFT)
+		case "inet", "netdev", "bridge":
+			nt.fams = []eval.Family{eval.IPv4, eval.IPv6}
+		case "arp":
+			continue // ARP never carries a TCP SYN
+		default:
+			b.note("nf_tables family %s (table %s) not understood", t.Family, t.Name)
+			nt.fams = []eval.Family{eval.IPv4, eval.IPv6}
+		}
+		tables[key{t.Family, t.Name}] = nt
+	}
+	for _, s := range rs.Sets {
+		if nt := tables[key{s.Family, s.Table}]; nt != nil {
+			nt.sets[s.Name] = s
+		}
+	}
+	for _, c := range rs.Chains {
+		if nt := tables[key{c.Family, c.Table}]; nt != nil {
+			nt.chains[c.Name] = &eval.Chain{Name: c.Name}
+		}
+	}
+	for _, r := range rs.Rules {
+		if nt := tables[key{r.Family, r.Table}]; nt != nil {
+			nt.counts[r.Chain]++
+		}
+	}
+	// Sets that rules update ("add @s { ip saddr }") depend on history.
+	for _, r := range rs.Rules {
+		nt := tables[key{r.Family, r.Table}]
+		if nt == nil {
+			continue
+		}
+		for _, st := range r.Stmts {
+			if o, ok := st.(nftjson.OtherStmt); ok && (o.Kind == "set" || o.Kind == "map") {
+				var body map[string]map[string]any
+				if json.Unmarshal(o.Raw, &body) == nil {
+					if name, ok := body[o.Kind]["set"].(string); ok && len(name) > 1 {
+						nt.dynamic[name[1:]] = true
+					}
+				}
+			}
+		}
+	}
+	pos := map[string]int{}
+	for _, r := range rs.Rules {
+		nt := tables[key{r.Family, r.Table}]
+		if nt == nil {
+			continue
+		}
+		ch := nt.chains[r.Chain]
+		if ch == nil {
+			b.opaque(fmt.Sprintf("rule handle %d in missing chain %s %s %s", r.Handle, r.Family, r.Table, r.Chain), nt.fams...)
+			continue
+		}
+		ck := r.Family + "\x00" + r.Table + "\x00" + r.Chain
+		ch.Rules = append(ch.Rules, nt.rule(r, pos[ck])...)
+		pos[ck]++
+	}
+	for _, c := range rs.Chains {
+		nt := tables[key{c.Family, c.Table}]
+		if nt == nil || !c.Base() {
+			continue
+		}
+		nt.baseChain(c)
+	}
+}
+
+// attachSave finds the iptables-nft-save view of this table.
+func (t *nftTable) attachSave(d Dump[iptsave.Dump]) {
+	t.saveSrc = d.Name
+	if !d.ok() {
+		t.saveErr = d.Err
+		if t.saveErr == nil {
+			t.saveErr = fmt.Errorf("no iptables-nft-save dump given")
+		}
+		return
+	}
+	t.save = d.Value.Table(t.name)
+}
+
+func (t *nftTable) baseChain(c *nftjson.Chain) {
+	origin := fmt.Sprintf("nft %s %s %s", c.Family, c.Table, c.Name)
+	h, ok := hooks[c.Hook]
+	if !ok {
+		t.b.opaque(fmt.Sprintf("%s: hook %q not understood", origin, c.Hook), t.fams...)
+		return
+	}
+	policy := eval.Accept
+	switch c.Policy {
+	case "", "accept":
+	case "drop":
+		policy = eval.Drop
+	default:
+		t.b.opaque(fmt.Sprintf("%s: policy %q not understood", origin, c.Policy), t.fams...)
+		return
+	}
+	if t.family == "bridge" {
+		// Bridge chains see only frames crossing a bridge port; whether
+		// Redis traffic does depends on the host's interfaces.
+		if policy == eval.Drop || len(t.chains[c.Name].Rules) > 0 {
+			if h == eval.Prerouting || h == eval.Input {
+				t.b.opaque(origin+": bridge-family filtering of traffic arriving through a bridge port is not evaluated", t.fams...)
+			}
+		}
+		return
+	}
+	base := &eval.BaseChain{Origin: origin, Families: t.fams, Hook: h, Priority: c.Prio,
+		Policy: policy, Chain: t.chains[c.Name]}
+	if h == eval.Ingress {
+		if len(c.Devices) == 0 && t.family == "netdev" {
+			return // an ingress chain bound to no device sees nothing
+		}
+		for _, dev := range c.Devices {
+			bc := *base
+			bc.Device = dev
+			t.b.rs.BaseChains = append(t.b.rs.BaseChains, &bc)
+		}
+		if len(c.Devices) > 0 {
+			return
+		}
+	}
+	t.b.rs.BaseChains = append(t.b.rs.BaseChains, base)
+}

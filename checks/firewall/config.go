@@ -1,0 +1,39 @@
+package firewall
+
+import (
+	"net/netip"
+	"time"
+)
+
+// DefaultPorts are Redis, Redis Cluster's bus and Sentinel.
+var DefaultPorts = []uint16{6379, 16379, 26379}
+
+// Config is what the check needs to know.
+type Config struct {
+	// Ports to audit; DefaultPorts when empty.
+	Ports []uint16
+	// Trusted networks; loopback is always trusted.
+	Trusted []netip.Prefix
+	// Offline dumps. When any is set, the live system is not read.
+	// IptablesSave and Ip6tablesSave are iptables-nft-save output when
+	// NftJSON is given (they complete its xt expressions), or the whole
+	// ruleset of their family otherwise.
+	NftJSON, IptablesSave, Ip6tablesSave, IpsetSave string
+	// System is the machine the live ruleset is read from; nil is this
+	// host.
+	System System
+	// Timeout bounds each command when the context has no deadline.
+	Timeout time.Duration
+}
+
+// Offline reports whether saved dumps replace the live system.
+func (c Config) Offline() bool {
+	return c.NftJSON != "" || c.IptablesSave != "" || c.Ip6tablesSave != "" || c.IpsetSave != ""
+}
+
+func (c Config) ports() []uint16 {
+	if len(c.Ports) == 0 {
+		return DefaultPorts
+	}
+	return c.Ports
+}

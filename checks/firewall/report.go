@@ -1,0 +1,60 @@
+package firewall
+
+import (
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
+)
+
+// Report is the evaluation of every port over both families.
+type Report struct {
+	Ports []PortReport
+	// Notes are remarks from compiling the ruleset.
+	Notes []string
+	// Rules is the number of rules in the model, for perf data.
+	Rules int
+}
+
+// PortReport is one port and family. Err is set when the evaluation
+// could not run (the ruleset is too complex to evaluate exactly).
+type PortReport struct {
+	Query  eval.Query
+	Result *eval.Result
+	Err    error
+}
+
+// Evaluate computes the report for the given ports.
+func Evaluate(rs *eval.Ruleset, ports []uint16) *Report {
+	rep := &Report{Rules: countRules(rs)}
+	for _, p := range ports {
+		for _, fam := range []eval.Family{eval.IPv4, eval.IPv6} {
+			q := eval.Query{Family: fam, Port: p}
+			res, err := eval.Evaluate(rs, q, eval.DefaultOptions)
+			rep.Ports = append(rep.Ports, PortReport{Query: q, Result: res, Err: err})
+		}
+	}
+	return rep
+}
+
+func countRules(rs *eval.Ruleset) int {
+	seen := map[*eval.Chain]bool{}
+	n := 0
+	var visit func(c *eval.Chain)
+	visit = func(c *eval.Chain) {
+		if c == nil || seen[c] {
+			return
+		}
+		seen[c] = true
+		n += len(c.Rules)
+		for _, r := range c.Rules {
+			visit(r.Verdict.Target)
+			if r.Map != nil {
+				for _, e := range r.Map.Entries {
+					visit(e.Verdict.Target)
+				}
+			}
+		}
+	}
+	for _, b := range rs.BaseChains {
+		visit(b.Chain)
+	}
+	return n
+}
