@@ -45,7 +45,8 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 	c := opts.Client()
 	defer c.Close()
 	// The first command dials and sends AUTH: a refusal shows here.
-	if err := c.Ping(ctx).Err(); err != nil {
+	// NOPERM means the login worked and PING is just not granted.
+	if err := c.Ping(ctx).Err(); err != nil && redisconn.ErrorCode(err) != "NOPERM" {
 		a.Err, a.Code = err, redisconn.ErrorCode(err)
 		return a
 	}

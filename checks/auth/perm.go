@@ -210,8 +210,15 @@ func (u User) dangerousForms(cats Categories, cmd, sub string, g *Grants) []stri
 		}
 		return nil
 	}
+	// A container command (7.0+: the categories list its subcommands) runs
+	// only as one of its subcommands; its bare name is no form of its own,
+	// and Redis writes "-config" as the removal of each subcommand.
+	container := len(cats.subcommands(cmd)) > 0
 	var forms, ok []string
 	for _, f := range u.forms(cats, cmd) {
+		if f == "" && container {
+			continue
+		}
 		if f != "" {
 			// A subcommand outside @dangerous (CONFIG HELP) is no threat.
 			if in, known := cats.contains("dangerous", cmd, f); known && !in {
@@ -233,7 +240,7 @@ func (u User) dangerousForms(cats Categories, cmd, sub string, g *Grants) []stri
 	case len(ok) == 1 && ok[0] == "":
 		return []string{up}
 	}
-	// The bare form is allowed alongside some subcommands: name those.
+	// Part of the command is allowed: name the subcommands.
 	var out []string
 	for _, f := range ok {
 		if f != "" {
