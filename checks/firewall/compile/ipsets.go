@@ -163,4 +163,3 @@ func (s *ipsets) cond(name, dirs string, neg bool, fam eval.Family, depth int) e
 	}
 	return eval.Addr{Field: field, Family: fam, Set: e.members, Neg: neg}
 }
-

@@ -429,4 +429,3 @@ func flagBits(v nftjson.Expr) (uint8, error) {
 	}
 	return 0, fmt.Errorf("TCP flags value %v not modelled", v)
 }
-
