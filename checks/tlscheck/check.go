@@ -179,8 +179,8 @@ func (c *Config) judgeRedis(m Observed, presentedCert bool) result.Finding {
 	switch {
 	case m.CertRequested && !presentedCert && ClassifyClientCert(m) == PolicyRequired:
 		return f(result.Unknown, "could not PING: the server requires a client certificate; give --cert/--key to verify it is Redis")
-	case m.CertRequested && presentedCert && classify(err) == failRemote:
-		return f(result.Unknown, "the server rejected the client certificate of --cert: %v", err)
+	case m.CertRequested && presentedCert && (classify(err) == failRemote || classify(err) == failClosed):
+		return f(result.Unknown, "the server refused the connection after the client certificate of --cert: %v", err)
 	case classify(err) == failRemote:
 		return f(result.Critical, "the server aborted the TLS connection: %v", err)
 	case classify(err) == failClosed:

@@ -42,8 +42,14 @@ func ClassifyClientCert(o Observed) ClientCertPolicy {
 		return PolicyUnknown
 	}
 	// Asked, none given: a server that requires one aborts with an alert,
-	// during the handshake on TLS 1.2 or on the first read on TLS 1.3.
+	// during the handshake on TLS 1.2 or on the first read on TLS 1.3. On
+	// TLS 1.3 the alert and the close can beat the PING: the write then
+	// meets a reset and the alert is lost, so a connection closed at the
+	// first exchange after an empty certificate counts as a refusal too.
 	if classify(o.Err) == failRemote || classify(o.PingErr) == failRemote {
+		return PolicyRequired
+	}
+	if o.Completed && !o.Replied && classify(o.PingErr) == failClosed {
 		return PolicyRequired
 	}
 	if o.Completed && o.Replied {
@@ -56,6 +62,9 @@ func ClassifyClientCert(o Observed) ClientCertPolicy {
 // --require-client-cert it is context only.
 func JudgeClientCert(p ClientCertPolicy, require bool, o Observed) result.Finding {
 	if !require {
+		if p == PolicyUnknown {
+			return result.Finding{State: result.OK, Text: "client certificates: policy not determined" + errSuffix(o)}
+		}
 		return result.Finding{State: result.OK, Text: "client certificates: the server " + p.String()}
 	}
 	switch p {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -183,6 +184,9 @@ func TestClientCertPolicyFromObservations(t *testing.T) {
 		{"required on TLS 1.2", with(func(o *Observed) { o.CertRequested, o.Err = true, remote(t, alertHandshakeFailure) }), PolicyRequired},
 		{"required on TLS 1.3", with(func(o *Observed) {
 			o.CertRequested, o.Completed, o.PingErr = true, true, remote(t, alertCertificateRequired)
+		}), PolicyRequired},
+		{"required on TLS 1.3, reset before the alert was read", with(func(o *Observed) {
+			o.CertRequested, o.Completed, o.PingErr = true, true, &net.OpError{Op: "write", Err: syscall.ECONNRESET}
 		}), PolicyRequired},
 		{"requested, silent", with(func(o *Observed) {
 			o.CertRequested, o.Completed, o.PingErr = true, true, &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}

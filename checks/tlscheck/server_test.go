@@ -260,3 +260,15 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+func TestClientCertificateFromAnotherCA(t *testing.T) {
+	ca := certtest.NewCA(t, "Test Root")
+	foreign := certtest.NewCA(t, "Other Root").Client(t, "intruder")
+	s := startTLS(t, ca.Server(t, "redis"), ca, "tls-auth-clients yes")
+	c := config(s.Port, ca)
+	c.Conn.Cert, c.Conn.Key = foreign.CertFile, foreign.KeyFile
+	c.RequireClientCert = true
+	expect(t, run(t, c, nil, deadline), Unknown,
+		Unknown, "the server refused the connection after the client certificate of --cert",
+		OK, "client certificates: the server requires one")
+}
