@@ -8,6 +8,7 @@ import (
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
 
@@ -62,9 +63,11 @@ func (c *Config) validate(getenv func(string) string) error {
 func Run(ctx context.Context, c Config) result.Result {
 	anon := c.Conn
 	anon.Username, anon.Password = "", ""
-	f := Facts{Target: c.Conn.Addr(), Admins: c.Admins}
+	f := Facts{Target: c.Conn.Addr(), Admins: c.Admins, Credentials: c.Conn.Password != ""}
 	f.Probe = probe(ctx, anon)
-	if c.Conn.Password != "" && f.Probe.Err == nil && f.Probe.Ping.Class.IsRedis() {
+	// Protected mode closes every non-local connection, logged in or not:
+	// an audit would only race the server's close.
+	if f.Credentials && f.Probe.Err == nil && f.Probe.Ping.Class.IsRedis() && f.Probe.Ping.Class != resp.Denied {
 		a := audit(ctx, c.Conn)
 		f.Audit = &a
 	}

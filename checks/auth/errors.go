@@ -30,7 +30,7 @@ func describeErr(err error) string {
 		return "no reply before the deadline"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, resp.ErrNoReply):
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, resp.ErrNoReply):
 		return "the server closed the connection without a reply (does it want TLS, or a client certificate?)"
 	case errors.As(err, &unknown), errors.As(err, &invalid), errors.As(err, &host), errors.As(err, &verify):
 		return "TLS: the server certificate is not trusted: " + err.Error()

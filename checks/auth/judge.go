@@ -13,8 +13,11 @@ import (
 type Facts struct {
 	Target string // host:port as dialled
 	Probe  Probe
-	Audit  *Audit // nil: no credentials were given
-	Admins []string
+	// Credentials: an audit was asked for. Audit is nil when it did not
+	// run (no credentials, or the probe showed it could not).
+	Credentials bool
+	Audit       *Audit
+	Admins      []string
 }
 
 // Judge turns the facts into the check's result. It is the only place that
@@ -22,6 +25,9 @@ type Facts struct {
 func Judge(f Facts) result.Result {
 	var r result.Result
 	okText := judgeProbe(&r, f.Target, f.Probe)
+	if f.Credentials && f.Audit == nil && f.Probe.Err == nil && f.Probe.Ping.Class == resp.Denied {
+		r.Add(result.Unknown, "%s", auditDenied)
+	}
 	if f.Audit != nil {
 		if t := judgeAudit(&r, *f.Audit, f.Admins); t != "" && okText != "" {
 			okText += "; " + t
@@ -100,12 +106,14 @@ func describeRead(a *ReadAttempt) string {
 	return "no answer"
 }
 
+const auditDenied = "ACL audit not possible from here: protected mode refuses every non-local client, even one with credentials"
+
 // judgeAudit judges what the authenticated client read and returns the
 // summary text for an all-OK result.
 func judgeAudit(r *result.Result, a Audit, admins []string) string {
 	switch {
 	case a.Code == "DENIED":
-		r.Add(result.Unknown, "ACL audit not possible from here: protected mode refuses every non-local client, even one with credentials")
+		r.Add(result.Unknown, "%s", auditDenied)
 		return ""
 	case a.Code == "WRONGPASS":
 		r.Add(result.Unknown, "ACL audit: the server refused the credentials of user %q (WRONGPASS)", a.As)

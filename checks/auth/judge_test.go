@@ -141,8 +141,12 @@ func TestJudgeAudit(t *testing.T) {
 }
 
 func TestJudgeProtectedModeBlocksAudit(t *testing.T) {
-	r := Judge(Facts{Target: "192.0.2.1:6379", Probe: Probe{Ping: reply("-DENIED protected")}, Audit: &Audit{As: "a", Code: "DENIED"}})
+	denied := Probe{Ping: reply("-DENIED protected")}
+	r := Judge(Facts{Target: "192.0.2.1:6379", Probe: denied, Credentials: true})
 	out := render(r)
+	if raced := render(Judge(Facts{Target: "192.0.2.1:6379", Probe: denied, Credentials: true, Audit: &Audit{As: "a", Code: "DENIED"}})); raced != out {
+		t.Fatalf("an audit refused with DENIED reads\n%s\nnot\n%s", raced, out)
+	}
 	want := "c UNKNOWN: ACL audit not possible from here: protected mode refuses every non-local client, even one with credentials\n" +
 		"UNKNOWN: ACL audit not possible from here: protected mode refuses every non-local client, even one with credentials\n" +
 		"WARNING: 192.0.2.1:6379: clients without credentials are refused only by protected mode (DENIED): the default user has no password, local clients get in, and so does everyone once protected mode is off (on Redis 6.x, also once any bind line is set)\n"
