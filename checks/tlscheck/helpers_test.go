@@ -2,7 +2,6 @@ package tlscheck
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -106,5 +105,3 @@ func metric(r result.Result, name string) (float64, bool) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
-
-var _ = fmt.Sprintf
