@@ -66,12 +66,9 @@ func stateOf(e Expectation, o Outcome) result.State {
 // it hand-made reports.
 func Judge(e Expectation, r Report) result.Result {
 	outs := append([]Outcome(nil), r.Outcomes...)
-	sort.SliceStable(outs, func(i, j int) bool {
-		if outs[i].Class != outs[j].Class {
-			return outs[i].Class < outs[j].Class
-		}
-		return outs[i].Addr.Compare(outs[j].Addr) < 0
-	})
+	// Worst class first; within a class, the order the targets were given
+	// in (CIDR blocks and names expand in address order).
+	sort.SliceStable(outs, func(i, j int) bool { return outs[i].Class < outs[j].Class })
 	var res result.Result
 	var counts [numClasses]int
 	perState := map[result.State]int{}

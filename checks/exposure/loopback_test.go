@@ -183,3 +183,5 @@ func TestDeadlineIsNotFiltered(t *testing.T) {
 		t.Fatal("deadline did not pass")
 	}
 }
+
+func freePort(t *testing.T) int { return redistest.FreePort(t) }

@@ -2,6 +2,7 @@ package exposure
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -126,7 +127,7 @@ func (s Scanner) resolveAll(ctx context.Context, targets []Target, resolve Resol
 			case err != nil && ctx.Err() != nil:
 				r.class, r.err = NotFinished, "the check's deadline came before the name resolved"
 			case err != nil:
-				r.class, r.err = LocalError, fmt.Sprintf("could not resolve %s: %v", name, err)
+				r.class, r.err = LocalError, fmt.Sprintf("could not resolve %s: %s", name, resolveError(err))
 			default:
 				r.addrs = usable(addrs)
 				if len(r.addrs) == 0 {
@@ -193,4 +194,24 @@ func nofileLimit() uint64 {
 		return 0
 	}
 	return r.Cur
+}
+
+// resolveError says why a lookup failed without the resolver's socket
+// addresses, which change with every run.
+func resolveError(err error) string {
+	var de *net.DNSError
+	var en syscall.Errno
+	switch {
+	case errors.As(err, &de) && de.IsNotFound:
+		return "no such host"
+	case isTimeout(err):
+		return "the resolver did not answer in time"
+	case errors.As(err, &en):
+		return "the resolver failed (" + en.Error() + ")"
+	case errors.As(err, &de) && de.Server != "":
+		return "the resolver at " + de.Server + " failed"
+	case errors.As(err, &de):
+		return "the resolver failed"
+	}
+	return err.Error()
 }
