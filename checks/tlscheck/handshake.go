@@ -161,7 +161,6 @@ func remoteAlert(err error) int {
 // TLS alert numbers (RFC 8446 section 6) the judgement names.
 const (
 	alertHandshakeFailure    = 40
-	alertBadCertificate      = 42
 	alertCertificateRequired = 116
 )
 

@@ -1,6 +1,7 @@
 package tlscheck
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -162,7 +163,7 @@ func TestPlaintext(t *testing.T) {
 		r := run(t, c, nil, deadline)
 		expect(t, r, Unknown, OK, "Redis answers PING over TLS (NOAUTH)",
 			Unknown, "plaintext port not verified: live config unavailable (authentication failed or missing")
-		if got := render(r); contains(got, "s3cret") {
+		if got := render(r); strings.Contains(got, "s3cret") {
 			t.Fatalf("password in output: %s", got)
 		}
 
@@ -250,15 +251,6 @@ func TestProtocolFloor(t *testing.T) {
 			t.Errorf("no floor probe expected below TLS 1.0\n%s", render(r))
 		}
 	})
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }
 
 func TestClientCertificateFromAnotherCA(t *testing.T) {
