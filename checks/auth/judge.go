@@ -185,8 +185,12 @@ func judgeAudit(r *result.Result, a Audit, admins []string) string {
 	if a.Mode == "sentinel" {
 		r.Add(result.OK, "Sentinel: its own users and requirepass (sentinel.conf) apply")
 	}
-	t := fmt.Sprintf("%d ACL users enabled, none without a password, dangerous commands only for admin users; default user %s",
-		enabled, defaultState)
+	users := "enabled ACL users"
+	if enabled == 1 {
+		users = "enabled ACL user"
+	}
+	t := fmt.Sprintf("%d %s, none without a password, dangerous commands only for admin users; default user %s",
+		enabled, users, defaultState)
 	if nopass+dangerous+unclear == 0 {
 		r.Add(result.OK, "%s", t)
 	}

@@ -91,9 +91,9 @@ func TestJudgeAudit(t *testing.T) {
 	}{
 		{"clean", Audit{As: "admin", Users: users(t, "user default off "+hash+" +@all", "user admin on "+hash+" ~* +@all", "user app on "+hash+" ~app:* -@all +@read +@write -@dangerous")},
 			[]string{"admin"}, result.OK,
-			"c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required); 2 ACL users enabled, none without a password, dangerous commands only for admin users; default user disabled\n" +
+			"c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required); 2 enabled ACL users, none without a password, dangerous commands only for admin users; default user disabled\n" +
 				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n" +
-				"OK: 2 ACL users enabled, none without a password, dangerous commands only for admin users; default user disabled\n"},
+				"OK: 2 enabled ACL users, none without a password, dangerous commands only for admin users; default user disabled\n"},
 		{"nopass and dangerous", Audit{As: "admin", Users: users(t, "user default on "+hash+" +@all", "user cache on nopass ~* -@all +get +flushall", "user ops on "+hash+" +@all -@dangerous +config|get", "user old off nopass +@all")},
 			[]string{"default"}, result.Critical,
 			"c CRITICAL: user \"cache\" is enabled without a password (nopass): AUTH with any password logs in as it and can run FLUSHALL\n" +

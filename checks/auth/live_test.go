@@ -31,7 +31,7 @@ func TestLiveRequirepass(t *testing.T) {
 	// The password in the environment must not reach the first probe, and
 	// the audit finds the default user as the only, admin, user.
 	r, out = check(t, redisconn.Options{Port: s.Port}, map[string]string{redisconn.PasswordEnv: pwDefault})
-	expect(t, r, out, result.OK, "NOAUTH", "1 ACL users enabled, none without a password, dangerous commands only for admin users; default user requires a password")
+	expect(t, r, out, result.OK, "NOAUTH", "1 enabled ACL user, none without a password, dangerous commands only for admin users; default user requires a password")
 
 	// Without default among the admins its +@all is flagged.
 	r, out = check(t, redisconn.Options{Port: s.Port}, map[string]string{redisconn.PasswordEnv: pwDefault}, "ops")

@@ -68,7 +68,7 @@ func TestLiveSentinel(t *testing.T) {
 
 	r, out = check(t, redisconn.Options{Port: locked.Port}, map[string]string{redisconn.PasswordEnv: pwDefault})
 	expect(t, r, out, result.OK, "refused (NOAUTH", "Sentinel: its own users and requirepass (sentinel.conf) apply",
-		"1 ACL users enabled, none without a password")
+		"1 enabled ACL user, none without a password")
 
 	// Sentinel has ACL users of its own (6.2+).
 	users := redistest.Start(t, redistest.Spec{Sentinel: true, Config: []string{
