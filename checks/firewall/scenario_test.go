@@ -189,4 +189,3 @@ func TestScenarioDumps(t *testing.T) {
 		})
 	}
 }
-

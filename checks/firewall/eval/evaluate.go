@@ -3,6 +3,7 @@ package eval
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 
 	"go4.org/netipx"
@@ -140,18 +141,29 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 	// only as the host's own traffic.
 	lr := netipx.RangeOfPrefix(loop)
 	pt.addRange(Src, q.Family, lr)
-	pt.addRange(Dst, q.Family, lr)
 
 	srcs := addrPieces(pt.src[fi], q.Family)
 	dsts := addrPieces(pt.dst[fi], q.Family)
 	sports := portPieces(pt.sport)
 	ifs := ifaceClasses(pt.ifaces)
 
-	var remoteDsts []int
-	for i, d := range dsts {
-		if !loop.Contains(d) {
-			remoteDsts = append(remoteDsts, i)
+	// A remote packet never goes to a loopback address; pick each
+	// destination piece's representative outside the loopback range.
+	type dstPiece struct {
+		rep netip.Addr
+		r   netipx.IPRange
+	}
+	var remoteDsts []dstPiece
+	for i := range dsts {
+		r := pieceRange(dsts, i, q.Family)
+		rep := r.From()
+		if loop.Contains(rep) {
+			rep = lr.To().Next()
+			if !rep.IsValid() || !r.Contains(rep) {
+				continue
+			}
 		}
+		remoteDsts = append(remoteDsts, dstPiece{rep, r})
 	}
 	n := len(ifs) * len(remoteDsts) * len(sports)
 	if n > opt.MaxContexts {
@@ -163,16 +175,16 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 	reasons := map[string]bool{}
 	var acc, und netipx.IPSetBuilder
 	for _, ic := range ifs {
-		for _, di := range remoteDsts {
+		for _, dp := range remoteDsts {
 			for si := range sports {
-				ctx := Context{IIf: ic.rep, IIfDesc: ic.desc, Dst: pieceRange(dsts, di, q.Family), SPort: portPiece(sports, si)}
+				ctx := Context{IIf: ic.rep, IIfDesc: ic.desc, Dst: dp.r, SPort: portPiece(sports, si)}
 				var ca, cu netipx.IPSetBuilder
 				any := false
 				for i, s := range srcs {
 					if loop.Contains(s) {
 						continue // martian on any interface but lo
 					}
-					p := NewSYN(s, ctx.Dst.From(), ctx.SPort.Lo, q.Port, ic.rep)
+					p := NewSYN(s, dp.rep, ctx.SPort.Lo, q.Port, ic.rep)
 					o := w.eval(p, opt.StepBudget, reasons)
 					switch o {
 					case accepted:
