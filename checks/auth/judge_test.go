@@ -125,7 +125,7 @@ func TestJudgeAudit(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := tc.a
-			if a.Categories == nil {
+			if a.Categories.members == nil {
 				a.Categories = cats
 			}
 			r := Judge(Facts{Target: "192.0.2.1:6379", Probe: refused, Audit: &a, Admins: tc.admins})

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,9 +25,14 @@ func TestLiveNoPassword(t *testing.T) {
 }
 
 func TestLiveRequirepass(t *testing.T) {
-	s := start(t, "requirepass "+pwDefault)
+	s := start(t, "requirepass "+pwDefault, "bind 127.0.0.1 -::1")
 	r, out := check(t, redisconn.Options{Port: s.Port}, nil)
 	expect(t, r, out, result.OK, "clients without credentials are refused (NOAUTH: a password is required)")
+	if ln, err := net.Listen("tcp6", "[::1]:0"); err == nil { // IPv6 loopback present
+		ln.Close()
+		r, out = check(t, redisconn.Options{Host: "::1", Port: s.Port}, nil)
+		expect(t, r, out, result.OK, "[::1]:"+strconv.Itoa(s.Port)+": clients without credentials are refused")
+	}
 
 	// The password in the environment must not reach the first probe, and
 	// the audit finds the default user as the only, admin, user.

@@ -5,29 +5,51 @@ import (
 	"strings"
 )
 
-// Categories maps a category name to its members as the live server lists
-// them with ACL CAT: "flushall", or "config|set" for a subcommand (7.0+). A
-// category missing from the map has unknown members: a rule that grants it
-// is assumed to grant everything, one that removes it to remove nothing.
-type Categories map[string]map[string]bool
+// Categories holds the members of categories as the live server lists them
+// with ACL CAT: "flushall", or "config|set" for a subcommand (7.0+). A
+// category that is not known has unknown members: a rule that grants it is
+// assumed to grant everything, one that removes it to remove nothing.
+type Categories struct {
+	members map[string]map[string]bool // category -> members
+	parents map[string]map[string]bool // category -> commands with subcommands in it
+	sorted  map[string][]string        // category -> members, sorted
+	subs    map[string][]string        // command -> subcommands named anywhere, sorted
+}
 
 // NewCategories builds Categories from ACL CAT replies.
 func NewCategories(lists map[string][]string) Categories {
-	c := Categories{}
-	for cat, members := range lists {
-		set := make(map[string]bool, len(members))
-		for _, m := range members {
-			set[strings.ToLower(m)] = true
+	c := Categories{members: map[string]map[string]bool{}, parents: map[string]map[string]bool{},
+		sorted: map[string][]string{}, subs: map[string][]string{}}
+	subs := map[string]map[string]bool{}
+	for cat, list := range lists {
+		cat = strings.ToLower(cat)
+		set, parents := map[string]bool{}, map[string]bool{}
+		for _, m := range list {
+			m = strings.ToLower(m)
+			set[m] = true
+			if cmd, sub, ok := strings.Cut(m, "|"); ok {
+				parents[cmd] = true
+				if subs[cmd] == nil {
+					subs[cmd] = map[string]bool{}
+				}
+				subs[cmd][sub] = true
+			}
 		}
-		c[strings.ToLower(cat)] = set
+		c.members[cat], c.parents[cat], c.sorted[cat] = set, parents, sortedKeys(set)
+	}
+	for cmd, set := range subs {
+		c.subs[cmd] = sortedKeys(set)
 	}
 	return c
 }
 
+// known reports whether the category's members were read.
+func (c Categories) known(cat string) bool { _, ok := c.members[cat]; return ok }
+
 // contains reports whether cmd (sub "" for the bare command) is in cat, and
 // whether cat's members are known at all.
 func (c Categories) contains(cat, cmd, sub string) (in, known bool) {
-	set, ok := c[cat]
+	set, ok := c.members[cat]
 	if !ok {
 		return false, false
 	}
@@ -39,26 +61,11 @@ func (c Categories) contains(cat, cmd, sub string) (in, known bool) {
 	}
 	// The bare form of a container command: in 7.0+ the category lists its
 	// subcommands only.
-	for m := range set {
-		if strings.HasPrefix(m, cmd+"|") {
-			return true, true
-		}
-	}
-	return false, true
+	return c.parents[cat][cmd], true
 }
 
 // subcommands lists the subcommands of cmd the categories mention.
-func (c Categories) subcommands(cmd string) []string {
-	seen := map[string]bool{}
-	for _, set := range c {
-		for m := range set {
-			if s, ok := strings.CutPrefix(m, cmd+"|"); ok {
-				seen[s] = true
-			}
-		}
-	}
-	return sortedKeys(seen)
-}
+func (c Categories) subcommands(cmd string) []string { return c.subs[cmd] }
 
 // verdict is how a selector decides one command form.
 type verdict struct {
@@ -169,7 +176,7 @@ func Evaluate(u User, cats Categories) Grants {
 		g.Commands = append(g.Commands, u.dangerousForms(cats, d.Cmd, d.Sub, &g)...)
 	}
 	by := map[string]bool{}
-	members := sortedKeys(cats["dangerous"])
+	members := cats.sorted["dangerous"]
 	g.Total = len(members)
 	for _, m := range members {
 		cmd, sub, _ := strings.Cut(m, "|")
@@ -183,7 +190,7 @@ func Evaluate(u User, cats Categories) Grants {
 			by[v.by.String()] = true
 		}
 	}
-	if cats["dangerous"] == nil {
+	if !cats.known("dangerous") {
 		// Members unknown: any category-wide grant may include them.
 		for _, sel := range append([]Selector{u.Root}, u.Selectors...) {
 			for _, r := range sel.Rules {

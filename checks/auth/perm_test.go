@@ -94,3 +94,25 @@ func TestEvaluateWithoutDangerousMembers(t *testing.T) {
 		t.Fatalf("named harmless command flagged: %+v", g)
 	}
 }
+
+// BenchmarkAudit100Users parses and evaluates an ACL LIST of 100 users
+// against the full 7.0.15 category table.
+func BenchmarkAudit100Users(b *testing.B) {
+	t := &testing.T{}
+	cats := liveCategories(t, "keyspace", "read", "write", "admin", "dangerous", "slow", "fast")
+	var lines []string
+	for i := 0; i < 100; i++ {
+		lines = append(lines, "user u"+strings.Repeat("x", i%7)+" on #abcd ~* -@all +@read +@write -@dangerous +config|get (~tmp:* +@slow -@admin)")
+	}
+	text := strings.Join(lines, "\n")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		users, err := ParseACLList(strings.NewReader(text))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, u := range users {
+			_ = Evaluate(u, cats)
+		}
+	}
+}
