@@ -17,9 +17,8 @@ type Audit struct {
 	Err  error
 	Code string
 	// From INFO server, when the user may run it.
-	Version    string
-	Mode       string // standalone, cluster, sentinel
-	ServerName string // "valkey" on Valkey
+	Version string
+	Mode    string // standalone, cluster, sentinel
 	// NoACL: the server has no ACL command (older than 6.0): requirepass is
 	// its only credential.
 	NoACL bool
@@ -53,7 +52,6 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 	if info, err := c.Info(ctx, "server").Result(); err == nil {
 		a.Version = infoField(info, "redis_version")
 		a.Mode = infoField(info, "redis_mode")
-		a.ServerName = infoField(info, "server_name")
 	}
 	lines, err := c.Do(ctx, "ACL", "LIST").StringSlice()
 	if err != nil {

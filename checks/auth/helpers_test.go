@@ -81,6 +81,7 @@ func assertNoSecrets(t *testing.T, out string) {
 
 func expect(t *testing.T, r result.Result, out string, state result.State, substrings ...string) {
 	t.Helper()
+	t.Logf("%s", out)
 	if r.State != state {
 		t.Errorf("state %s, want %s\n%s", r.State, state, out)
 	}

@@ -37,13 +37,13 @@ func TestLiveTLS(t *testing.T) {
 
 	// Plain client against the TLS port: not verified, never OK.
 	r, out = check(t, redisconn.Options{Port: locked.Port}, nil)
-	expect(t, r, out, result.Unknown, "could not probe without credentials")
+	expect(t, r, out, result.Unknown, "could not probe without credentials: the server closed the connection without a reply")
 
 	// A server that wants client certificates refuses the handshake
 	// without one; with one, the password is still required.
 	mtls := startTLS(t, ca, srv, "yes", "requirepass "+pwDefault)
 	r, out = check(t, tlsOpts(mtls.Port), nil)
-	expect(t, r, out, result.Unknown, "could not probe without credentials")
+	expect(t, r, out, result.Unknown, "could not probe without credentials", "client certificate")
 	cl := ca.Client(t, "monitor")
 	o := tlsOpts(mtls.Port)
 	o.Cert, o.Key = cl.CertFile, cl.KeyFile
