@@ -162,11 +162,14 @@ func parseRule(line string, n int) (*Rule, error) {
 				return nil, syntaxf(n, "%s without a module", name)
 			}
 			i++
+			if toks[i].s == "" {
+				return nil, syntaxf(n, "empty module name")
+			}
 			cur = &Match{Module: toks[i].s}
 			r.Matches = append(r.Matches, cur)
 			curArity = arity[cur.Module]
 			continue
-		case !inTarget && (name == "-j" || name == "--jump" || name == "-g" || name == "--goto"):
+		case name == "-j" || name == "--jump" || name == "-g" || name == "--goto":
 			if neg {
 				return nil, syntaxf(n, "negated %s", name)
 			}
