@@ -24,6 +24,7 @@ func describeErr(err error) string {
 		alert   tls.AlertError
 		verify  *tls.CertificateVerificationError
 		pe      *ParseError
+		op      *net.OpError
 	)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
@@ -38,6 +39,10 @@ func describeErr(err error) string {
 		return "TLS handshake failed: the server does not speak TLS on this port"
 	case errors.As(err, &alert):
 		return "TLS handshake refused by the server: " + alert.Error() + " (does it require a client certificate?)"
+	case errors.As(err, &op) && op.Op == "remote error":
+		// crypto/tls reports an alert from the peer as an OpError of this
+		// operation; the alert type itself is unexported.
+		return "TLS handshake refused by the server: " + op.Err.Error() + " (does it require a client certificate?)"
 	case errors.As(err, &pe):
 		return pe.Error()
 	}
