@@ -45,8 +45,8 @@ func New() plugin.Check {
 			Usage: "where to read the socket tables and process command lines"},
 	)
 	return plugin.Check{
-		Name:           Name,
-		Short:          "Verify that no Redis listener is bound to a wildcard address",
+		Name:  Name,
+		Short: "Verify that no Redis listener is bound to a wildcard address",
 		Long: `Verifies that no Redis listener (data port, TLS port, cluster bus, Sentinel) is bound to a
 wildcard address. Reads the running server (CONFIG GET of the bind keys and INFO server; never
 CONFIG GET * or requirepass), its configuration file with includes and command-line overrides,
