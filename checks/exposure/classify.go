@@ -35,7 +35,7 @@ func classifyDial(err error, parentDone bool) (Class, string) {
 		return LocalError, "this host refused to send (EPERM): its own firewall or a security policy"
 	}
 	if parentDone {
-		return NotFinished, "the check's deadline came before an answer"
+		return NotFinished, deadlineFirst
 	}
 	if isTimeout(err) {
 		return Filtered, "no answer to the SYN within the timeout"
@@ -86,3 +86,7 @@ func classifyReply(c resp.Class) Class {
 func looksLikeTLS(line string) bool {
 	return len(line) >= 3 && line[0] == 0x15 && line[1] == 0x03 && line[2] <= 0x04
 }
+
+// deadlineFirst is the one detail of every NotFinished attempt, wherever
+// the deadline caught it: the output must not depend on that race.
+const deadlineFirst = "the check's deadline came before an answer"

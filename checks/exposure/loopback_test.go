@@ -185,3 +185,20 @@ func TestDeadlineIsNotFiltered(t *testing.T) {
 }
 
 func freePort(t *testing.T) int { return redistest.FreePort(t) }
+
+// A timeout that comes before the attempt's own timeout has run out (the
+// socket deadline racing the check's context) is not-finished, never
+// filtered: calling it filtered would turn "not tried" into OK.
+func TestEarlyTimeoutIsNotFiltered(t *testing.T) {
+	early := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if network == "udp" {
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		}
+		return nil, &net.OpError{Op: "dial", Net: network, Err: context.DeadlineExceeded}
+	}
+	tg, _ := ParseTarget("127.0.0.1:6379")
+	r := Scanner{Ports: []int{6379}, Timeout: 5 * time.Second, Concurrency: 1, Dial: early}.Scan(context.Background(), []Target{tg})
+	if c := r.Outcomes[0].Class; c != NotFinished {
+		t.Fatalf("class %v, want not-finished", c)
+	}
+}

@@ -181,7 +181,7 @@ func TestNamespaces(t *testing.T) {
 		if r.Code != 0 || !strings.Contains(r.Stdout, "filtered=762 ") {
 			t.Fatalf("exit %d:\n%s", r.Code, r.Stdout)
 		}
-		if r.Elapsed > 2500*time.Millisecond {
+		if r.Elapsed > 3*time.Second { // one 1s timeout, plus start-up on a busy 2-core machine
 			t.Fatalf("762 black-holed attempts took %v with a 1s timeout", r.Elapsed)
 		}
 	})

@@ -45,16 +45,22 @@ func (p prober) probe(ctx context.Context, a Attempt) Outcome {
 	u, err := p.dial(ctx, "udp", addr)
 	if err != nil {
 		if ctx.Err() != nil {
-			o.Class, o.Detail = NotFinished, "the check's deadline came first"
+			o.Class, o.Detail = NotFinished, deadlineFirst
 			return o
 		}
 		o.Class, o.Detail = classifyRoute(err)
 		return o
 	}
 	u.Close()
+	start := time.Now()
 	conn, err := p.connect(ctx, addr)
 	if err != nil {
-		o.Class, o.Detail = classifyDial(err, ctx.Err() != nil)
+		// Only a SYN that went unanswered for the whole timeout is
+		// "filtered". The socket's own deadline can fire a moment before the
+		// check's context reports itself done, so ctx.Err() alone would let a
+		// cut-short attempt pass as filtered: fail open.
+		cut := ctx.Err() != nil || time.Since(start) < p.timeout
+		o.Class, o.Detail = classifyDial(err, cut)
 		return o
 	}
 	defer conn.Close()

@@ -81,7 +81,7 @@ func (s Scanner) Scan(ctx context.Context, targets []Target) Report {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			results[i] = Outcome{Attempt: a, Class: NotFinished, Detail: "not tried before the check's deadline"}
+			results[i] = Outcome{Attempt: a, Class: NotFinished, Detail: deadlineFirst}
 			continue
 		}
 		wg.Add(1)
