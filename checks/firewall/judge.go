@@ -63,10 +63,10 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix) {
 
 	bad := minus(res.Accepted, trust)
 	if !empty(bad) {
-		if isAllButLoopback(bad, fam) {
+		if isAllButLoopback(res.Accepted, fam) {
 			r.Add(result.Critical, "%v: accepted from %s: no rule restricts it%s", q, fam.All(), where(res, trust))
 		} else {
-			r.Add(result.Critical, "%v: accepted from %s%s", q, listRanges(bad, fam), where(res, trust))
+			r.Add(result.Critical, "%v: accepted from %s%s", q, describeSet(bad, fam, trust), where(res, trust))
 		}
 	}
 	if u := minus(res.Undecided, trust); !empty(u) {
@@ -166,6 +166,28 @@ func listRanges(s *netipx.IPSet, fam eval.Family) string {
 		return strings.Join(items[:maxListed], ", ") + fmt.Sprintf(" and %d more", len(items)-maxListed)
 	}
 	return strings.Join(items, ", ")
+}
+
+// describeSet names a set of untrusted sources directly, or by what it
+// leaves out when that is shorter ("::/0 except trusted networks and
+// 2001:db8:ffff::/48").
+func describeSet(s *netipx.IPSet, fam eval.Family, trust *netipx.IPSet) string {
+	var b netipx.IPSetBuilder
+	b.AddPrefix(fam.All())
+	b.RemoveSet(s)
+	b.RemovePrefix(fam.Loopback())
+	b.RemoveSet(trust)
+	rest, _ := b.IPSet()
+	if len(rest.Ranges())+1 >= len(s.Ranges()) {
+		return listRanges(s, fam)
+	}
+	switch {
+	case empty(rest):
+		return fmt.Sprintf("%s except trusted networks", fam.All())
+	case empty(trust):
+		return fmt.Sprintf("%s except %s", fam.All(), listRanges(rest, fam))
+	}
+	return fmt.Sprintf("%s except trusted networks and %s", fam.All(), listRanges(rest, fam))
 }
 
 // isAllButLoopback reports whether s is the whole family bar loopback.
