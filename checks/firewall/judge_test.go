@@ -164,4 +164,3 @@ func TestCheckWithoutPrivilegeIsUnknown(t *testing.T) {
 		t.Fatalf("%v %q", r.State, r.Summary)
 	}
 }
-

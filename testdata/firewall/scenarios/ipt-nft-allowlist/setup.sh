@@ -17,4 +17,6 @@ iptables -A REDIS -m comment --comment "-- end of REDIS" -j RETURN
 ip6tables -P INPUT DROP
 ip6tables -A INPUT -i lo -j ACCEPT
 ip6tables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+# Without ICMPv6 neighbour discovery the SYN-ACK could never be sent.
+ip6tables -A INPUT -p ipv6-icmp -j ACCEPT
 ip6tables -A INPUT -s 2001:db8::/64 -p tcp -m multiport --dports 6379,16379,26379 -j ACCEPT
