@@ -1,0 +1,179 @@
+package firewall
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/compile"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/ipset"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
+)
+
+// genRuleset writes a deterministic iptables-save ruleset of about n
+// rules shaped like a large real one: a default-drop INPUT, per-host
+// allow rules for Redis and other services, multiport rules, LOG rules
+// and a user chain every 100 rules.
+func genRuleset(n int) string {
+	r := rand.New(rand.NewSource(int64(n)))
+	var b strings.Builder
+	b.WriteString("*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n")
+	chains := n / 100
+	for i := 0; i < chains; i++ {
+		fmt.Fprintf(&b, ":SVC%d - [0:0]\n", i)
+	}
+	b.WriteString("-A INPUT -i lo -j ACCEPT\n")
+	b.WriteString("-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n")
+	addr := func() string {
+		switch r.Intn(4) {
+		case 0:
+			return fmt.Sprintf("10.%d.%d.%d/32", r.Intn(256), r.Intn(256), r.Intn(256))
+		case 1:
+			return fmt.Sprintf("10.%d.%d.0/24", r.Intn(256), r.Intn(256))
+		case 2:
+			return fmt.Sprintf("192.0.2.%d/32", r.Intn(256))
+		}
+		return fmt.Sprintf("198.51.100.%d/30", 4*r.Intn(64))
+	}
+	ports := []int{6379, 16379, 26379, 22, 80, 443, 5432, 9100}
+	written := 2
+	for c := 0; written < n; c = (c + 1) % max(chains, 1) {
+		chain := "INPUT"
+		if chains > 0 {
+			chain = "SVC" + strconv.Itoa(c)
+			fmt.Fprintf(&b, "-A INPUT -p tcp -m tcp --dport %d -j %s\n", ports[r.Intn(len(ports))], chain)
+			written++
+		}
+		for k := 0; k < 99 && written < n; k++ {
+			switch r.Intn(10) {
+			case 0:
+				fmt.Fprintf(&b, "-A %s -s %s -m limit --limit 5/min -j LOG --log-prefix \"drop: \"\n", chain, addr())
+			case 1:
+				fmt.Fprintf(&b, "-A %s -s %s -p tcp -m multiport --dports %d,%d -j ACCEPT\n", chain, addr(), ports[r.Intn(len(ports))], ports[r.Intn(len(ports))])
+			case 2:
+				fmt.Fprintf(&b, "-A %s -s %s -j DROP\n", chain, addr())
+			default:
+				fmt.Fprintf(&b, "-A %s -s %s -p tcp -m tcp --dport %d -j ACCEPT\n", chain, addr(), ports[r.Intn(len(ports))])
+			}
+			written++
+		}
+	}
+	b.WriteString("COMMIT\n")
+	return b.String()
+}
+
+// TestGenerateBenchRuleset writes the benchmark ruleset for
+// scripts/bench-firewall.sh (FWBENCH_OUT=file FWBENCH_RULES=n).
+func TestGenerateBenchRuleset(t *testing.T) {
+	out := os.Getenv("FWBENCH_OUT")
+	if out == "" {
+		t.Skip("FWBENCH_OUT not set: only scripts/bench-firewall.sh needs the file")
+	}
+	n, err := strconv.Atoi(os.Getenv("FWBENCH_RULES"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, []byte(genRuleset(n)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestGeneratedRulesetSize(t *testing.T) {
+	for _, n := range []int{1000, 10000} {
+		d, err := iptsave.Parse(strings.NewReader(genRuleset(n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(d.Table("filter").Rules); got != n {
+			t.Errorf("generated %d rules, want %d", got, n)
+		}
+	}
+}
+
+func benchRuleset(b *testing.B, n int) *eval.Ruleset {
+	b.Helper()
+	d, err := iptsave.Parse(bytes.NewReader([]byte(genRuleset(n))))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rs, _ := compile.Standalone(eval.IPv4, compile.Dump[iptsave.Dump]{Value: d, Name: "generated"}, compile.Dump[ipset.Dump]{})
+	return rs
+}
+
+// BenchmarkEvaluate evaluates the three Redis ports (IPv4) on generated
+// rulesets.
+func BenchmarkEvaluate(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			rs := benchRuleset(b, n)
+			b.ResetTimer()
+			for b.Loop() {
+				for _, p := range DefaultPorts {
+					if _, err := eval.Evaluate(rs, eval.Query{Family: eval.IPv4, Port: p}, eval.DefaultOptions); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// genFlat is the worst case for the evaluator: n rules in INPUT, every
+// one about a Redis port, each with its own source prefix.
+func genFlat(n int) string {
+	r := rand.New(rand.NewSource(int64(n)))
+	var b strings.Builder
+	b.WriteString("*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n")
+	for i := 0; i < n; i++ {
+		verdict := "ACCEPT"
+		if r.Intn(4) == 0 {
+			verdict = "DROP"
+		}
+		fmt.Fprintf(&b, "-A INPUT -s 10.%d.%d.%d/%d -p tcp -m tcp --dport %d -j %s\n",
+			r.Intn(256), r.Intn(256), r.Intn(256), 16+r.Intn(17), DefaultPorts[r.Intn(3)], verdict)
+	}
+	b.WriteString("COMMIT\n")
+	return b.String()
+}
+
+// BenchmarkEvaluateFlat is BenchmarkEvaluate on the worst-case shape.
+func BenchmarkEvaluateFlat(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			d, err := iptsave.Parse(strings.NewReader(genFlat(n)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			rs, _ := compile.Standalone(eval.IPv4, compile.Dump[iptsave.Dump]{Value: d}, compile.Dump[ipset.Dump]{})
+			for b.Loop() {
+				for _, p := range DefaultPorts {
+					if _, err := eval.Evaluate(rs, eval.Query{Family: eval.IPv4, Port: p}, eval.DefaultOptions); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkParseCompile is the cost of reading the dump.
+func BenchmarkParseCompile(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		text := []byte(genRuleset(n))
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				d, err := iptsave.Parse(bytes.NewReader(text))
+				if err != nil {
+					b.Fatal(err)
+				}
+				compile.Standalone(eval.IPv4, compile.Dump[iptsave.Dump]{Value: d}, compile.Dump[ipset.Dump]{})
+			}
+		})
+	}
+}
