@@ -26,6 +26,8 @@ type Input struct {
 	// Standalone is set in offline mode without an nft dump: each
 	// iptables-save file is then the whole ruleset of its family.
 	Standalone bool
+	// Offline is set when the input comes from files.
+	Offline bool
 }
 
 // Collect reads the ruleset: the saved dumps named in cfg, or the live
@@ -89,7 +91,7 @@ func legacyNames(ctx context.Context, sys System, path string) ([]string, error)
 
 // collectFiles reads the offline dumps.
 func collectFiles(cfg Config) *Input {
-	in := &Input{Standalone: cfg.NftJSON == ""}
+	in := &Input{Standalone: cfg.NftJSON == "", Offline: true}
 	s := &in.Sources
 	if cfg.NftJSON != "" {
 		s.NFT = parseFile(cfg.NftJSON, nftjson.Parse)
@@ -119,7 +121,11 @@ func parseFile[T any](path string, parse func(io.Reader) (*T, error)) compile.Du
 // Build compiles what Collect read into the evaluator's model.
 func Build(in *Input) (*eval.Ruleset, []string) {
 	if !in.Standalone {
-		return compile.Build(in.Sources)
+		rs, notes := compile.Build(in.Sources)
+		if in.Offline {
+			notes = append(notes, "offline: iptables-legacy tables, if the host has any, are not part of the given dumps")
+		}
+		return rs, notes
 	}
 	rs4, n4 := compile.Standalone(eval.IPv4, in.Sources.IptNFT, in.Sources.IPSet)
 	rs6, n6 := compile.Standalone(eval.IPv6, in.Sources.Ip6tNFT, in.Sources.IPSet)

@@ -57,6 +57,8 @@ type builder struct {
 	rs    *eval.Ruleset
 	sets  *ipsets
 	notes []string
+	// standalone names the file a Standalone ruleset comes from.
+	standalone string
 }
 
 func (b *builder) note(format string, args ...any) {
@@ -104,7 +106,7 @@ func markDynamicSets(d Dump[iptsave.Dump], s *ipsets) {
 // only ruleset of its family: offline mode without an nft dump. Each
 // table's built-in chains hook in at x_tables' priorities.
 func Standalone(fam eval.Family, d Dump[iptsave.Dump], sets Dump[ipset.Dump]) (*eval.Ruleset, []string) {
-	b := &builder{rs: &eval.Ruleset{}, sets: compileIPSets(sets)}
+	b := &builder{rs: &eval.Ruleset{}, sets: compileIPSets(sets), standalone: d.Name}
 	markDynamicSets(d, b.sets)
 	var names []string
 	if d.ok() {

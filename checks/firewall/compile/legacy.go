@@ -63,7 +63,7 @@ func (b *builder) legacy(fam eval.Family, d Dump[iptsave.Dump], names []string, 
 				continue
 			}
 			b.rs.BaseChains = append(b.rs.BaseChains, &eval.BaseChain{
-				Origin:   fmt.Sprintf("iptables-legacy %s %s (%v)", name, c.Name, fam),
+				Origin:   fmt.Sprintf("%s %s %s (%v)", b.legacyLabel(), name, c.Name, fam),
 				Families: []eval.Family{fam},
 				Hook:     h.hook,
 				Priority: h.prio,
@@ -113,4 +113,13 @@ func (ir iptRule) rule(origin string, chains map[string]*eval.Chain) *eval.Rule 
 		}
 	}
 	return r
+}
+
+// legacyLabel names x_tables base chains in messages: the legacy back end
+// on a live system, the given file in offline mode.
+func (b *builder) legacyLabel() string {
+	if b.standalone != "" {
+		return b.standalone
+	}
+	return "iptables-legacy"
 }
