@@ -1,0 +1,118 @@
+package firewall
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sensu/sensu-plugin-sdk/sensu"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
+)
+
+// Name is the binary's name.
+const Name = "redis-firewall-check"
+
+// flags holds the option values before they are turned into a Config.
+type flags struct {
+	ports                                 string
+	trusted                               []string
+	nftJSON, iptSave, ip6tSave, ipsetSave string
+	cfg                                   Config
+}
+
+// New returns the check, ready for plugin.Main.
+func New() plugin.Check {
+	f := &flags{}
+	file := func(path, usage string, dst *string) sensu.ConfigOption {
+		return &sensu.PluginConfigOption[string]{Path: path, Argument: path, Value: dst, Usage: usage}
+	}
+	return plugin.Check{
+		Name:  Name,
+		Short: "Compute which sources the kernel's firewall lets reach each Redis port",
+		Long: `Reads the ruleset the kernel runs (nft -j list ruleset, iptables-nft-save and
+ip6tables-nft-save for xtables-compat rules, iptables-legacy tables, ipset save) and computes,
+for a new TCP connection to each Redis port, the exact set of source addresses that would be
+accepted, separately for IPv4 and IPv6. CRITICAL when an untrusted source is accepted or no rule
+restricts a port; WARNING when a trusted range is locked out; UNKNOWN, with the reasons, when the
+verdict depends on something the evaluator does not understand. Reading the live ruleset needs
+CAP_NET_ADMIN (root or sudo); the offline options evaluate saved dumps instead.`,
+		Options: []sensu.ConfigOption{
+			&sensu.PluginConfigOption[string]{Path: "ports", Argument: "ports", Default: "6379,16379,26379", Value: &f.ports,
+				Usage: "Redis ports to audit (comma-separated)"},
+			&sensu.SlicePluginConfigOption[string]{Path: "trusted", Argument: "trusted", Value: &f.trusted, UseCobraStringArray: true,
+				Usage: "CIDR or address allowed to reach Redis (repeatable; commas also separate); loopback is always trusted"},
+			file("nft-json", "offline: `nft -j list ruleset` output to evaluate instead of the live system", &f.nftJSON),
+			file("iptables-save", "offline: iptables-save output (iptables-nft-save with --nft-json)", &f.iptSave),
+			file("ip6tables-save", "offline: ip6tables-save output (ip6tables-nft-save with --nft-json)", &f.ip6tSave),
+			file("ipset-save", "offline: `ipset save` output for set matches", &f.ipsetSave),
+		},
+		DefaultTimeout: 20 * time.Second,
+		Validate:       f.validate,
+		Run:            func(ctx context.Context) result.Result { return Check(ctx, f.cfg) },
+	}
+}
+
+func (f *flags) validate() error {
+	cfg := Config{NftJSON: f.nftJSON, IptablesSave: f.iptSave, Ip6tablesSave: f.ip6tSave, IpsetSave: f.ipsetSave}
+	seen := map[uint16]bool{}
+	for _, w := range strings.Split(f.ports, ",") {
+		w = strings.TrimSpace(w)
+		if w == "" {
+			continue
+		}
+		n, err := strconv.Atoi(w)
+		if err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("--ports: %q is not a port number", w)
+		}
+		if !seen[uint16(n)] {
+			seen[uint16(n)] = true
+			cfg.Ports = append(cfg.Ports, uint16(n))
+		}
+	}
+	if len(cfg.Ports) == 0 {
+		return fmt.Errorf("--ports: no port given")
+	}
+	for _, t := range f.trusted {
+		for _, w := range strings.Split(t, ",") {
+			w = strings.TrimSpace(w)
+			if w == "" {
+				continue
+			}
+			p, err := parsePrefix(w)
+			if err != nil {
+				return fmt.Errorf("--trusted %q: not an address or CIDR", w)
+			}
+			cfg.Trusted = append(cfg.Trusted, p)
+		}
+	}
+	for flag, path := range map[string]string{"--nft-json": cfg.NftJSON, "--iptables-save": cfg.IptablesSave,
+		"--ip6tables-save": cfg.Ip6tablesSave, "--ipset-save": cfg.IpsetSave} {
+		if path == "" {
+			continue
+		}
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("%s %s: %v", flag, path, err)
+		}
+	}
+	f.cfg = cfg
+	return nil
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(strings.Trim(s, "[]"))
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
