@@ -65,6 +65,7 @@ var (
 	ErrTooLarge        = errors.New("input too large")
 	ErrTooManyIncludes = errors.New("too many or too deeply nested includes")
 	ErrLineTooLong     = errors.New("line too long")
+	ErrEmptyDirective  = errors.New("empty directive name")
 )
 
 // Parse reads one file's text, without following includes: `include` lines
@@ -117,6 +118,10 @@ func parseInto(c *Config, r io.Reader, name string, fs Opener, depth int) error 
 		}
 		if len(args) == 0 {
 			continue
+		}
+		if args[0] == "" {
+			// redis-server refuses to start on it ("Bad directive").
+			return &SyntaxError{File: name, Line: line, Err: ErrEmptyDirective}
 		}
 		d := Directive{Name: strings.ToLower(args[0]), Args: args[1:], File: name, Line: line}
 		if d.Name == "include" && fs != nil {
