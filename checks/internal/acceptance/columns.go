@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Vantage is where a binary runs.
@@ -28,6 +29,9 @@ type Column struct {
 	Binary string
 	At     Vantage
 	Args   func(s *Site) []string
+	// Deadline is the whole-check deadline Args gives: a run that takes
+	// longer (plus start-up slack) breaks the contract.
+	Deadline time.Duration
 }
 
 // Label names the column in the matrix and in Deployment.Want:
@@ -40,45 +44,48 @@ func (c Column) Label() string {
 // Deadlines given to the checks: short enough to keep a locked-out row
 // quick, long enough for a TLS handshake on a loaded two-core machine.
 const (
-	checkTimeout   = "3s"
+	checkTimeout   = 3 * time.Second
 	attemptTimeout = "1s"
 	// A trusted host that cannot connect is the finding: give its SYN two
 	// seconds, longer than one retransmission.
 	trustedAttempt = "2s"
-	scanDeadline   = "8s"
+	scanDeadline   = 8 * time.Second
 )
 
 // Columns are the binaries of the collection and where each runs.
 var Columns = []Column{
 	{Binary: "redis-bind-check", At: AtRedis, Args: func(s *Site) []string {
-		return append(s.ConnFlags(s.ServiceAddr()), "--config-file", s.Server.ConfigFile, "--timeout", checkTimeout)
-	}},
+		return append(s.ConnFlags(s.ServiceAddr()), "--config-file", s.Server.ConfigFile, "--timeout", checkTimeout.String())
+	}, Deadline: checkTimeout},
 	{Binary: "redis-exposure-check", At: AtSensu, Args: func(s *Site) []string {
 		return []string{"--target", net.JoinHostPort(s.ServiceAddr().String(), strconv.Itoa(s.Port)),
-			"--expect", "reachable", "--timeout", trustedAttempt, "--deadline", scanDeadline}
-	}},
+			"--expect", "reachable", "--timeout", trustedAttempt, "--deadline", scanDeadline.String()}
+	}, Deadline: scanDeadline},
 	{Binary: "redis-exposure-check", At: AtUntrusted, Args: func(s *Site) []string {
 		return []string{"--target", s.Redis.Addr4().String(), "--target", s.Redis.Addr6().String(),
 			"--ports", joinInts(s.Ports()), "--expect", "unreachable",
-			"--timeout", attemptTimeout, "--deadline", scanDeadline}
-	}},
+			"--timeout", attemptTimeout, "--deadline", scanDeadline.String()}
+	}, Deadline: scanDeadline},
 	{Binary: "redis-tls-check", At: AtSensu, Args: func(s *Site) []string {
-		a := append(s.ConnFlags(s.ServiceAddr()), "--timeout", checkTimeout)
+		a := append(s.ConnFlags(s.ServiceAddr()), "--timeout", checkTimeout.String())
 		if s.TLS != nil && s.PlainPort != 0 {
 			a = append(a, "--plaintext-port", strconv.Itoa(s.PlainPort))
 		}
 		return a
-	}},
+	}, Deadline: checkTimeout},
 	{Binary: "redis-auth-check", At: AtSensu, Args: func(s *Site) []string {
-		return append(s.ConnFlags(s.ServiceAddr()), "--timeout", checkTimeout)
-	}},
+		return append(s.ConnFlags(s.ServiceAddr()), "--timeout", checkTimeout.String())
+	}, Deadline: checkTimeout},
 	{Binary: "redis-firewall-check", At: AtRedis, Args: func(s *Site) []string {
-		a := []string{"--ports", joinInts(s.Ports()), "--timeout", checkTimeout}
+		// The ports Redis serves, not the standard three: the check wants
+		// every --trusted network accepted on every port it audits, and
+		// the guide keeps Sensu off the bus and Sentinel ports.
+		a := []string{"--ports", joinInts(s.ServedPorts()), "--timeout", checkTimeout.String()}
 		if !s.Local {
 			a = append(a, "--trusted", netip.PrefixFrom(s.Sensu.Addr4(), 32).String())
 		}
 		return a
-	}},
+	}, Deadline: checkTimeout},
 }
 
 func joinInts(v []int) string {

@@ -80,7 +80,7 @@ func Run(t *testing.T, d Deployment, bins map[string]string, m *Matrix) map[stri
 		t.Run(c.Label(), func(t *testing.T) {
 			argv := append(append(s.Host(c.At).Wrap(), bin), c.Args(s)...)
 			r := bintest.Run(t, runLimit, nil, argv...)
-			m.Record(cell, argv, r, c.Binary)
+			m.Record(cell, argv, r, c)
 			if !cell.Pass() {
 				t.Errorf("want %s, got %s (exit %d)%s\n%s", cell.Want, cell.Got, r.Code, knownNote(cell), r.Stdout)
 			}

@@ -65,12 +65,19 @@ func (m *Matrix) Expect(deployment, column string, want result.State, known stri
 
 // Record stores what a run produced (under the lock: subtests may run in
 // parallel).
-func (m *Matrix) Record(c *Cell, argv []string, r bintest.Result, binary string) {
+func (m *Matrix) Record(c *Cell, argv []string, r bintest.Result, col Column) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c.Ran, c.Argv, c.Res = true, argv, r
-	c.Got, c.Problems = judgeContract(binary, r)
+	c.Got, c.Problems = judgeContract(col.Binary, r)
+	if col.Deadline > 0 && r.Elapsed > col.Deadline+startSlack {
+		c.Problems = append(c.Problems, fmt.Sprintf("took %v, past its %v deadline", r.Elapsed.Round(time.Millisecond), col.Deadline))
+	}
 }
+
+// startSlack covers process and namespace start-up around a check's own
+// deadline.
+const startSlack = time.Second
 
 // SkipCell marks a cell as not run, with the reason.
 func (m *Matrix) SkipCell(c *Cell, why string) {
@@ -115,13 +122,13 @@ func (m *Matrix) Render(details bool) string {
 	m.mu.Lock()
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "deployment\t%s\t\n", strings.Join(m.columns, "\t"))
+	fmt.Fprintf(tw, "deployment\t%s\n", strings.Join(m.columns, "\t"))
 	for _, r := range m.rows {
 		fields := []string{r}
 		for _, col := range m.columns {
 			fields = append(fields, m.cells[[2]string{r, col}].short())
 		}
-		fmt.Fprintf(tw, "%s\t\n", strings.Join(fields, "\t"))
+		fmt.Fprintf(tw, "%s\n", strings.Join(fields, "\t"))
 	}
 	tw.Flush()
 	m.mu.Unlock()

@@ -163,6 +163,16 @@ func (s *Site) Ports() []int {
 	return ports
 }
 
+// ServedPorts are the ports Redis listens on: the port Sensu uses and the
+// plaintext port when that is another one.
+func (s *Site) ServedPorts() []int {
+	ports := []int{s.Port}
+	if s.PlainPort != 0 && s.PlainPort != s.Port {
+		ports = append(ports, s.PlainPort)
+	}
+	return ports
+}
+
 // ServiceAddr is the address Sensu uses for Redis: loopback in a local
 // install, the Redis host's address otherwise.
 func (s *Site) ServiceAddr() netip.Addr {
