@@ -137,7 +137,10 @@ var deployments = []Deployment{
 		Want: map[string]result.State{
 			bind: ok, reachable: critical, unreachable: ok, tlsc: unknown, auth: unknown, firewall: critical,
 		},
-		Golden: map[string]string{reachable: "5-iptables-typo-sensu-locked-out"},
+		Golden: map[string]string{
+			reachable: "5-iptables-typo-sensu-locked-out",
+			firewall:  "5-iptables-typo-firewall",
+		},
 	},
 	{
 		Name:  "5b iptables recipe, 6379, IPv4+IPv6",
@@ -237,6 +240,9 @@ func TestDeployments(t *testing.T) {
 		labels[i] = c.Label()
 	}
 	m := NewMatrix(labels)
+	for _, d := range deployments {
+		m.AddRow(d.Name)
+	}
 	// A few rows at a time: most of a row's time is spent waiting for
 	// SYNs the firewall drops, not on the CPU.
 	slots := make(chan struct{}, parallelRows)

@@ -50,6 +50,16 @@ func NewMatrix(columns []string) *Matrix {
 	return &Matrix{columns: columns, cells: map[[2]string]*Cell{}}
 }
 
+// AddRow fixes a row's place: rows appear in the order they were added,
+// whichever deployment finishes first.
+func (m *Matrix) AddRow(deployment string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !contains(m.rows, deployment) {
+		m.rows = append(m.rows, deployment)
+	}
+}
+
 // Expect registers a cell before it runs, so a deployment whose set-up
 // fails still shows every cell it owed.
 func (m *Matrix) Expect(deployment, column string, want result.State, known string) *Cell {

@@ -15,7 +15,15 @@
 //
 // A Deployment is a row: how to configure Redis and the firewalls, and the
 // state each Column (binary × vantage point) must report. Later checks add
-// columns and rows, not harnesses.
+// columns and rows, not harnesses: a new binary is one entry in Columns
+// (its command line built from the Site), a new deployment one entry in
+// the table of deployments_test.go.
+//
+// The suite needs root (it skips with one line otherwise):
+//
+//	sudo go test ./checks/internal/acceptance          # the matrix on failure
+//	sudo go test ./checks/internal/acceptance -v -cells # every cell's output
+//	sudo go test ./checks/internal/acceptance -update   # rewrite testdata/*.golden
 package acceptance
 
 import (
