@@ -55,8 +55,10 @@ func Binaries(t testing.TB) map[string]string {
 
 // Run builds the deployment's site and runs every column it names,
 // recording each cell in m. Each cell runs in a subtest, so a run that
-// overstays its limit costs that cell only.
-func Run(t *testing.T, d Deployment, bins map[string]string, m *Matrix) map[string]*Cell {
+// overstays its limit costs that cell only. The site is handed to onSite
+// (may be nil) as soon as it exists, so a caller can check its removal
+// even when the set-up fails.
+func Run(t *testing.T, d Deployment, bins map[string]string, m *Matrix, onSite func(*Site)) map[string]*Cell {
 	t.Helper()
 	cells := map[string]*Cell{}
 	var cols []Column
@@ -69,6 +71,9 @@ func Run(t *testing.T, d Deployment, bins map[string]string, m *Matrix) map[stri
 		cols = append(cols, c)
 	}
 	s := NewSite(t, d.Local)
+	if onSite != nil {
+		onSite(s)
+	}
 	d.Setup(t, s)
 	for _, c := range cols {
 		cell := cells[c.Label()]
@@ -79,7 +84,7 @@ func Run(t *testing.T, d Deployment, bins map[string]string, m *Matrix) map[stri
 		}
 		t.Run(c.Label(), func(t *testing.T) {
 			argv := append(append(s.Host(c.At).Wrap(), bin), c.Args(s)...)
-			r := bintest.Run(t, runLimit, nil, argv...)
+			r := bintest.Run(t, runLimit, s.Env, argv...)
 			m.Record(cell, argv, r, c)
 			if !cell.Pass() {
 				t.Errorf("want %s, got %s (exit %d)%s\n%s", cell.Want, cell.Got, r.Code, knownNote(cell), r.Stdout)

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"net/netip"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/bintest"
@@ -212,6 +213,27 @@ var deployments = []Deployment{
 	},
 }
 
+// hardened is every recommendation at once; the one row where every check
+// must pass.
+var hardened = Deployment{
+	Name:  "9 hardened",
+	Guide: "host address, protected mode, a password, TLS only with client certificates, iptables for IPv4 and IPv6",
+	Setup: func(t testing.TB, s *Site) {
+		s.StartRedis(t, RedisSpec{
+			Config:   []string{"bind " + s.Redis.Addr4().String(), "protected-mode yes"},
+			TLS:      true,
+			Password: "correct-horse-battery-staple",
+		})
+		iptablesRecipe(t, s, "iptables", s.Sensu.Addr4(), "6379")
+		iptablesRecipe(t, s, "ip6tables", netip.Addr{}, "6379")
+	},
+	Want: map[string]result.State{
+		bind: ok, reachable: ok, unreachable: ok, tlsc: ok, auth: ok, firewall: ok,
+	},
+}
+
+func init() { deployments = append(deployments, hardened) }
+
 // iptablesRecipe applies the guide's four iptables commands with cmd
 // (iptables or ip6tables), the client address and the port as given; an
 // invalid client leaves out the rule that allows it.
@@ -246,13 +268,16 @@ func TestDeployments(t *testing.T) {
 	// A few rows at a time: most of a row's time is spent waiting for
 	// SYNs the firewall drops, not on the CPU.
 	slots := make(chan struct{}, parallelRows)
+	var mu sync.Mutex
+	var sites []*Site
+	keep := func(s *Site) { mu.Lock(); sites = append(sites, s); mu.Unlock() }
 	t.Run("rows", func(t *testing.T) {
 		for _, d := range deployments {
 			t.Run(d.Name, func(t *testing.T) {
 				t.Parallel()
 				slots <- struct{}{}
 				defer func() { <-slots }()
-				cells := Run(t, d, bins, m)
+				cells := Run(t, d, bins, m, keep)
 				for label, name := range d.Golden {
 					if c := cells[label]; c != nil && c.Ran {
 						golden(t, name, c)
@@ -261,6 +286,12 @@ func TestDeployments(t *testing.T) {
 			})
 		}
 	})
+	// Every row's cleanups have run by now, on whatever path it ended.
+	for _, s := range sites {
+		if left := s.Leftovers(); len(left) > 0 {
+			t.Errorf("left behind: %v", left)
+		}
+	}
 	for b, p := range bins {
 		if p == "" {
 			t.Logf("%s: cmd/%s does not exist yet; its column is skipped", b, b)

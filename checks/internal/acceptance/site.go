@@ -28,9 +28,13 @@ package acceptance
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +66,9 @@ type Site struct {
 	// Port is where Sensu talks to Redis (the TLS port when TLS is on);
 	// PlainPort is the plaintext port (0 when off).
 	Port, PlainPort int
+	// Env is the environment every check gets: $REDIS_PASSWORD when the
+	// server has one (never a flag: passwords stay off command lines).
+	Env []string
 }
 
 // TLS holds the files of a TLS deployment: the CA Sensu trusts, the
@@ -122,6 +129,8 @@ type RedisSpec struct {
 	// PlainPort is the plaintext port: default 6379 without TLS, 0 (off)
 	// with TLS unless given.
 	PlainPort int
+	// Password becomes requirepass, and $REDIS_PASSWORD for the checks.
+	Password string
 }
 
 // StartRedis writes the config and starts redis-server on the Redis host.
@@ -152,6 +161,10 @@ func (s *Site) StartRedis(t testing.TB, spec RedisSpec) {
 			"tls-key-file "+s.TLS.Server.KeyFile,
 			"tls-ca-cert-file "+ca.RootFile,
 		)
+	}
+	if spec.Password != "" {
+		lines = append(lines, "requirepass "+spec.Password)
+		s.Env = append(s.Env, "REDIS_PASSWORD="+spec.Password)
 	}
 	s.Server = redistest.Start(t, redistest.Spec{
 		Config: lines, NoPort: true, Wrap: s.Redis.Wrap(),
@@ -220,6 +233,32 @@ func (s *Site) ConnFlags(addr netip.Addr) []string {
 			"--cert", s.TLS.Client.CertFile, "--key", s.TLS.Client.KeyFile)
 	}
 	return f
+}
+
+// Leftovers lists what of this site still exists: namespaces, their
+// /etc/netns directories, the redis-server. Empty once the test that built
+// the site has ended and its cleanups have run.
+func (s *Site) Leftovers() []string {
+	var left []string
+	prefix := "t" + s.Topo.Suffix + "-"
+	for _, dir := range []string{"/run/netns", "/etc/netns"} {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), prefix) {
+				left = append(left, filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	if s.Server != nil {
+		// The PID may have been reused: only a process still working in
+		// this server's directory counts (redis-server rewrites its
+		// command line, so that cannot tell).
+		cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", s.Server.PID))
+		if err == nil && strings.HasPrefix(cwd, s.Server.Dir) {
+			left = append(left, fmt.Sprintf("redis-server pid %d", s.Server.PID))
+		}
+	}
+	return left
 }
 
 func containsInt(list []int, v int) bool {
