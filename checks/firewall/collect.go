@@ -28,6 +28,10 @@ type Input struct {
 	Standalone bool
 	// Offline is set when the input comes from files.
 	Offline bool
+	// Routes decides where DNAT targets go; RoutesErr says why it is
+	// missing (offline mode without --routes: ErrNotGiven).
+	Routes    *Routes
+	RoutesErr error
 }
 
 // Collect reads the ruleset: the saved dumps named in cfg, or the live
@@ -59,7 +63,21 @@ func Collect(ctx context.Context, cfg Config) (*Input, error) {
 		s.Legacy6 = runParse(ctx, sys, iptsave.Parse, "ip6tables-legacy-save")
 	}
 	s.IPSet = runParse(ctx, sys, ipset.Parse, "ipset", "save")
+	in.Routes, in.RoutesErr = liveRoutes(ctx, sys)
 	return in, nil
+}
+
+// liveRoutes reads both families' routing tables.
+func liveRoutes(ctx context.Context, sys System) (*Routes, error) {
+	var all []byte
+	for _, fam := range []string{"-4", "-6"} {
+		out, err := sys.Run(ctx, "ip", fam, "-j", "route", "show", "table", "all")
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, out...)
+	}
+	return ParseRoutes(bytes.NewReader(all))
 }
 
 // runParse runs a tool and parses its output.
@@ -99,6 +117,11 @@ func collectFiles(cfg Config) *Input {
 	s.IptNFT = parseFile(cfg.IptablesSave, iptsave.Parse)
 	s.Ip6tNFT = parseFile(cfg.Ip6tablesSave, iptsave.Parse)
 	s.IPSet = parseFile(cfg.IpsetSave, ipset.Parse)
+	in.RoutesErr = ErrNotGiven
+	if cfg.Routes != "" {
+		d := parseFile(cfg.Routes, ParseRoutes)
+		in.Routes, in.RoutesErr = d.Value, d.Err
+	}
 	return in
 }
 
@@ -120,15 +143,39 @@ func parseFile[T any](path string, parse func(io.Reader) (*T, error)) compile.Du
 
 // Build compiles what Collect read into the evaluator's model.
 func Build(in *Input) (*eval.Ruleset, []string) {
+	var rs *eval.Ruleset
+	var notes []string
 	if !in.Standalone {
-		rs, notes := compile.Build(in.Sources)
+		rs, notes = compile.Build(in.Sources)
 		if in.Offline {
 			notes = append(notes, "offline: iptables-legacy tables, if the host has any, are not part of the given dumps")
 		}
-		return rs, notes
+	} else {
+		rs4, n4 := compile.Standalone(eval.IPv4, in.Sources.IptNFT, in.Sources.IPSet)
+		rs6, n6 := compile.Standalone(eval.IPv6, in.Sources.Ip6tNFT, in.Sources.IPSet)
+		rs = &eval.Ruleset{BaseChains: append(rs4.BaseChains, rs6.BaseChains...)}
+		notes = append(n4, n6...)
 	}
-	rs4, n4 := compile.Standalone(eval.IPv4, in.Sources.IptNFT, in.Sources.IPSet)
-	rs6, n6 := compile.Standalone(eval.IPv6, in.Sources.Ip6tNFT, in.Sources.IPSet)
-	rs := &eval.Ruleset{BaseChains: append(rs4.BaseChains, rs6.BaseChains...)}
-	return rs, append(n4, n6...)
+	return rs, append(notes, setRouting(rs, in)...)
+}
+
+// setRouting gives the model what it knows of the routing tables, and
+// says so when a DNAT makes it matter and it is only guessed.
+func setRouting(rs *eval.Ruleset, in *Input) []string {
+	if in.Routes != nil {
+		rs.Routing = in.Routes
+		return nil
+	}
+	dnat := rs.HasDNAT(eval.IPv4) || rs.HasDNAT(eval.IPv6)
+	if in.Offline && errors.Is(in.RoutesErr, ErrNotGiven) {
+		rs.Routing = privateRouting{}
+		if dnat {
+			return []string{"offline without --routes: DNAT targets in private ranges are taken as containers behind an unknown interface, others as unknown (give --routes: `ip -j route show table all` output)"}
+		}
+		return nil
+	}
+	if dnat {
+		return []string{fmt.Sprintf("routing tables could not be read (%v): where DNAT targets go is unknown", in.RoutesErr)}
+	}
+	return nil
 }

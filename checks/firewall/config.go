@@ -19,6 +19,9 @@ type Config struct {
 	// NftJSON is given (they complete its xt expressions), or the whole
 	// ruleset of their family otherwise.
 	NftJSON, IptablesSave, Ip6tablesSave, IpsetSave string
+	// Routes is `ip -j route show table all` output (both families), for
+	// where DNAT targets go; offline only.
+	Routes string
 	// System is the machine the live ruleset is read from; nil is this
 	// host.
 	System System

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/bintest"
 )
 
 // The namespace tests re-run this test binary inside a namespace as a
@@ -24,7 +26,9 @@ func TestMain(m *testing.M) {
 	case "dial":
 		os.Exit(helperDial(os.Getenv("FWTEST_PROBES")))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	bintest.Cleanup()
+	os.Exit(code)
 }
 
 // helperLifetime bounds a helper that its parent failed to stop.

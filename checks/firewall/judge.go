@@ -64,9 +64,9 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix) {
 	bad := minus(res.Accepted, trust)
 	if !empty(bad) {
 		if isAllButLoopback(res.Accepted, fam) {
-			r.Add(result.Critical, "%v: accepted from %s: no rule restricts it%s", q, fam.All(), where(res, trust))
+			r.Add(result.Critical, "%v: accepted from %s: no rule restricts it%s%s", q, fam.All(), where(res, trust), via(res))
 		} else {
-			r.Add(result.Critical, "%v: accepted from %s%s", q, describeSet(bad, fam, trust), where(res, trust))
+			r.Add(result.Critical, "%v: accepted from %s%s%s", q, describeSet(bad, fam, trust), where(res, trust), via(res))
 		}
 	}
 	if u := minus(res.Undecided, trust); !empty(u) {
@@ -74,6 +74,14 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix) {
 	}
 	if u := intersect(res.Undecided, trust); !empty(u) {
 		r.Add(result.Unknown, "%v: cannot tell whether trusted %s is accepted: %s", q, listRanges(u, fam), strings.Join(res.Reasons, "; "))
+	}
+	if q.To != 0 {
+		// A host port published to the Redis port: only exposure
+		// matters; trusted clients need not use this way in.
+		if empty(bad) && empty(res.Undecided) {
+			r.Add(result.OK, "%v: no untrusted source accepted%s", q, via(res))
+		}
+		return
 	}
 	var mb netipx.IPSetBuilder
 	mb.AddSet(trust)
@@ -98,9 +106,23 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix) {
 		if empty(res.Accepted) {
 			r.Add(result.OK, "%v: no remote source accepted", q)
 		} else {
-			r.Add(result.OK, "%v: accepted only from trusted %s", q, listRanges(res.Accepted, fam))
+			r.Add(result.OK, "%v: accepted only from trusted %s%s", q, listRanges(res.Accepted, fam), via(res))
 		}
 	}
+}
+
+// via says how accepted connections got through when a DNAT was involved.
+func via(res *eval.Result) string {
+	var parts []string
+	for _, d := range res.Via {
+		if d.Nat != nil {
+			parts = append(parts, d.String())
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(parts, "; ")
 }
 
 // where qualifies an exposure that holds only for some interfaces,

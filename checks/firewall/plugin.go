@@ -23,6 +23,7 @@ type flags struct {
 	ports                                 string
 	trusted                               []string
 	nftJSON, iptSave, ip6tSave, ipsetSave string
+	routes                                string
 	cfg                                   Config
 }
 
@@ -40,8 +41,10 @@ ip6tables-nft-save for xtables-compat rules, iptables-legacy tables, ipset save)
 for a new TCP connection to each Redis port, the exact set of source addresses that would be
 accepted, separately for IPv4 and IPv6. CRITICAL when an untrusted source is accepted or no rule
 restricts a port; WARNING when a trusted range is locked out; UNKNOWN, with the reasons, when the
-verdict depends on something the evaluator does not understand. Reading the live ruleset needs
-CAP_NET_ADMIN (root or sudo); the offline options evaluate saved dumps instead.`,
+verdict depends on something the evaluator does not understand. Ports published through DNAT
+(Docker, podman, CNI) are followed through FORWARD, where INPUT rules (ufw, firewalld) do not
+apply, including host ports DNAT'd to a Redis port. Reading the live ruleset needs CAP_NET_ADMIN
+(root or sudo); the offline options evaluate saved dumps instead.`,
 		Options: []sensu.ConfigOption{
 			&sensu.PluginConfigOption[string]{Path: "ports", Argument: "ports", Default: "6379,16379,26379", Value: &f.ports,
 				Usage: "Redis ports to audit (comma-separated)"},
@@ -51,6 +54,7 @@ CAP_NET_ADMIN (root or sudo); the offline options evaluate saved dumps instead.`
 			file("iptables-save", "offline: iptables-save output (iptables-nft-save with --nft-json)", &f.iptSave),
 			file("ip6tables-save", "offline: ip6tables-save output (ip6tables-nft-save with --nft-json)", &f.ip6tSave),
 			file("ipset-save", "offline: `ipset save` output for set matches", &f.ipsetSave),
+			file("routes", "offline: `ip -j route show table all` output (IPv4 and IPv6 concatenated), to tell where DNAT targets go", &f.routes),
 		},
 		DefaultTimeout: 20 * time.Second,
 		Validate:       f.validate,
@@ -59,7 +63,10 @@ CAP_NET_ADMIN (root or sudo); the offline options evaluate saved dumps instead.`
 }
 
 func (f *flags) validate() error {
-	cfg := Config{NftJSON: f.nftJSON, IptablesSave: f.iptSave, Ip6tablesSave: f.ip6tSave, IpsetSave: f.ipsetSave}
+	cfg := Config{NftJSON: f.nftJSON, IptablesSave: f.iptSave, Ip6tablesSave: f.ip6tSave, IpsetSave: f.ipsetSave, Routes: f.routes}
+	if cfg.Routes != "" && !cfg.Offline() {
+		return fmt.Errorf("--routes is for offline mode: give the ruleset dumps too (the live routing tables are read otherwise)")
+	}
 	seen := map[uint16]bool{}
 	for _, w := range strings.Split(f.ports, ",") {
 		w = strings.TrimSpace(w)
@@ -92,7 +99,7 @@ func (f *flags) validate() error {
 		}
 	}
 	for flag, path := range map[string]string{"--nft-json": cfg.NftJSON, "--iptables-save": cfg.IptablesSave,
-		"--ip6tables-save": cfg.Ip6tablesSave, "--ipset-save": cfg.IpsetSave} {
+		"--ip6tables-save": cfg.Ip6tablesSave, "--ipset-save": cfg.IpsetSave, "--routes": cfg.Routes} {
 		if path == "" {
 			continue
 		}

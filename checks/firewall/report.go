@@ -26,9 +26,15 @@ func Evaluate(rs *eval.Ruleset, ports []uint16) *Report {
 	rep := &Report{Rules: countRules(rs)}
 	for _, p := range ports {
 		for _, fam := range []eval.Family{eval.IPv4, eval.IPv6} {
-			q := eval.Query{Family: fam, Port: p}
-			res, err := eval.Evaluate(rs, q, eval.DefaultOptions)
-			rep.Ports = append(rep.Ports, PortReport{Query: q, Result: res, Err: err})
+			qs := []eval.Query{{Family: fam, Port: p}}
+			// Host ports a DNAT or REDIRECT sends on to the Redis port.
+			for _, x := range rs.NatPorts(fam, p) {
+				qs = append(qs, eval.Query{Family: fam, Port: x, To: p})
+			}
+			for _, q := range qs {
+				res, err := eval.Evaluate(rs, q, eval.DefaultOptions)
+				rep.Ports = append(rep.Ports, PortReport{Query: q, Result: res, Err: err})
+			}
 		}
 	}
 	return rep

@@ -141,21 +141,31 @@ func moduleConds(m *iptsave.Match, fam eval.Family, proto string, sets *ipsets, 
 				}
 				out = append(out, eval.Proto{Protos: []uint8{n}, Neg: o.Neg})
 			case "--ctstatus":
-				// A first SYN's connection has no status bit yet.
+				// A first SYN's connection has no status bit yet, bar
+				// DNAT once a rewrite happened.
+				vals := strings.Split(o.Values[0], ",")
 				none := true
-				for _, s := range strings.Split(o.Values[0], ",") {
+				for _, s := range vals {
 					if strings.ToUpper(s) != "NONE" {
 						none = false
 					}
 				}
-				out = append(out, constCond(negate(boolTri(none), o.Neg)))
+				if none {
+					out = append(out, negate1(eval.Not{C: eval.Conntrack{States: eval.CtDNAT}}, o.Neg))
+				} else {
+					out = append(out, ctStatusCond(vals, o.Neg))
+				}
 			case "--ctdir":
 				out = append(out, constCond(negate(boolTri(strings.EqualFold(o.Values[0], "ORIGINAL")), o.Neg)))
 			case "--ctorigsrc", "--ctorigdst", "--ctreplsrc", "--ctrepldst":
-				// Without NAT the original tuple is the packet's and the
-				// reply tuple its mirror.
+				// The original tuple keeps the destination before DNAT;
+				// the reply tuple mirrors the rewritten one (no SNAT
+				// happens before the filter hooks).
 				field := eval.Src
-				if o.Name == "--ctorigdst" || o.Name == "--ctreplsrc" {
+				switch o.Name {
+				case "--ctorigdst":
+					field = eval.OrigDst
+				case "--ctreplsrc":
 					field = eval.Dst
 				}
 				r, err := parseAddrOrPrefix(o.Values[0], fam)
@@ -166,7 +176,10 @@ func moduleConds(m *iptsave.Match, fam eval.Family, proto string, sets *ipsets, 
 					return bad(o, err)
 				}
 				f := eval.SPort
-				if o.Name == "--ctorigdstport" || o.Name == "--ctreplsrcport" {
+				switch o.Name {
+				case "--ctorigdstport":
+					f = eval.OrigDPort
+				case "--ctreplsrcport":
 					f = eval.DPort
 				}
 				out = append(out, eval.Port{Field: f, Ranges: rs, Neg: o.Neg})
@@ -270,4 +283,12 @@ func boolTri(b bool) eval.Tri {
 		return eval.True
 	}
 	return eval.False
+}
+
+// negate1 applies an optional "!" to a condition.
+func negate1(c eval.Cond, neg bool) eval.Cond {
+	if neg {
+		return eval.Not{C: c}
+	}
+	return c
 }

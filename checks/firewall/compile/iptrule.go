@@ -160,7 +160,14 @@ func targetOf(r *iptsave.Rule, fam eval.Family, chains map[string]bool, origin s
 		}
 	case "QUEUE", "NFQUEUE":
 		undecided("verdict is decided by a user-space program (" + t + ")")
-	case "DNAT", "REDIRECT", "TPROXY", "SNAT", "MASQUERADE", "NETMAP", "SYNPROXY":
+	case "DNAT", "REDIRECT", "SNAT", "MASQUERADE":
+		v, err := natTargetOf(r, fam, origin)
+		if err != nil {
+			undecided(err.Error())
+			break
+		}
+		out.verdict, out.class = v, "nat "+t
+	case "TPROXY", "NETMAP", "SYNPROXY":
 		undecided("target " + t + " is not evaluated yet")
 	default:
 		undecided("unknown target " + t)

@@ -69,6 +69,7 @@ func (b *builder) legacy(fam eval.Family, d Dump[iptsave.Dump], names []string, 
 				Priority: h.prio,
 				Policy:   iptPolicy(c.Policy),
 				Chain:    chains[c.Name],
+				NAT:      name == "nat",
 			})
 		}
 	}

@@ -159,7 +159,7 @@ func (t *nftTable) baseChain(c *nftjson.Chain) {
 		return
 	}
 	base := &eval.BaseChain{Origin: origin, Families: t.fams, Hook: h, Priority: c.Prio,
-		Policy: policy, Chain: t.chains[c.Name]}
+		Policy: policy, Chain: t.chains[c.Name], NAT: c.Type == "nat"}
 	if h == eval.Ingress {
 		if len(c.Devices) == 0 && t.family == "netdev" {
 			return // an ingress chain bound to no device sees nothing

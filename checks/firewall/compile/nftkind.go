@@ -130,7 +130,11 @@ func metaField(m nftjson.Meta, tableFam eval.Family) field {
 	switch m.Key {
 	case "iifname", "iif":
 		return field{kind: kIface, name: name}
-	case "oifname", "oif", "oiftype", "oifgroup", "skuid", "skgid", "oifkind":
+	case "oifname", "oif":
+		// Set only on the FORWARD path of a DNAT'd connection; the
+		// condition is false where there is none.
+		return field{kind: kIface, name: name, out: true}
+	case "oiftype", "oifgroup", "skuid", "skgid", "oifkind":
 		// There is no output interface or local socket yet on the input
 		// path; nft ends the rule when it cannot load the key.
 		return field{kind: kFalse, name: name}
@@ -181,24 +185,24 @@ func ctField(c nftjson.Ct, tableFam eval.Family) field {
 		if fam == 0 {
 			break
 		}
-		// Without NAT the original tuple is the packet's, the reply tuple
-		// its mirror.
+		// The original tuple keeps the destination before DNAT; the
+		// reply tuple mirrors the rewritten one.
 		src := c.Key[len(c.Key)-5:] == "saddr"
-		if c.Dir == "reply" {
-			src = !src
-		}
-		af := eval.Dst
-		if src {
+		af := eval.OrigDst
+		switch {
+		case c.Dir == "reply" && src:
+			af = eval.Dst
+		case src, c.Dir == "reply":
 			af = eval.Src
 		}
 		return field{kind: kAddr, name: name, addrField: af, fam: fam}
 	case "proto-src", "proto-dst":
 		src := c.Key == "proto-src"
-		if c.Dir == "reply" {
-			src = !src
-		}
-		pf := eval.DPort
-		if src {
+		pf := eval.OrigDPort
+		switch {
+		case c.Dir == "reply" && src:
+			pf = eval.DPort
+		case src, c.Dir == "reply":
 			pf = eval.SPort
 		}
 		return field{kind: kPort, name: name, portField: pf}

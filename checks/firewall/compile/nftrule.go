@@ -82,7 +82,14 @@ loop:
 			switch s.Kind {
 			case "queue":
 				undecided("verdict is decided by a user-space program (queue)")
-			case "dnat", "snat", "masquerade", "redirect", "tproxy", "synproxy", "fwd":
+			case "dnat", "snat", "masquerade", "redirect":
+				v, err := t.nftNat(s.Kind, s.Raw, origin)
+				if err != nil {
+					undecided(err.Error())
+					break
+				}
+				cur.Verdict = v
+			case "tproxy", "synproxy", "fwd":
 				undecided(s.Kind + " is not evaluated yet")
 			default:
 				undecided("statement " + s.Kind + " not understood")

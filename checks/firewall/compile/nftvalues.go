@@ -181,8 +181,11 @@ func (t *nftTable) kindCond(f field, op string, neg bool, vals []nftjson.Expr) (
 		}
 		return eval.Conntrack{States: s, Neg: neg}, nil
 	case kCtStatus:
-		// A first SYN's connection has no status bit yet.
-		return constCond(negate(eval.False, neg)), nil
+		names, err := flagNames(vals)
+		if err != nil {
+			return nil, err
+		}
+		return ctStatusCond(names, neg), nil
 	case kMark:
 		var or eval.Or
 		for _, v := range vals {

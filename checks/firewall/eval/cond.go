@@ -39,6 +39,8 @@ type AddrField uint8
 const (
 	Src AddrField = iota
 	Dst
+	// OrigDst is the destination before DNAT (conntrack's original tuple).
+	OrigDst
 )
 
 // Addr matches an address against a set of one family. A packet of the
@@ -56,15 +58,22 @@ func (c Addr) Eval(p *Packet) (Tri, string) {
 		return False, ""
 	}
 	a := p.Src
-	if c.Field == Dst {
+	switch c.Field {
+	case Dst:
 		a = p.Dst
+	case OrigDst:
+		a = p.OrigDst
 	}
 	return negate(triOf(c.Set.Contains(a)), c.Neg), ""
 }
 
 func (c Addr) addPoints(pt *Points) {
+	f := c.Field
+	if f == OrigDst {
+		f = Dst // the original destination is the one contexts split
+	}
 	for _, r := range c.Set.Ranges() {
-		pt.addRange(c.Field, c.Family, r)
+		pt.addRange(f, c.Family, r)
 	}
 }
 
@@ -91,6 +100,8 @@ type PortField uint8
 const (
 	SPort PortField = iota
 	DPort
+	// OrigDPort is the destination port before DNAT.
+	OrigDPort
 )
 
 // PortRange is an inclusive range of ports.
@@ -118,8 +129,11 @@ func (c Port) Eval(p *Packet) (Tri, string) {
 		return False, ""
 	}
 	v := p.DPort
-	if c.Field == SPort {
+	switch c.Field {
+	case SPort:
 		v = p.SPort
+	case OrigDPort:
+		v = p.OrigDPort
 	}
 	in := false
 	for _, r := range c.Ranges {
@@ -173,7 +187,8 @@ func (n IfName) matches(s string) bool {
 
 // Iface matches the input (Out=false) or output interface. On the paths of
 // a locally delivered packet there is no output interface: nft aborts the
-// rule when it cannot load one, so an output match is false either way.
+// rule when it cannot load one, so an output match is false either way. A
+// forwarded packet has one once routed.
 type Iface struct {
 	Out   bool
 	Names []IfName
@@ -181,12 +196,19 @@ type Iface struct {
 }
 
 func (c Iface) Eval(p *Packet) (Tri, string) {
+	name := p.IIf
 	if c.Out {
-		return False, ""
+		if !p.Forwarded {
+			return False, ""
+		}
+		if p.OIf == "" {
+			return Unknown, "output interface towards DNAT target " + p.Dst.String() + " unknown" + routesHint
+		}
+		name = p.OIf
 	}
 	in := false
 	for _, n := range c.Names {
-		if n.matches(p.IIf) {
+		if n.matches(name) {
 			in = true
 			break
 		}
@@ -279,7 +301,7 @@ type AddrType struct {
 
 func (c AddrType) Eval(p *Packet) (Tri, string) {
 	t := TypeUnicast
-	if c.Field == Dst || p.Local {
+	if (c.Field == Dst && !p.Forwarded) || (c.Field == Src && p.Local) {
 		t = TypeLocal
 	}
 	return negate(triOf(c.Types&t != 0), c.Neg), ""

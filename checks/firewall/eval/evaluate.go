@@ -9,13 +9,21 @@ import (
 	"go4.org/netipx"
 )
 
-// Query asks about new TCP connections to one local port over one family.
+// Query asks about new TCP connections to one host port over one family.
+// When To is set, only connections a DNAT or REDIRECT sends on to port To
+// count: Port is then a host port published to To.
 type Query struct {
 	Family Family
 	Port   uint16
+	To     uint16
 }
 
-func (q Query) String() string { return fmt.Sprintf("tcp/%d %v", q.Port, q.Family) }
+func (q Query) String() string {
+	if q.To != 0 && q.To != q.Port {
+		return fmt.Sprintf("tcp/%d %v via host port %d", q.To, q.Family, q.Port)
+	}
+	return fmt.Sprintf("tcp/%d %v", q.Port, q.Family)
+}
 
 // Context is one class of the packet properties other than the source
 // address that some rule distinguishes: input interface, destination
@@ -53,6 +61,9 @@ type Result struct {
 	Reasons []string
 	// Pieces is the number of source-address pieces evaluated per context.
 	Pieces int
+	// Via lists how accepted connections were delivered (locally, or
+	// through a DNAT and FORWARD).
+	Via []Delivery
 }
 
 // Options bounds the work of one evaluation.
@@ -123,7 +134,7 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 	if opt.StepBudget <= 0 {
 		opt.StepBudget = DefaultOptions.StepBudget
 	}
-	path := specialize(rs.Path(q.Family), q)
+	path := specializePath(rs.fullPath(q.Family), q)
 	var pt Points
 	for _, c := range reachable(path) {
 		for _, r := range c.Rules {
@@ -172,6 +183,7 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 
 	res := &Result{Query: q, Pieces: len(srcs), ContextCount: n}
 	w := &walker{path: path}
+	w.routing, w.to, w.via = rs.Routing, q.To, map[Delivery]bool{}
 	reasons := map[string]bool{}
 	var acc, und netipx.IPSetBuilder
 	for _, ic := range ifs {
@@ -242,6 +254,7 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 		res.Reasons = append(res.Reasons, r)
 	}
 	slices.Sort(res.Reasons)
+	res.Via = sortedVia(w.via)
 	return res, nil
 }
 
@@ -262,7 +275,7 @@ func (w *walker) eval(p Packet, budget int, reasons map[string]bool) outcome {
 // EvaluateAddr is the fate of one packet; tests use it as the brute-force
 // reference.
 func EvaluateAddr(rs *Ruleset, p Packet) (accept, undecided bool) {
-	w := &walker{path: rs.Path(p.Family), budget: DefaultOptions.StepBudget}
+	w := &walker{path: rs.fullPath(p.Family), budget: DefaultOptions.StepBudget, routing: rs.Routing}
 	o := w.fromBase(p, 0)
 	return o == accepted, o == both
 }

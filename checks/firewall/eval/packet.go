@@ -102,20 +102,33 @@ type Packet struct {
 	// MarkUnknown and CtMarkUnknown record that a rule changed the mark in
 	// a way the model does not compute.
 	MarkUnknown, CtMarkUnknown bool
+	// OrigDst and OrigDPort are the destination before any DNAT: what
+	// conntrack's original tuple keeps.
+	OrigDst   netip.Addr
+	OrigDPort uint16
+	// Nat is the destination rewrite applied, nil while none was.
+	Nat *NatTarget
+	// Forwarded is set once routing sends the packet on (its new
+	// destination is not the host's); OIf is then its output interface,
+	// "" when unknown.
+	Forwarded bool
+	OIf       string
 }
 
 // NewSYN returns the first SYN of a connection to a local socket.
 func NewSYN(src, dst netip.Addr, sport, dport uint16, iif string) Packet {
 	return Packet{
-		Family:   FamilyOf(src),
-		Src:      src,
-		Dst:      dst,
-		Proto:    ProtoTCP,
-		SPort:    sport,
-		DPort:    dport,
-		TCPFlags: TCPSyn,
-		IIf:      iif,
-		Local:    iif == "lo",
-		Ct:       CtNew,
+		Family:    FamilyOf(src),
+		Src:       src,
+		Dst:       dst,
+		Proto:     ProtoTCP,
+		SPort:     sport,
+		DPort:     dport,
+		TCPFlags:  TCPSyn,
+		IIf:       iif,
+		Local:     iif == "lo",
+		Ct:        CtNew,
+		OrigDst:   dst,
+		OrigDPort: dport,
 	}
 }

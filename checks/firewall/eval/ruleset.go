@@ -37,6 +37,9 @@ func (h Hook) String() string {
 // of them run).
 type Ruleset struct {
 	BaseChains []*BaseChain
+	// Routing says where a DNAT target is routed: to this host (INPUT) or
+	// elsewhere (FORWARD). Nil means unknown; see nat.go.
+	Routing Routing
 }
 
 // BaseChain is a chain attached to a hook.
@@ -53,6 +56,10 @@ type BaseChain struct {
 	// Policy is Accept or Drop.
 	Policy VerdictKind
 	Chain  *Chain
+	// NAT marks a chain of type nat: it runs only for a connection's
+	// first packet, and not at all once an earlier nat chain of the same
+	// hook has rewritten the connection.
+	NAT bool
 }
 
 func (b *BaseChain) sees(f Family) bool {
@@ -93,9 +100,13 @@ const (
 	Jump
 	Goto
 	Return
-	// Undecided is a verdict the model cannot decide (NFQUEUE, DNAT before
-	// the NAT path is modelled, an unknown target); Reason says why.
+	// Undecided is a verdict the model cannot decide (NFQUEUE, an unknown
+	// target); Reason says why.
 	Undecided
+	// Nat rewrites the connection's address (DNAT, REDIRECT, SNAT,
+	// MASQUERADE; Verdict.Nat says how) and ends the base chain like
+	// accept.
+	Nat
 )
 
 func (k VerdictKind) String() string {
@@ -116,15 +127,19 @@ func (k VerdictKind) String() string {
 		return "return"
 	case Undecided:
 		return "undecided"
+	case Nat:
+		return "nat"
 	}
 	return fmt.Sprintf("verdict(%d)", uint8(k))
 }
 
-// Verdict is a rule's decision. Target is set for Jump and Goto.
+// Verdict is a rule's decision. Target is set for Jump and Goto, Nat for
+// Nat.
 type Verdict struct {
 	Kind   VerdictKind
 	Target *Chain
 	Reason string
+	Nat    *NatTarget
 }
 
 // VerdictMap is "KEY vmap { ... }": the first entry whose condition holds

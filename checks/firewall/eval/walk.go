@@ -25,6 +25,10 @@ type walker struct {
 	path    []*BaseChain
 	budget  int
 	reasons []string
+	// routing, to and via serve the NAT path (nat.go).
+	routing Routing
+	to      uint16
+	via     map[Delivery]bool
 }
 
 func (w *walker) note(reason string) {
@@ -40,12 +44,12 @@ func (w *walker) note(reason string) {
 func (w *walker) fromBase(p Packet, bi int) outcome {
 	for ; bi < len(w.path); bi++ {
 		bc := w.path[bi]
-		if bc.Device != "" && bc.Device != p.IIf {
+		if (bc.Device != "" && bc.Device != p.IIf) || !onPath(bc, &p) {
 			continue
 		}
 		return w.run(p, bi, []frame{{chain: bc.Chain}})
 	}
-	return accepted
+	return w.delivered(p)
 }
 
 // run continues evaluation at the top of stack. stack is owned by this
@@ -153,6 +157,13 @@ func (w *walker) verdict(v Verdict, p *Packet, bi int, stack *[]frame) (outcome,
 		return w.fromBase(*p, bi+1), true
 	case Drop, Reject:
 		return refused, true
+	case Nat:
+		// Like accept, after the rewrite.
+		if why, ok := natVerdict(w.routing, v.Nat, p); !ok {
+			w.note(why)
+			return both, true
+		}
+		return w.fromBase(*p, bi+1), true
 	case Jump, Goto:
 		if len(*stack) >= maxDepth {
 			w.note("jumps nested deeper than " + itoa(maxDepth))

@@ -1,0 +1,256 @@
+package eval
+
+import (
+	"net/netip"
+	"slices"
+	"strconv"
+)
+
+// NatTarget is what a nat rule does to a new connection.
+type NatTarget struct {
+	// Source marks SNAT and MASQUERADE: the source changes, which never
+	// decides whether the connection is delivered.
+	Source bool
+	// Redirect sends the connection to the host itself (REDIRECT).
+	Redirect bool
+	// Addr is the new destination of a DNAT; invalid keeps it.
+	Addr netip.Addr
+	// Port is the new destination port; 0 keeps it.
+	Port uint16
+	// Origin names the rule for messages.
+	Origin string
+}
+
+// String is the target as messages show it ("203.0.113.2:6379").
+func (n *NatTarget) String() string {
+	port := ""
+	if n.Port != 0 {
+		port = strconv.Itoa(int(n.Port))
+	}
+	switch {
+	case n.Redirect:
+		if port == "" {
+			return "this host"
+		}
+		return "local port " + port
+	case !n.Addr.IsValid():
+		return "port " + port
+	case port == "":
+		return n.Addr.String()
+	}
+	return netip.AddrPortFrom(n.Addr, n.Port).String()
+}
+
+// Routing tells where the kernel routes a destination. Local reports an
+// address of the host itself; otherwise dev is the output interface ("" when
+// unknown). ok=false means the route cannot be told.
+type Routing interface {
+	Route(a netip.Addr) (local bool, dev string, ok bool)
+}
+
+// routesHint tells the user how to make routing known offline.
+const routesHint = " (give --routes with `ip -j route show table all` output)"
+
+// Delivery describes how accepted connections got through: through INPUT
+// to a local socket, or through FORWARD after a DNAT.
+type Delivery struct {
+	// Nat is the rewrite, nil when none happened.
+	Nat *NatTarget
+	// Forwarded is set when the connection left through FORWARD.
+	Forwarded bool
+}
+
+func (d Delivery) String() string {
+	switch {
+	case d.Nat == nil:
+		return "delivered locally"
+	case d.Forwarded:
+		return "published through DNAT to " + d.Nat.String() + "; INPUT rules do not apply"
+	}
+	return "redirected through DNAT to " + d.Nat.String()
+}
+
+// hasDNAT reports whether a destination rewrite is reachable from the
+// chains.
+func hasDNAT(path []*BaseChain) bool {
+	for _, c := range reachable(path) {
+		for _, r := range c.Rules {
+			if r.Verdict.Kind == Nat && !r.Verdict.Nat.Source {
+				return true
+			}
+			if r.Map != nil {
+				for _, e := range r.Map.Entries {
+					if e.Verdict.Kind == Nat && !e.Verdict.Nat.Source {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// fullPath is Path plus, when some prerouting rule rewrites destinations,
+// the FORWARD and POSTROUTING chains a DNAT'd connection may take instead
+// of INPUT. The walker picks one branch per packet (see onPath).
+func (rs *Ruleset) fullPath(f Family) []*BaseChain {
+	path := rs.Path(f)
+	if !hasDNAT(path) {
+		return path
+	}
+	var fwd []*BaseChain
+	for _, b := range rs.BaseChains {
+		if b.sees(f) && (b.Hook == Forward || b.Hook == Postrouting) {
+			fwd = append(fwd, b)
+		}
+	}
+	slices.SortStableFunc(fwd, func(a, b *BaseChain) int {
+		if a.Hook != b.Hook {
+			return int(a.Hook) - int(b.Hook)
+		}
+		return a.Priority - b.Priority
+	})
+	return append(path, fwd...)
+}
+
+// specializePath specializes the part of the path no rewrite can have
+// changed yet: up to the first base chain that may DNAT. What follows sees
+// a destination the query does not fix and is evaluated as written.
+func specializePath(path []*BaseChain, q Query) []*BaseChain {
+	k := len(path)
+	for i, b := range path {
+		if hasDNAT([]*BaseChain{b}) {
+			k = i + 1
+			break
+		}
+	}
+	if k == len(path) {
+		return specialize(path, q)
+	}
+	return append(specialize(path[:k], q), path[k:]...)
+}
+
+// onPath reports whether the base chain sees the packet: a nat chain only
+// a connection's first packet that no earlier nat chain rewrote (the host's
+// own traffic was NATed in OUTPUT, which is not modelled), INPUT only
+// packets for the host, FORWARD and POSTROUTING only forwarded ones.
+func onPath(b *BaseChain, p *Packet) bool {
+	switch {
+	case b.NAT && (p.Local || (p.Nat != nil && b.Hook == Prerouting)):
+		return false
+	case b.Hook == Input:
+		return !p.Forwarded
+	case b.Hook == Forward || b.Hook == Postrouting:
+		return p.Forwarded
+	}
+	return true
+}
+
+// natVerdict applies a nat verdict to p; ok=false with a reason when the
+// outcome cannot be told.
+func natVerdict(rs Routing, n *NatTarget, p *Packet) (string, bool) {
+	if n.Source {
+		return "", true
+	}
+	p.Nat = n
+	p.Ct |= CtDNAT
+	if n.Port != 0 {
+		p.DPort = n.Port
+	}
+	if n.Redirect || !n.Addr.IsValid() {
+		return "", true
+	}
+	if FamilyOf(n.Addr) != p.Family {
+		return n.Origin + ": DNAT target " + n.Addr.String() + " is of the other family", false
+	}
+	p.Dst = n.Addr
+	if n.Addr.IsLoopback() {
+		return "", true
+	}
+	if rs == nil {
+		return "where DNAT target " + n.Addr.String() + " is routed is unknown" + routesHint, false
+	}
+	local, dev, ok := rs.Route(n.Addr)
+	if !ok {
+		return "no route to DNAT target " + n.Addr.String() + " is known", false
+	}
+	if !local {
+		p.Forwarded, p.OIf = true, dev
+	}
+	return "", true
+}
+
+// NatPorts returns the host ports that some prerouting DNAT or REDIRECT of
+// the family maps to port: a connection to one of them reaches port after
+// the rewrite. Each range a rule matches is given by its first port.
+func (rs *Ruleset) NatPorts(f Family, port uint16) []uint16 {
+	seen := map[uint16]bool{port: true}
+	var out []uint16
+	add := func(p uint16) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for _, c := range reachable(rs.Path(f)) {
+		for _, r := range c.Rules {
+			if r.Verdict.Kind != Nat || r.Verdict.Nat.Port != port {
+				continue
+			}
+			found := false
+			for _, cond := range r.Conds {
+				if pc, ok := cond.(Port); ok && pc.Field == DPort && !pc.Neg {
+					for _, pr := range pc.Ranges {
+						add(pr.Lo)
+						found = true
+					}
+				}
+			}
+			if !found {
+				// Any port is rewritten: one that no rule names stands
+				// for all of them.
+				for p := uint16(1); p != 0; p++ {
+					if !seen[p] {
+						add(p)
+						break
+					}
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// delivered is the end of the path: the connection is accepted, provided
+// it reaches the port the query asks about.
+func (w *walker) delivered(p Packet) outcome {
+	if w.to != 0 && p.DPort != w.to {
+		return refused
+	}
+	if w.via != nil {
+		w.via[Delivery{Nat: p.Nat, Forwarded: p.Forwarded}] = true
+	}
+	return accepted
+}
+
+func sortedVia(m map[Delivery]bool) []Delivery {
+	out := make([]Delivery, 0, len(m))
+	for d := range m {
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b Delivery) int {
+		switch as, bs := a.String(), b.String(); {
+		case as < bs:
+			return -1
+		case as > bs:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// HasDNAT reports whether some prerouting rule of the family rewrites
+// destinations.
+func (rs *Ruleset) HasDNAT(f Family) bool { return hasDNAT(rs.Path(f)) }
