@@ -54,7 +54,7 @@ apply, including host ports DNAT'd to a Redis port. Reading the live ruleset nee
 			file("iptables-save", "offline: iptables-save output (iptables-nft-save with --nft-json)", &f.iptSave),
 			file("ip6tables-save", "offline: ip6tables-save output (ip6tables-nft-save with --nft-json)", &f.ip6tSave),
 			file("ipset-save", "offline: `ipset save` output for set matches", &f.ipsetSave),
-			file("routes", "offline: `ip -j route show table all` output (IPv4 and IPv6 concatenated), to tell where DNAT targets go", &f.routes),
+			file("routes", "offline: the routing tables (output of ip -j route show table all, both families) to tell where DNAT targets go", &f.routes),
 		},
 		DefaultTimeout: 20 * time.Second,
 		Validate:       f.validate,

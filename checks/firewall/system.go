@@ -89,9 +89,7 @@ func (Host) Privileged() error {
 		if caps&(1<<capNetAdmin) != 0 {
 			return nil
 		}
-		return fmt.Errorf("%w: reading nf_tables and iptables needs CAP_NET_ADMIN (and CAP_NET_RAW for "+
-			"iptables-legacy): run the check as root, e.g. through a sudoers rule for the agent user, "+
-			"or give the agent these as ambient capabilities (systemd: AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW)", ErrPrivilege)
+		return fmt.Errorf("%w: %s", ErrPrivilege, privilegeAdvice())
 	}
 	return fmt.Errorf("%w: no CapEff line in /proc/self/status", ErrPrivilege)
 }
