@@ -2,12 +2,15 @@ package firewall
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math/rand"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/compile"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
@@ -67,8 +70,12 @@ func genRuleset(n int) string {
 	return b.String()
 }
 
+// benchShapes are the generated ruleset shapes by name.
+var benchShapes = map[string]func(int) string{"realistic": genRuleset, "flat": genFlat}
+
 // TestGenerateBenchRuleset writes the benchmark ruleset for
-// scripts/bench-firewall.sh (FWBENCH_OUT=file FWBENCH_RULES=n).
+// scripts/bench-firewall.sh (FWBENCH_OUT=file FWBENCH_RULES=n
+// FWBENCH_SHAPE=realistic|flat).
 func TestGenerateBenchRuleset(t *testing.T) {
 	out := os.Getenv("FWBENCH_OUT")
 	if out == "" {
@@ -78,7 +85,54 @@ func TestGenerateBenchRuleset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(out, []byte(genRuleset(n)), 0o644); err != nil {
+	shape := cmp.Or(os.Getenv("FWBENCH_SHAPE"), "realistic")
+	gen, ok := benchShapes[shape]
+	if !ok {
+		t.Fatalf("FWBENCH_SHAPE=%q: want realistic or flat", shape)
+	}
+	if err := os.WriteFile(out, []byte(gen(n)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTimeBenchRuleset times the check's work on an iptables-save dump
+// for scripts/bench-firewall.sh (FWBENCH_IN=dump FWBENCH_TIMES=out
+// FWBENCH_RUNS=n): it writes the median parse+compile and evaluate times
+// in milliseconds, the evaluation covering the three Redis ports (IPv4).
+func TestTimeBenchRuleset(t *testing.T) {
+	in, out := os.Getenv("FWBENCH_IN"), os.Getenv("FWBENCH_TIMES")
+	if in == "" || out == "" {
+		t.Skip("FWBENCH_IN/FWBENCH_TIMES not set: only scripts/bench-firewall.sh times dumps")
+	}
+	runs, err := strconv.Atoi(cmp.Or(os.Getenv("FWBENCH_RUNS"), "7"))
+	if err != nil || runs < 1 {
+		t.Fatalf("FWBENCH_RUNS: want a positive number")
+	}
+	text, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parse, evaluate []time.Duration
+	for range runs {
+		t0 := time.Now()
+		d, err := iptsave.Parse(bytes.NewReader(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, _ := compile.Standalone(eval.IPv4, compile.Dump[iptsave.Dump]{Value: d, Name: in}, compile.Dump[ipset.Dump]{})
+		t1 := time.Now()
+		for _, p := range DefaultPorts {
+			if _, err := eval.Evaluate(rs, eval.Query{Family: eval.IPv4, Port: p}, eval.DefaultOptions); err != nil {
+				t.Fatal(err)
+			}
+		}
+		parse, evaluate = append(parse, t1.Sub(t0)), append(evaluate, time.Since(t1))
+	}
+	ms := func(ds []time.Duration) float64 {
+		slices.Sort(ds)
+		return float64(ds[len(ds)/2]) / float64(time.Millisecond)
+	}
+	if err := os.WriteFile(out, fmt.Appendf(nil, "%.1f %.1f\n", ms(parse), ms(evaluate)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -165,6 +219,24 @@ func BenchmarkEvaluateFlat(b *testing.B) {
 func BenchmarkParseCompile(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		text := []byte(genRuleset(n))
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				d, err := iptsave.Parse(bytes.NewReader(text))
+				if err != nil {
+					b.Fatal(err)
+				}
+				compile.Standalone(eval.IPv4, compile.Dump[iptsave.Dump]{Value: d}, compile.Dump[ipset.Dump]{})
+			}
+		})
+	}
+}
+
+// BenchmarkParseCompileFlat is BenchmarkParseCompile on the worst-case
+// shape.
+func BenchmarkParseCompileFlat(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		text := []byte(genFlat(n))
 		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
 			b.SetBytes(int64(len(text)))
 			for b.Loop() {

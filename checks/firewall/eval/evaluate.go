@@ -182,7 +182,7 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 	}
 
 	res := &Result{Query: q, Pieces: len(srcs), ContextCount: n}
-	w := &walker{path: path}
+	w := newWalker(path, srcs)
 	w.routing, w.to, w.via = rs.Routing, q.To, map[Delivery]bool{}
 	reasons := map[string]bool{}
 	var acc, und netipx.IPSetBuilder
@@ -263,6 +263,7 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 func (w *walker) eval(p Packet, budget int, reasons map[string]bool) outcome {
 	w.budget = budget
 	w.reasons = w.reasons[:0]
+	w.ix.seek(p.Src)
 	o := w.fromBase(p, 0)
 	if o == both {
 		for _, r := range w.reasons {

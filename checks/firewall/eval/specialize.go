@@ -30,12 +30,17 @@ func (s *specializer) chain(c *Chain) *Chain {
 	}
 	n := &Chain{Name: c.Name}
 	s.done[c] = n
+	// One allocation for the chain's rules: a long chain would otherwise
+	// cost one per rule, per query.
+	slab := make([]Rule, 0, len(c.Rules))
+	n.Rules = make([]*Rule, 0, len(c.Rules))
 	for _, r := range c.Rules {
 		conds, ok := s.conds(r.Conds)
 		if !ok {
 			continue
 		}
-		nr := &Rule{Origin: r.Origin, Conds: conds, Actions: r.Actions, Verdict: s.verdict(r.Verdict)}
+		slab = append(slab, Rule{Origin: r.Origin, Conds: conds, Actions: r.Actions, Verdict: s.verdict(r.Verdict)})
+		nr := &slab[len(slab)-1]
 		if r.Map != nil {
 			m := &VerdictMap{}
 			for _, e := range r.Map.Entries {
@@ -64,10 +69,10 @@ func (s *specializer) verdict(v Verdict) Verdict {
 }
 
 // conds drops the conditions the query decides as true and reports false
-// when one is decided false.
+// when one is decided false. When it drops nothing it returns cs itself.
 func (s *specializer) conds(cs []Cond) ([]Cond, bool) {
-	out := make([]Cond, 0, len(cs))
-	for _, c := range cs {
+	var out []Cond // nil until a condition is dropped
+	for i, c := range cs {
 		if a, ok := c.(Addr); ok && a.Family != s.probe.Family {
 			return nil, false // "ip saddr" never matches IPv6, negated or not
 		}
@@ -77,10 +82,19 @@ func (s *specializer) conds(cs []Cond) ([]Cond, bool) {
 				return nil, false
 			}
 			if t == True {
+				if out == nil {
+					out = make([]Cond, i, len(cs)-1)
+					copy(out, cs[:i])
+				}
 				continue
 			}
 		}
-		out = append(out, c)
+		if out != nil {
+			out = append(out, c)
+		}
+	}
+	if out == nil {
+		return cs, true
 	}
 	return out, true
 }

@@ -1,5 +1,7 @@
 package eval
 
+import "net/netip"
+
 // outcome is the set of fates a packet may meet: accepted, refused, or
 // both when an unknown condition decides.
 type outcome uint8
@@ -17,6 +19,9 @@ const maxDepth = 64
 type frame struct {
 	chain *Chain
 	next  int
+	// cand lists the rules that may match the current piece (see
+	// srcIndex); nil means every rule.
+	cand *candidates
 }
 
 // walker follows one representative packet through the base chains of a
@@ -29,6 +34,26 @@ type walker struct {
 	routing Routing
 	to      uint16
 	via     map[Delivery]bool
+	// ix skips rules whose source conditions are false for the piece;
+	// nil walks every rule.
+	ix *srcIndex
+}
+
+// newWalker returns a walker over path whose representatives are the
+// source pieces starting at starts.
+func newWalker(path []*BaseChain, starts []netip.Addr) *walker {
+	w := &walker{path: path}
+	if !walkEveryRule {
+		w.ix = newSrcIndex(path, starts)
+	}
+	return w
+}
+
+// walkEveryRule turns the source index off; tests compare both walks.
+var walkEveryRule = false
+
+func (w *walker) frame(c *Chain) frame {
+	return frame{chain: c, cand: w.ix.chain(c)}
 }
 
 func (w *walker) note(reason string) {
@@ -47,7 +72,7 @@ func (w *walker) fromBase(p Packet, bi int) outcome {
 		if (bc.Device != "" && bc.Device != p.IIf) || !onPath(bc, &p) {
 			continue
 		}
-		return w.run(p, bi, []frame{{chain: bc.Chain}})
+		return w.run(p, bi, []frame{w.frame(bc.Chain)})
 	}
 	return w.delivered(p)
 }
@@ -62,6 +87,17 @@ func (w *walker) run(p Packet, bi int, stack []frame) outcome {
 			return both
 		}
 		top := &stack[len(stack)-1]
+		if top.cand != nil && w.ix.valid(&p) {
+			// The rules skipped are false for this piece: each costs the
+			// budget the visit that found it false would have.
+			j := top.cand.next(top.next)
+			w.budget -= j - top.next
+			top.next = j
+			if w.budget < 0 {
+				w.note("too many undecided branches to follow")
+				return both
+			}
+		}
 		if top.next >= len(top.chain.Rules) {
 			if len(stack) == 1 {
 				return w.policy(p, bi)
@@ -123,7 +159,15 @@ func (w *walker) fire(r *Rule, p *Packet, bi int, stack *[]frame) (outcome, bool
 	if r.Map == nil {
 		return w.verdict(r.Verdict, p, bi, stack)
 	}
-	for i, e := range r.Map.Entries {
+	return w.fireMap(r.Map, 0, p, bi, stack)
+}
+
+// fireMap looks up the verdict map from entry i on, after the rule's
+// actions; see fire for the return values.
+func (w *walker) fireMap(m *VerdictMap, i int, p *Packet, bi int, stack *[]frame) (outcome, bool) {
+	cand := w.ix.verdictMap(m, p)
+	for i = cand.next(i); i < len(m.Entries); i = cand.next(i + 1) {
+		e := m.Entries[i]
 		t, why := e.Cond.Eval(p)
 		switch t {
 		case True:
@@ -136,8 +180,7 @@ func (w *walker) fire(r *Rule, p *Packet, bi int, stack *[]frame) (outcome, bool
 			if !done {
 				o = w.run(q, bi, st)
 			}
-			rest := &Rule{Origin: r.Origin, Map: &VerdictMap{Entries: r.Map.Entries[i+1:]}}
-			o2, done2 := w.fire(rest, p, bi, stack)
+			o2, done2 := w.fireMap(m, i+1, p, bi, stack)
 			if !done2 {
 				o2 = w.run(*p, bi, *stack)
 			}
@@ -172,9 +215,9 @@ func (w *walker) verdict(v Verdict, p *Packet, bi int, stack *[]frame) (outcome,
 		if v.Kind == Goto {
 			// goto replaces the current frame: the end of the target
 			// returns to the chain that jumped here.
-			(*stack)[len(*stack)-1] = frame{chain: v.Target}
+			(*stack)[len(*stack)-1] = w.frame(v.Target)
 		} else {
-			*stack = append(*stack, frame{chain: v.Target})
+			*stack = append(*stack, w.frame(v.Target))
 		}
 		return 0, false
 	case Return:
