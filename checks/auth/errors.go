@@ -27,6 +27,8 @@ func describeErr(err error) string {
 		op      *net.OpError
 	)
 	switch {
+	case errors.As(err, &op) && op.Op == "dial" && (errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()):
+		return "no answer to the connection attempt before the deadline (filtered by a firewall?)"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return "no reply before the deadline"
 	case errors.Is(err, syscall.ECONNREFUSED):

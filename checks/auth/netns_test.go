@@ -73,7 +73,7 @@ func TestBlackHoleDeadline(t *testing.T) {
 	hole := tp.Segment("lan").V4.Addr().Next().Next().Next().Next().Next() // .5: no host there
 	argv := append(cli.Wrap(), bin, "--host", hole.String(), "--timeout", "1s")
 	r := bintest.Run(t, 5*time.Second, nil, argv...)
-	want := "redis-auth-check UNKNOWN: " + hole.String() + ":6379: could not probe without credentials: no reply before the deadline\n"
+	want := "redis-auth-check UNKNOWN: " + hole.String() + ":6379: could not probe without credentials: no answer to the connection attempt before the deadline (filtered by a firewall?)\n"
 	if r.Code != 3 || !strings.HasPrefix(r.Stdout, want) || r.Stderr != "" {
 		t.Fatalf("exit %d stdout %q stderr %q; want 3, %q", r.Code, r.Stdout, r.Stderr, want)
 	}

@@ -363,7 +363,7 @@ func (j *judge) protectedMode(spec Spec, haveSpec bool) {
 	case v.Known() && v.Major < 7 && haveSpec && spec.Present && strings.TrimSpace(spec.Text) != "":
 		j.r.Add(result.OK, "protected-mode yes has no effect on Redis %s because a bind line is set", v)
 	default:
-		j.r.Add(result.OK, "protected-mode yes: refuses non-local clients while the default user has no password")
+		j.r.Add(result.OK, "protected-mode yes (in force only while the default user has no password: then non-local clients are refused)")
 	}
 }
 

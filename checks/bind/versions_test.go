@@ -30,7 +30,7 @@ func TestVersionsProtectedModeContext(t *testing.T) {
 			v := ParseVersion(redistest.Version(t, bin))
 			out, code := run(t, s, nil)
 			if v.Major >= 7 {
-				wantLines(t, out, code, 0, "protected-mode yes: refuses non-local clients")
+				wantLines(t, out, code, 0, "protected-mode yes (in force only while the default user has no password")
 			} else {
 				wantLines(t, out, code, 0, "protected-mode yes has no effect on Redis "+v.String()+" because a bind line is set")
 			}
