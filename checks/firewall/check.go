@@ -3,6 +3,7 @@ package firewall
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
@@ -24,5 +25,9 @@ func Check(ctx context.Context, cfg Config) result.Result {
 	rs, notes := Build(in)
 	rep := Evaluate(rs, cfg.ports())
 	rep.Notes = append(rep.Notes, notes...)
+	rep.UFW = in.UFW
+	if in.UFWErr != nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("ufw's configuration could not be read: %v", in.UFWErr))
+	}
 	return Judge(rep, cfg.Trusted)
 }

@@ -32,6 +32,10 @@ type Input struct {
 	// missing (offline mode without --routes: ErrNotGiven).
 	Routes    *Routes
 	RoutesErr error
+	// UFW is ufw's own configuration when ufw is installed (or
+	// --ufw-dir given); UFWErr when it could not be read.
+	UFW    *UFW
+	UFWErr error
 }
 
 // Collect reads the ruleset: the saved dumps named in cfg, or the live
@@ -64,6 +68,11 @@ func Collect(ctx context.Context, cfg Config) (*Input, error) {
 	}
 	s.IPSet = runParse(ctx, sys, ipset.Parse, "ipset", "save")
 	in.Routes, in.RoutesErr = liveRoutes(ctx, sys)
+	dir := cfg.UFWDir
+	if dir == "" {
+		dir = "/etc/ufw"
+	}
+	in.UFW, _, in.UFWErr = readUFW(ctx, sys, dir)
 	return in, nil
 }
 
@@ -117,6 +126,13 @@ func collectFiles(cfg Config) *Input {
 	s.IptNFT = parseFile(cfg.IptablesSave, iptsave.Parse)
 	s.Ip6tNFT = parseFile(cfg.Ip6tablesSave, iptsave.Parse)
 	s.IPSet = parseFile(cfg.IpsetSave, ipset.Parse)
+	if cfg.UFWDir != "" {
+		var installed bool
+		in.UFW, installed, in.UFWErr = readUFW(context.Background(), Host{}, cfg.UFWDir)
+		if !installed {
+			in.UFWErr = fmt.Errorf("%s: no ufw.conf", cfg.UFWDir)
+		}
+	}
 	in.RoutesErr = ErrNotGiven
 	if cfg.Routes != "" {
 		d := parseFile(cfg.Routes, ParseRoutes)

@@ -22,6 +22,9 @@ type Config struct {
 	// Routes is `ip -j route show table all` output (both families), for
 	// where DNAT targets go; offline only.
 	Routes string
+	// UFWDir is ufw's configuration directory (/etc/ufw when empty in
+	// live mode); its defaults are read from UFWDir/../default/ufw.
+	UFWDir string
 	// System is the machine the live ruleset is read from; nil is this
 	// host.
 	System System

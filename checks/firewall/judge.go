@@ -26,7 +26,10 @@ const maxListed = 8
 func Judge(rep *Report, trusted []netip.Prefix) result.Result {
 	var r result.Result
 	for _, pr := range rep.Ports {
-		judgePort(&r, pr, trusted)
+		judgePort(&r, pr, trusted, rep.UFW)
+	}
+	if rep.UFW != nil && !rep.UFW.Enabled {
+		r.Add(result.OK, "note: ufw is inactive (ENABLED=no in ufw.conf): its rules are not in the kernel's ruleset")
 	}
 	for _, n := range rep.Notes {
 		r.Add(result.OK, "note: %s", n)
@@ -43,7 +46,7 @@ func Judge(rep *Report, trusted []netip.Prefix) result.Result {
 	return r
 }
 
-func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix) {
+func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw *UFW) {
 	q := pr.Query
 	if pr.Err != nil {
 		r.Add(result.Unknown, "%v: not evaluated: %v", q, pr.Err)
@@ -64,10 +67,13 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix) {
 	bad := minus(res.Accepted, trust)
 	if !empty(bad) {
 		if isAllButLoopback(res.Accepted, fam) {
-			r.Add(result.Critical, "%v: accepted from %s: no rule restricts it%s%s", q, fam.All(), where(res, trust), via(res))
+			r.Add(result.Critical, "%v: accepted from %s: no rule restricts it%s%s%s", q, fam.All(), where(res, trust), via(res), ufwBut(ufw, q, res, trust))
 		} else {
-			r.Add(result.Critical, "%v: accepted from %s%s%s", q, describeSet(bad, fam, trust), where(res, trust), via(res))
+			r.Add(result.Critical, "%v: accepted from %s%s%s%s", q, describeSet(bad, fam, trust), where(res, trust), via(res), ufwBut(ufw, q, res, trust))
 		}
+	}
+	if ufw != nil && ufw.Enabled && q.To == 0 {
+		r.Add(result.OK, "ufw: %s", ufwSays(ufw, q))
 	}
 	if u := minus(res.Undecided, trust); !empty(u) {
 		r.Add(result.Unknown, "%v: cannot tell whether %s is accepted: %s", q, listRanges(u, fam), strings.Join(res.Reasons, "; "))

@@ -23,7 +23,7 @@ type flags struct {
 	ports                                 string
 	trusted                               []string
 	nftJSON, iptSave, ip6tSave, ipsetSave string
-	routes                                string
+	routes, ufwDir                        string
 	cfg                                   Config
 }
 
@@ -54,6 +54,7 @@ apply, including host ports DNAT'd to a Redis port. Reading the live ruleset nee
 			file("iptables-save", "offline: iptables-save output (iptables-nft-save with --nft-json)", &f.iptSave),
 			file("ip6tables-save", "offline: ip6tables-save output (ip6tables-nft-save with --nft-json)", &f.ip6tSave),
 			file("ipset-save", "offline: `ipset save` output for set matches", &f.ipsetSave),
+			file("ufw-dir", "ufw's configuration directory, to explain results in ufw's terms (default /etc/ufw when the live system is read; its defaults come from DIR/../default/ufw)", &f.ufwDir),
 			file("routes", "offline: the routing tables (output of ip -j route show table all, both families) to tell where DNAT targets go", &f.routes),
 		},
 		DefaultTimeout: 20 * time.Second,
@@ -63,7 +64,7 @@ apply, including host ports DNAT'd to a Redis port. Reading the live ruleset nee
 }
 
 func (f *flags) validate() error {
-	cfg := Config{NftJSON: f.nftJSON, IptablesSave: f.iptSave, Ip6tablesSave: f.ip6tSave, IpsetSave: f.ipsetSave, Routes: f.routes}
+	cfg := Config{NftJSON: f.nftJSON, IptablesSave: f.iptSave, Ip6tablesSave: f.ip6tSave, IpsetSave: f.ipsetSave, Routes: f.routes, UFWDir: f.ufwDir}
 	if cfg.Routes != "" && !cfg.Offline() {
 		return fmt.Errorf("--routes is for offline mode: give the ruleset dumps too (the live routing tables are read otherwise)")
 	}
@@ -99,7 +100,7 @@ func (f *flags) validate() error {
 		}
 	}
 	for flag, path := range map[string]string{"--nft-json": cfg.NftJSON, "--iptables-save": cfg.IptablesSave,
-		"--ip6tables-save": cfg.Ip6tablesSave, "--ipset-save": cfg.IpsetSave, "--routes": cfg.Routes} {
+		"--ip6tables-save": cfg.Ip6tablesSave, "--ipset-save": cfg.IpsetSave, "--routes": cfg.Routes, "--ufw-dir": cfg.UFWDir} {
 		if path == "" {
 			continue
 		}

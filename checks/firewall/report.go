@@ -11,6 +11,8 @@ type Report struct {
 	Notes []string
 	// Rules is the number of rules in the model, for perf data.
 	Rules int
+	// UFW, when set, explains the results in ufw's terms.
+	UFW *UFW
 }
 
 // PortReport is one port and family. Err is set when the evaluation

@@ -38,14 +38,23 @@ var historyModules = map[string]string{
 // cannot assume (TTL, length, MAC, payload).
 var clientModules = map[string]bool{
 	"ttl": true, "hl": true, "length": true, "mac": true, "tos": true, "dscp": true,
-	"ecn": true, "u32": true, "string": true, "bpf": true, "ipv6header": true, "frag": true,
-	"hbh": true, "dst": true, "rt": true, "mh": true, "esp": true, "ah": true, "osf": true,
+	"ecn": true, "u32": true, "string": true, "bpf": true, "ipv6header": true,
+	"esp": true, "ah": true, "osf": true,
 	"devgroup": true, "realm": true, "cluster": true, "cpu": true, "nfacct": true, "ipvs": true,
 }
+
+// extHeaderModules need an IPv6 extension header to match at all.
+var extHeaderModules = map[string]bool{"rt": true, "frag": true, "hbh": true, "dst": true, "mh": true}
 
 // moduleConds compiles one "-m module" with its options.
 func moduleConds(m *iptsave.Match, fam eval.Family, proto string, sets *ipsets, origin string) []eval.Cond {
 	where := origin + ": -m " + m.Module
+	if extHeaderModules[m.Module] {
+		// These match only a packet carrying that IPv6 extension header,
+		// whatever their options; a client's SYN carries none (ufw drops
+		// routing header type 0 this way).
+		return []eval.Cond{constCond(eval.False)}
+	}
 	for _, o := range m.Options {
 		if o.Guessed {
 			return []eval.Cond{unknown("%s: option %s not understood", where, o.Name)}

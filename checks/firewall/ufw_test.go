@@ -1,0 +1,102 @@
+package firewall
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
+)
+
+// Tuples as ufw 0.36.2 writes them for the guide's recipe (deny 6379,
+// then allow the trusted host) and an IPv6 allow on 26379.
+const (
+	userRules = `*filter
+### RULES ###
+
+### tuple ### deny any 6379 0.0.0.0/0 any 0.0.0.0/0 in
+-A ufw-user-input -p tcp --dport 6379 -j DROP
+-A ufw-user-input -p udp --dport 6379 -j DROP
+
+### tuple ### allow tcp 6379 192.0.2.1 any 192.0.2.2 in
+-A ufw-user-input -p tcp -d 192.0.2.1 --dport 6379 -s 192.0.2.2 -j ACCEPT
+
+### tuple ### allow tcp 16379:16380 0.0.0.0/0 any 198.51.100.0/24 in_eth0
+-A ufw-user-input -i eth0 -p tcp --dport 16379:16380 -s 198.51.100.0/24 -j ACCEPT
+COMMIT
+`
+	user6Rules = `### tuple ### allow any 26379 ::/0 any 2001:db8::2 in
+-A ufw6-user-input -p tcp --dport 26379 -s 2001:db8::2 -j ACCEPT
+`
+)
+
+func writeUFW(t *testing.T, enabled, policy string) string {
+	t.Helper()
+	root := t.TempDir()
+	dir := filepath.Join(root, "ufw")
+	for path, content := range map[string]string{
+		filepath.Join(dir, "ufw.conf"):        "# comment\nENABLED=" + enabled + "\nLOGLEVEL=low\n",
+		filepath.Join(dir, "user.rules"):      userRules,
+		filepath.Join(dir, "user6.rules"):     user6Rules,
+		filepath.Join(root, "default", "ufw"): "DEFAULT_INPUT_POLICY=\"" + policy + "\"\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestUFWAllowed(t *testing.T) {
+	u, ok, err := readUFW(context.Background(), Host{}, writeUFW(t, "yes", "DROP"))
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if !u.Enabled || u.InputPolicy != "DROP" || len(u.Rules) != 4 {
+		t.Fatalf("read %+v", u)
+	}
+	// First match wins: the deny shadows the allow of the trusted host.
+	a, rules, specific := u.Allowed(eval.Query{Family: eval.IPv4, Port: 6379})
+	if !empty(a) || len(rules) != 2 || !specific {
+		t.Errorf("6379: allowed %v, %d rules, specific %v", a.Prefixes(), len(rules), specific)
+	}
+	a, _, _ = u.Allowed(eval.Query{Family: eval.IPv4, Port: 16380})
+	if len(a.Prefixes()) != 1 || a.Prefixes()[0].String() != "198.51.100.0/24" {
+		t.Errorf("16380: allowed %v", a.Prefixes())
+	}
+	a, _, _ = u.Allowed(eval.Query{Family: eval.IPv6, Port: 26379})
+	if len(a.Prefixes()) != 1 || a.Prefixes()[0].String() != "2001:db8::2/128" {
+		t.Errorf("26379 IPv6: allowed %v", a.Prefixes())
+	}
+	// The default policy admits what no rule matched.
+	u.InputPolicy = "ACCEPT"
+	a, _, _ = u.Allowed(eval.Query{Family: eval.IPv6, Port: 6379})
+	if !isAllButLoopback(a, eval.IPv6) {
+		t.Errorf("6379 IPv6 with default accept: %v", a.Prefixes())
+	}
+}
+
+// An inactive ufw is said so: its rules are not what the kernel runs.
+func TestUFWInactive(t *testing.T) {
+	cfg := Config{IptablesSave: filepath.Join(scenarioDir, "ipt-nft-allowlist", "iptables-nft.save"),
+		Ip6tablesSave: filepath.Join(scenarioDir, "ipt-nft-allowlist", "ip6tables-nft.save"),
+		IpsetSave:     filepath.Join(scenarioDir, "ipt-nft-allowlist", "ipset.save"),
+		UFWDir:        writeUFW(t, "no", "DROP")}
+	r := Check(context.Background(), cfg)
+	found := false
+	for _, f := range r.Findings {
+		found = found || (f.State == result.OK && strings.Contains(f.Text, "ufw is inactive"))
+		if strings.HasPrefix(f.Text, "ufw:") {
+			t.Errorf("inactive ufw explained as active: %s", f.Text)
+		}
+	}
+	if !found {
+		t.Errorf("no inactive note: %v", r.Findings)
+	}
+}
