@@ -86,7 +86,7 @@ func shellVar(data []byte, name string) string {
 }
 
 // parseUFWTuples reads "### tuple ### ACTION PROTO DPORT DST SPORT SRC
-// DIRECTION" lines; DIRECTION may carry "_IFACE", the ports may be lists
+// [DAPP SAPP] DIRECTION" lines; DIRECTION may carry "_IFACE", the ports may be lists
 // and ranges ("80,443", "6000:6007") or name an application.
 func parseUFWTuples(data []byte, fam eval.Family) ([]UFWRule, error) {
 	var out []UFWRule
@@ -100,7 +100,8 @@ func parseUFWTuples(data []byte, fam eval.Family) ([]UFWRule, error) {
 		if len(f) < 7 {
 			return nil, fmt.Errorf("line %d: short tuple", n)
 		}
-		dir := f[6]
+		// Application rules insert "DAPP SAPP" before the direction.
+		dir := f[len(f)-1]
 		if !strings.HasPrefix(dir, "in") {
 			continue // outgoing or routed rules do not admit clients
 		}

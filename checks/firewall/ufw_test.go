@@ -24,6 +24,9 @@ const (
 ### tuple ### allow tcp 6379 192.0.2.1 any 192.0.2.2 in
 -A ufw-user-input -p tcp -d 192.0.2.1 --dport 6379 -s 192.0.2.2 -j ACCEPT
 
+### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 OpenSSH - in
+-A ufw-user-input -p tcp --dport 22 -j ACCEPT -m comment --comment 'dapp_OpenSSH'
+
 ### tuple ### allow tcp 16379:16380 0.0.0.0/0 any 198.51.100.0/24 in_eth0
 -A ufw-user-input -i eth0 -p tcp --dport 16379:16380 -s 198.51.100.0/24 -j ACCEPT
 COMMIT
@@ -58,7 +61,7 @@ func TestUFWAllowed(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
-	if !u.Enabled || u.InputPolicy != "DROP" || len(u.Rules) != 4 {
+	if !u.Enabled || u.InputPolicy != "DROP" || len(u.Rules) != 5 {
 		t.Fatalf("read %+v", u)
 	}
 	// First match wins: the deny shadows the allow of the trusted host.
