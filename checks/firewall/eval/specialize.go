@@ -19,6 +19,30 @@ func specialize(path []*BaseChain, q Query) []*BaseChain {
 type specializer struct {
 	probe *Packet
 	done  map[*Chain]*Chain
+	// rules and condBuf hold what is allocated in blocks: a long chain would
+	// otherwise cost an allocation or two per rule, per query.
+	rules   []Rule
+	condBuf []Cond
+}
+
+const arenaBlock = 256
+
+func (s *specializer) newRule(r Rule) *Rule {
+	if len(s.rules) == cap(s.rules) {
+		s.rules = make([]Rule, 0, arenaBlock)
+	}
+	s.rules = append(s.rules, r)
+	return &s.rules[len(s.rules)-1]
+}
+
+// condSlice returns an empty slice with room for n conditions.
+func (s *specializer) condSlice(n int) []Cond {
+	if cap(s.condBuf)-len(s.condBuf) < n {
+		s.condBuf = make([]Cond, 0, max(arenaBlock, n))
+	}
+	l := len(s.condBuf)
+	s.condBuf = s.condBuf[:l+n]
+	return s.condBuf[l : l : l+n]
 }
 
 func (s *specializer) chain(c *Chain) *Chain {
@@ -30,17 +54,12 @@ func (s *specializer) chain(c *Chain) *Chain {
 	}
 	n := &Chain{Name: c.Name}
 	s.done[c] = n
-	// One allocation for the chain's rules: a long chain would otherwise
-	// cost one per rule, per query.
-	slab := make([]Rule, 0, len(c.Rules))
-	n.Rules = make([]*Rule, 0, len(c.Rules))
 	for _, r := range c.Rules {
 		conds, ok := s.conds(r.Conds)
 		if !ok {
 			continue
 		}
-		slab = append(slab, Rule{Origin: r.Origin, Conds: conds, Actions: r.Actions, Verdict: s.verdict(r.Verdict)})
-		nr := &slab[len(slab)-1]
+		nr := s.newRule(Rule{Origin: r.Origin, Conds: conds, Actions: r.Actions, Verdict: s.verdict(r.Verdict)})
 		if r.Map != nil {
 			m := &VerdictMap{}
 			for _, e := range r.Map.Entries {
@@ -83,8 +102,7 @@ func (s *specializer) conds(cs []Cond) ([]Cond, bool) {
 			}
 			if t == True {
 				if out == nil {
-					out = make([]Cond, i, len(cs)-1)
-					copy(out, cs[:i])
+					out = append(s.condSlice(len(cs)-1), cs[:i]...)
 				}
 				continue
 			}

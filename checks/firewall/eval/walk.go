@@ -37,6 +37,34 @@ type walker struct {
 	// ix skips rules whose source conditions are false for the piece;
 	// nil walks every rule.
 	ix *srcIndex
+	// scratch holds the packet and stack of each run in progress, reused
+	// from one representative to the next: a run's packet would otherwise
+	// move to the heap (conditions take it by pointer) for every piece.
+	scratch []*scratch
+	depth   int
+}
+
+type scratch struct {
+	p      Packet
+	frames []frame
+}
+
+// enter gives a run its own copy of the packet and stack.
+func (w *walker) enter(p *Packet, stack []frame) *scratch {
+	if w.depth == len(w.scratch) {
+		w.scratch = append(w.scratch, &scratch{})
+	}
+	s := w.scratch[w.depth]
+	w.depth++
+	s.p = *p
+	s.frames = append(s.frames[:0], stack...)
+	return s
+}
+
+// leave ends the innermost run, keeping its stack's storage.
+func (w *walker) leave(s *scratch, stack []frame) {
+	s.frames = stack[:0]
+	w.depth--
 }
 
 // newWalker returns a walker over path whose representatives are the
@@ -72,14 +100,18 @@ func (w *walker) fromBase(p Packet, bi int) outcome {
 		if (bc.Device != "" && bc.Device != p.IIf) || !onPath(bc, &p) {
 			continue
 		}
-		return w.run(p, bi, []frame{w.frame(bc.Chain)})
+		first := [1]frame{w.frame(bc.Chain)}
+		return w.run(&p, bi, first[:])
 	}
 	return w.delivered(p)
 }
 
-// run continues evaluation at the top of stack. stack is owned by this
-// call (forks copy it).
-func (w *walker) run(p Packet, bi int, stack []frame) outcome {
+// run continues evaluation at the top of stack. It works on its own copy
+// of the packet and the stack.
+func (w *walker) run(pkt *Packet, bi int, stk []frame) outcome {
+	s := w.enter(pkt, stk)
+	p, stack := &s.p, s.frames
+	defer func() { w.leave(s, stack) }()
 	for {
 		w.budget--
 		if w.budget < 0 {
@@ -87,7 +119,7 @@ func (w *walker) run(p Packet, bi int, stack []frame) outcome {
 			return both
 		}
 		top := &stack[len(stack)-1]
-		if top.cand != nil && w.ix.valid(&p) {
+		if top.cand != nil && w.ix.valid(p) {
 			// The rules skipped are false for this piece: each costs the
 			// budget the visit that found it false would have.
 			j := top.cand.next(top.next)
@@ -100,7 +132,7 @@ func (w *walker) run(p Packet, bi int, stack []frame) outcome {
 		}
 		if top.next >= len(top.chain.Rules) {
 			if len(stack) == 1 {
-				return w.policy(p, bi)
+				return w.policy(*p, bi)
 			}
 			stack = stack[:len(stack)-1]
 			continue
@@ -110,21 +142,21 @@ func (w *walker) run(p Packet, bi int, stack []frame) outcome {
 		if r.Map == nil && r.Verdict.Kind == Continue && len(r.Actions) == 0 {
 			continue // LOG, counter: no effect on the fate
 		}
-		t, why := match(r, &p)
+		t, why := match(r, p)
 		switch t {
 		case False:
 			continue
 		case True:
-			if o, done := w.fire(r, &p, bi, &stack); done {
+			if o, done := w.fire(r, p, bi, &stack); done {
 				return o
 			}
 		default:
 			w.note(why)
-			q := p
+			q := *p
 			st := cloneStack(stack)
 			o, done := w.fire(r, &q, bi, &st)
 			if !done {
-				o = w.run(q, bi, st)
+				o = w.run(&q, bi, st)
 			}
 			if o == both {
 				return both
@@ -178,11 +210,11 @@ func (w *walker) fireMap(m *VerdictMap, i int, p *Packet, bi int, stack *[]frame
 			st := cloneStack(*stack)
 			o, done := w.verdict(e.Verdict, &q, bi, &st)
 			if !done {
-				o = w.run(q, bi, st)
+				o = w.run(&q, bi, st)
 			}
 			o2, done2 := w.fireMap(m, i+1, p, bi, stack)
 			if !done2 {
-				o2 = w.run(*p, bi, *stack)
+				o2 = w.run(p, bi, *stack)
 			}
 			return o | o2, true
 		}
