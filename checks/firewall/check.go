@@ -29,5 +29,9 @@ func Check(ctx context.Context, cfg Config) result.Result {
 	if in.UFWErr != nil {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("ufw's configuration could not be read: %v", in.UFWErr))
 	}
+	rep.Firewalld = in.Firewalld
+	if in.FirewalldErr != nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("firewalld's configuration could not be read: %v", in.FirewalldErr))
+	}
 	return Judge(rep, cfg.Trusted)
 }

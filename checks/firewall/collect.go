@@ -36,6 +36,11 @@ type Input struct {
 	// --ufw-dir given); UFWErr when it could not be read.
 	UFW    *UFW
 	UFWErr error
+	// Firewalld is firewalld's configuration when it runs, its rules are
+	// in the kernel, or --firewalld-dir was given; FirewalldErr when it
+	// could not be read.
+	Firewalld    *Firewalld
+	FirewalldErr error
 }
 
 // Collect reads the ruleset: the saved dumps named in cfg, or the live
@@ -73,6 +78,7 @@ func Collect(ctx context.Context, cfg Config) (*Input, error) {
 		dir = "/etc/ufw"
 	}
 	in.UFW, _, in.UFWErr = readUFW(ctx, sys, dir)
+	in.Firewalld, in.FirewalldErr = collectFirewalld(ctx, sys, cfg, in)
 	return in, nil
 }
 
@@ -133,6 +139,7 @@ func collectFiles(cfg Config) *Input {
 			in.UFWErr = fmt.Errorf("%s: no ufw.conf", cfg.UFWDir)
 		}
 	}
+	in.Firewalld, in.FirewalldErr = collectFirewalld(context.Background(), Host{}, cfg, in)
 	in.RoutesErr = ErrNotGiven
 	if cfg.Routes != "" {
 		d := parseFile(cfg.Routes, ParseRoutes)

@@ -25,6 +25,13 @@ type Config struct {
 	// UFWDir is ufw's configuration directory (/etc/ufw when empty in
 	// live mode); its defaults are read from UFWDir/../default/ufw.
 	UFWDir string
+	// FirewalldDir is firewalld's configuration directory (/etc/firewalld
+	// when empty in live mode); offline, firewalld is explained only when
+	// it is given. FirewalldLib holds the packaged zones and services
+	// (/usr/lib/firewalld when empty). FirewalldBus is the D-Bus system
+	// bus address ($DBUS_SYSTEM_BUS_ADDRESS or the standard socket when
+	// empty).
+	FirewalldDir, FirewalldLib, FirewalldBus string
 	// System is the machine the live ruleset is read from; nil is this
 	// host.
 	System System

@@ -26,8 +26,9 @@ const maxListed = 8
 func Judge(rep *Report, trusted []netip.Prefix) result.Result {
 	var r result.Result
 	for _, pr := range rep.Ports {
-		judgePort(&r, pr, trusted, rep.UFW)
+		judgePort(&r, pr, trusted, rep.UFW, rep.Firewalld)
 	}
+	judgeFirewalld(&r, rep)
 	if rep.UFW != nil && !rep.UFW.Enabled {
 		r.Add(result.OK, "note: ufw is inactive (ENABLED=no in ufw.conf): its rules are not in the kernel's ruleset")
 	}
@@ -46,7 +47,7 @@ func Judge(rep *Report, trusted []netip.Prefix) result.Result {
 	return r
 }
 
-func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw *UFW) {
+func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw *UFW, fw *Firewalld) {
 	q := pr.Query
 	if pr.Err != nil {
 		r.Add(result.Unknown, "%v: not evaluated: %v", q, pr.Err)
@@ -67,13 +68,19 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw *UFW
 	bad := minus(res.Accepted, trust)
 	if !empty(bad) {
 		if isAllButLoopback(res.Accepted, fam) {
-			r.Add(result.Critical, "%v: accepted from %s: no rule restricts it%s%s%s", q, fam.All(), where(res, trust), via(res), ufwBut(ufw, q, res, trust))
+			r.Add(result.Critical, "%v: accepted from %s: no rule restricts it%s%s%s%s", q, fam.All(), where(res, trust), via(res), ufwBut(ufw, q, res, trust), firewalldBut(fw, q, res, trust))
 		} else {
-			r.Add(result.Critical, "%v: accepted from %s%s%s%s", q, describeSet(bad, fam, trust), where(res, trust), via(res), ufwBut(ufw, q, res, trust))
+			r.Add(result.Critical, "%v: accepted from %s%s%s%s%s", q, describeSet(bad, fam, trust), where(res, trust), via(res), ufwBut(ufw, q, res, trust), firewalldBut(fw, q, res, trust))
 		}
 	}
 	if ufw != nil && ufw.Enabled && q.To == 0 {
 		r.Add(result.OK, "ufw: %s", ufwSays(ufw, q))
+	}
+	if fw != nil && q.To == 0 {
+		r.Add(result.OK, "%s", firewalldSays(fw, q))
+		if d := firewalldDriftSays(fw, q); d != "" {
+			r.Add(result.Warning, "%s", d)
+		}
 	}
 	if u := minus(res.Undecided, trust); !empty(u) {
 		r.Add(result.Unknown, "%v: cannot tell whether %s is accepted: %s", q, listRanges(u, fam), strings.Join(res.Reasons, "; "))
@@ -244,3 +251,35 @@ func intersect(a, b *netipx.IPSet) *netipx.IPSet {
 }
 
 func empty(s *netipx.IPSet) bool { return s == nil || len(s.Ranges()) == 0 }
+
+// judgeFirewalld adds what firewalld's configuration says as a whole:
+// where it was read from, its drift, what it could not resolve.
+func judgeFirewalld(r *result.Result, rep *Report) {
+	fw := rep.Firewalld
+	if fw == nil {
+		return
+	}
+	if !fw.Runtime {
+		r.Add(result.OK, "note: firewalld's runtime state is not available (%v): explained by its permanent configuration, which may differ from what runs", fw.RuntimeErr)
+	}
+	if fw.PermanentErr != nil {
+		r.Add(result.OK, "note: firewalld's permanent configuration could not be read (%v): drift not checked", fw.PermanentErr)
+	}
+	if len(fw.Drift) > 0 {
+		r.Add(result.OK, "note: firewalld runtime/permanent drift: %s", strings.Join(firstN(fw.Drift, maxListed), "; "))
+	}
+	if fw.StrictForwardPorts != "" && !versionAtLeast(fw.Version, 2, 3) && fw.Version != "" {
+		r.Add(result.OK, "note: firewalld.conf sets StrictForwardPorts=%s, which firewalld %s ignores (it needs 2.3)", fw.StrictForwardPorts, fw.Version)
+	}
+	var notes []string
+	notes = append(notes, fw.Notes...)
+	for _, pr := range rep.Ports {
+		if pr.Query.To == 0 {
+			_, n := fw.paths(pr.Query)
+			notes = append(notes, n...)
+		}
+	}
+	for _, n := range dedupe(notes) {
+		r.Add(result.OK, "note: firewalld: %s", n)
+	}
+}

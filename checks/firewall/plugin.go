@@ -23,7 +23,7 @@ type flags struct {
 	ports                                 string
 	trusted                               []string
 	nftJSON, iptSave, ip6tSave, ipsetSave string
-	routes, ufwDir                        string
+	routes, ufwDir, firewalldDir          string
 	cfg                                   Config
 }
 
@@ -55,6 +55,7 @@ apply, including host ports DNAT'd to a Redis port. Reading the live ruleset nee
 			file("ip6tables-save", "offline: ip6tables-save output (ip6tables-nft-save with --nft-json)", &f.ip6tSave),
 			file("ipset-save", "offline: `ipset save` output for set matches", &f.ipsetSave),
 			file("ufw-dir", "ufw's configuration directory, to explain results in ufw's terms (default /etc/ufw when the live system is read; its defaults come from DIR/../default/ufw)", &f.ufwDir),
+			file("firewalld-dir", "firewalld's configuration directory, to explain results in firewalld's terms and report runtime/permanent drift (default /etc/firewalld when the live system is read, over the packaged /usr/lib/firewalld; offline, firewalld is explained only when given)", &f.firewalldDir),
 			file("routes", "offline: the routing tables (output of ip -j route show table all, both families) to tell where DNAT targets go", &f.routes),
 		},
 		DefaultTimeout: 20 * time.Second,
@@ -64,7 +65,7 @@ apply, including host ports DNAT'd to a Redis port. Reading the live ruleset nee
 }
 
 func (f *flags) validate() error {
-	cfg := Config{NftJSON: f.nftJSON, IptablesSave: f.iptSave, Ip6tablesSave: f.ip6tSave, IpsetSave: f.ipsetSave, Routes: f.routes, UFWDir: f.ufwDir}
+	cfg := Config{NftJSON: f.nftJSON, IptablesSave: f.iptSave, Ip6tablesSave: f.ip6tSave, IpsetSave: f.ipsetSave, Routes: f.routes, UFWDir: f.ufwDir, FirewalldDir: f.firewalldDir}
 	if cfg.Routes != "" && !cfg.Offline() {
 		return fmt.Errorf("--routes is for offline mode: give the ruleset dumps too (the live routing tables are read otherwise)")
 	}
@@ -100,7 +101,7 @@ func (f *flags) validate() error {
 		}
 	}
 	for flag, path := range map[string]string{"--nft-json": cfg.NftJSON, "--iptables-save": cfg.IptablesSave,
-		"--ip6tables-save": cfg.Ip6tablesSave, "--ipset-save": cfg.IpsetSave, "--routes": cfg.Routes, "--ufw-dir": cfg.UFWDir} {
+		"--ip6tables-save": cfg.Ip6tablesSave, "--ipset-save": cfg.IpsetSave, "--routes": cfg.Routes, "--ufw-dir": cfg.UFWDir, "--firewalld-dir": cfg.FirewalldDir} {
 		if path == "" {
 			continue
 		}

@@ -13,6 +13,8 @@ type Report struct {
 	Rules int
 	// UFW, when set, explains the results in ufw's terms.
 	UFW *UFW
+	// Firewalld, when set, explains the results in firewalld's terms.
+	Firewalld *Firewalld
 }
 
 // PortReport is one port and family. Err is set when the evaluation
