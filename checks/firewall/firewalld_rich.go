@@ -45,10 +45,10 @@ func (r RichRule) String() string {
 	var b strings.Builder
 	b.WriteString("rule")
 	if r.Family != "" {
-		fmt.Fprintf(&b, " family=%q", r.Family)
+		fmt.Fprintf(&b, ` family="%s"`, r.Family)
 	}
 	if r.Priority != 0 {
-		fmt.Fprintf(&b, " priority=%q", strconv.Itoa(r.Priority))
+		fmt.Fprintf(&b, ` priority="%s"`, strconv.Itoa(r.Priority))
 	}
 	for _, a := range []struct {
 		name string
@@ -61,15 +61,15 @@ func (r RichRule) String() string {
 		if a.v.Invert {
 			b.WriteString(" not")
 		}
-		fmt.Fprintf(&b, " %s=%q", a.v.Kind, a.v.Value)
+		fmt.Fprintf(&b, ` %s="%s"`, a.v.Kind, a.v.Value)
 	}
 	switch r.Element {
 	case "service", "icmp-block", "icmp-type":
-		fmt.Fprintf(&b, " %s name=%q", r.Element, r.Name)
+		fmt.Fprintf(&b, ` %s name="%s"`, r.Element, r.Name)
 	case "port", "source-port":
-		fmt.Fprintf(&b, " %s port=%q protocol=%q", r.Element, r.Port, r.Proto)
+		fmt.Fprintf(&b, ` %s port="%s" protocol="%s"`, r.Element, r.Port, r.Proto)
 	case "protocol":
-		fmt.Fprintf(&b, " protocol value=%q", r.Value)
+		fmt.Fprintf(&b, ` protocol value="%s"`, r.Value)
 	case "masquerade", "forward-port":
 		b.WriteString(" " + r.Element)
 	}
@@ -156,11 +156,37 @@ func ParseRichRule(s string) (RichRule, error) {
 			return r, err
 		}
 	}
-	return r, nil
+	return r, r.complete()
+}
+
+// complete checks that the element has the attributes it needs.
+func (r *RichRule) complete() error {
+	missing := ""
+	switch r.Element {
+	case "service", "icmp-block", "icmp-type":
+		if r.Name == "" {
+			missing = "name"
+		}
+	case "port", "source-port":
+		if r.Port == "" || r.Proto == "" {
+			missing = "port and protocol"
+		}
+	case "protocol":
+		if r.Value == "" {
+			missing = "value"
+		}
+	}
+	if missing != "" {
+		return fmt.Errorf("%w: %s without %s", ErrRichRule, r.Element, missing)
+	}
+	return nil
 }
 
 // setAttr stores key=value of the current section.
 func (r *RichRule) setAttr(section string, addr *RichAddr, key, val string) error {
+	if strings.ContainsAny(val, "\"\x00") {
+		return fmt.Errorf("%w: a quote inside a value", ErrRichRule)
+	}
 	switch section {
 	case "rule":
 		switch key {
@@ -256,6 +282,9 @@ func richTokens(s string) ([]richToken, error) {
 				t.val = s[i:j]
 				i = j
 			}
+		}
+		if strings.ContainsAny(t.val, "\"\x00") {
+			return nil, fmt.Errorf("%w: a quote inside a value", ErrRichRule)
 		}
 		if t.key == "" {
 			return nil, fmt.Errorf("%w: empty keyword", ErrRichRule)

@@ -48,7 +48,10 @@ func xmlElems(r io.Reader, root string, fn func(path string, attrs map[string]st
 		case xml.StartElement:
 			line, _ = d.InputPos()
 			if len(stack) == 0 {
-				if t.Name.Local != root || seenRoot {
+				if seenRoot {
+					return fmt.Errorf("%w: line %d: <%s> after the root element", ErrFirewalldXML, line, t.Name.Local)
+				}
+				if t.Name.Local != root {
 					return fmt.Errorf("%w: line %d: root element <%s>, want <%s>", ErrFirewalldXML, line, t.Name.Local, root)
 				}
 				seenRoot = true
@@ -152,6 +155,11 @@ func ParseFirewalldZone(r io.Reader) (*FirewalldZone, error) {
 			}
 			z.ForwardPorts = append(z.ForwardPorts, FirewalldForward{a["port"], a["protocol"], a["to-port"], a["to-addr"]})
 		case "zone/rule":
+			if rule != nil {
+				if err := rule.complete(); err != nil {
+					return err
+				}
+			}
 			z.Rules = append(z.Rules, RichRule{})
 			rule = &z.Rules[len(z.Rules)-1]
 			return richXMLElem(rule, "", a)
@@ -160,6 +168,9 @@ func ParseFirewalldZone(r io.Reader) (*FirewalldZone, error) {
 		// needed to decide a TCP port.
 		return nil
 	})
+	if err == nil && rule != nil {
+		err = rule.complete()
+	}
 	if err != nil {
 		return nil, err
 	}
