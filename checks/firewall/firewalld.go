@@ -383,6 +383,39 @@ func (fw *Firewalld) Allowed(q eval.Query) *netipx.IPSet {
 	return s
 }
 
+// AllowedOn is what firewalld admits to the port from connections
+// arriving on one interface: source bindings, else the interface's zone,
+// else the default zone.
+func (fw *Firewalld) AllowedOn(q eval.Query, iface string) *netipx.IPSet {
+	paths, _ := fw.paths(q)
+	var b netipx.IPSetBuilder
+	bound := false
+	for _, p := range paths {
+		if p.kind == "interfaces" && contains(p.zone.Interfaces, iface) {
+			bound = true
+		}
+	}
+	for _, p := range paths {
+		switch {
+		case p.kind == "sources",
+			p.kind == "interfaces" && contains(p.zone.Interfaces, iface),
+			p.kind == "default" && !bound:
+			b.AddSet(p.acc)
+		}
+	}
+	s, _ := b.IPSet()
+	return s
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
 // targetVerb says what a zone's target does with what nothing allowed.
 func targetVerb(t string) string {
 	switch t {

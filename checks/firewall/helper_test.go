@@ -95,6 +95,10 @@ func helperDial(probes string) int {
 				c.Close()
 			case errors.Is(err, syscall.ECONNREFUSED):
 				res = "refused"
+			case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.EACCES):
+				// An ICMP reject such as firewalld's admin-prohibited
+				// (EACCES for ICMPv6).
+				res = "unreachable"
 			case errors.As(err, &ne) && ne.Timeout():
 				res = "timeout"
 			default:

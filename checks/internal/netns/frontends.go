@@ -118,6 +118,13 @@ func (f *Firewalld) Cmd(t testing.TB, args ...string) string {
 	return string(out)
 }
 
+// BusAddr is the private bus's address, for DBUS_SYSTEM_BUS_ADDRESS.
+func (f *Firewalld) BusAddr() string { return f.busAddr }
+
+// EtcDir is the namespace's private copy of /etc/firewalld, as seen from
+// outside the namespace.
+func (f *Firewalld) EtcDir() string { return filepath.Join("/etc/netns", f.h.NS, "firewalld") }
+
 // Log is what firewalld printed so far.
 func (f *Firewalld) Log() string {
 	b, _ := os.ReadFile(f.log)

@@ -1,0 +1,166 @@
+package firewall
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net/netip"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/netns"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
+)
+
+// fwdSystem is netnsSystem that can also list directories, and reports a
+// missing file as fs.ErrNotExist, as Host does.
+type fwdSystem struct{ netnsSystem }
+
+const missingCode = 9
+
+func (s fwdSystem) shell(ctx context.Context, script, path string) ([]byte, error) {
+	out, err := s.Run(ctx, "sh", "-c", script, "sh", path)
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == missingCode {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
+	}
+	return out, err
+}
+
+func (s fwdSystem) ReadFile(ctx context.Context, path string) ([]byte, error) {
+	return s.shell(ctx, `test -e "$1" || exit 9; cat "$1"`, path)
+}
+
+func (s fwdSystem) ReadDir(ctx context.Context, path string) ([]string, error) {
+	out, err := s.shell(ctx, `test -d "$1" || exit 9; ls -1 "$1"`, path)
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(string(out)), nil
+}
+
+// TestNamespaceFirewalld runs the real firewalld (private D-Bus, private
+// /etc/firewalld) in a namespace: the guide's recipe, then runtime-only
+// changes (an interface moved to another zone, a service, rich rules).
+// Each time the kernel's verdict and firewalld's own view are compared
+// with real connections from trusted and untrusted sources.
+func TestNamespaceFirewalld(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "ip", "nft", "firewalld", "firewall-cmd", "dbus-daemon")
+	top := newTopology(t, "fwd")
+	fw := (&netns.Host{Name: "server", NS: top.server}).StartFirewalld(t)
+	startListener(t, top.server, DefaultPorts)
+	trusted := []netip.Prefix{netip.MustParsePrefix("192.0.2.2/32")}
+	cfg := Config{System: fwdSystem{netnsSystem{top.server}}, FirewalldDir: fw.EtcDir(), FirewalldBus: fw.BusAddr(), Trusted: trusted}
+
+	var probes []probe
+	for _, a := range []string{"192.0.2.2", "192.0.2.10", "198.51.100.7", "203.0.113.9", "2001:db8::2", "2001:db8:1::5", "2001:db8:ffff::9"} {
+		src := netip.MustParseAddr(a)
+		for _, port := range DefaultPorts {
+			probes = append(probes, probe{src, netip.MustParseAddr(serverAddr[eval.FamilyOf(src)]), port})
+		}
+	}
+	// check collects, judges and compares every probe's outcome with
+	// the kernel model and with firewalld's view of eth0.
+	check := func(t *testing.T, cfg Config, wantRuntime bool, accepted map[string][]uint16) (*Input, string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		in, err := Collect(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Firewalld == nil || in.FirewalldErr != nil || in.Firewalld.Runtime != wantRuntime {
+			t.Fatalf("firewalld not read as wanted (runtime %v): %+v %v", wantRuntime, in.Firewalld, in.FirewalldErr)
+		}
+		rs, notes := Build(in)
+		rep := Evaluate(rs, DefaultPorts)
+		rep.Notes, rep.Firewalld = notes, in.Firewalld
+		var buf strings.Builder
+		if err := result.Render(&buf, Name, Judge(rep, trusted)); err != nil {
+			t.Fatal(err)
+		}
+		for p, outcome := range dial(t, top.client, probes) {
+			want := false
+			for _, port := range accepted[p.src.String()] {
+				want = want || port == p.port
+			}
+			if got := outcome == "accepted"; got != want {
+				t.Errorf("%v -> %d: connection %s, the test expects accepted=%v", p.src, p.port, outcome, want)
+			}
+			accept, undecided := eval.EvaluateAddr(rs, eval.NewSYN(p.src, p.dst, 40000, p.port, "eth0"))
+			if undecided || accept != want {
+				t.Errorf("%v -> %d: kernel model accepted=%v undecided=%v, connection %s", p.src, p.port, accept, undecided, outcome)
+			}
+			if wantRuntime {
+				view := in.Firewalld.AllowedOn(eval.Query{Family: eval.FamilyOf(p.src), Port: p.port}, "eth0")
+				if view.Contains(p.src) != want {
+					t.Errorf("%v -> %d: firewalld's view accepted=%v, connection %s", p.src, p.port, view.Contains(p.src), outcome)
+				}
+			}
+		}
+		return in, buf.String()
+	}
+	contains := func(t *testing.T, text string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("output lacks %q:\n%s", w, text)
+			}
+		}
+	}
+
+	// The guide's recipe: a redis zone with the trusted source and 6379.
+	fw.Cmd(t, "--permanent", "--new-zone=redis")
+	fw.Cmd(t, "--permanent", "--zone=redis", "--add-port=6379/tcp")
+	fw.Cmd(t, "--permanent", "--zone=redis", "--add-source=192.0.2.2")
+	fw.Cmd(t, "--reload")
+	in, text := check(t, cfg, true, map[string][]uint16{"192.0.2.2": {6379}})
+	if len(in.Firewalld.Drift) != 0 || in.Firewalld.Version == "" {
+		t.Errorf("drift %q, version %q", in.Firewalld.Drift, in.Firewalld.Version)
+	}
+	contains(t, text,
+		"redis-firewall-check WARNING: tcp/16379 IPv4: trusted 192.0.2.2/32 not accepted",
+		"OK: firewalld: tcp/6379 IPv4: zone redis (sources 192.0.2.2/32) allows it (port 6379/tcp); other sources fall into zone public (default), which rejects it",
+		"OK: firewalld: tcp/6379 IPv6: no zone binds IPv6 sources: they fall into zone public (default), which rejects it",
+		"OK: firewalld: tcp/16379 IPv4: zone redis (sources 192.0.2.2/32) rejects it",
+		"OK: tcp/6379 IPv4: accepted only from trusted 192.0.2.2/32",
+		"OK: tcp/6379 IPv6: no remote source accepted")
+	if strings.Contains(text, "CRITICAL") || strings.Contains(text, "drift") {
+		t.Errorf("the recipe is not exposed and has no drift:\n%s", text)
+	}
+
+	// Runtime only: eth0 moves to zone internal, which gets the
+	// sentinel service and two rich rules.
+	fw.Cmd(t, "--zone=internal", "--change-interface=eth0")
+	fw.Cmd(t, "--zone=internal", "--add-service=redis-sentinel")
+	fw.Cmd(t, "--zone=internal", "--add-rich-rule", `rule family="ipv4" source address="203.0.113.0/24" service name="redis" accept`)
+	fw.Cmd(t, "--zone=internal", "--add-rich-rule", `rule family="ipv6" source address="2001:db8:1::/48" port port="6379" protocol="tcp" accept`)
+	sentinel := []uint16{26379}
+	open := map[string][]uint16{"192.0.2.2": {6379}, "192.0.2.10": sentinel, "198.51.100.7": sentinel, "203.0.113.9": {6379, 26379},
+		"2001:db8::2": sentinel, "2001:db8:1::5": {6379, 26379}, "2001:db8:ffff::9": sentinel}
+	in, text = check(t, cfg, true, open)
+	contains(t, text,
+		"CRITICAL: tcp/6379 IPv4: accepted from 203.0.113.0/24",
+		"CRITICAL: tcp/26379 IPv6: accepted from ::/0: no rule restricts it",
+		"WARNING: tcp/6379 IPv4: firewalld's runtime and permanent configurations differ: the running zones allow it from 192.0.2.2/32, 203.0.113.0/24, the permanent ones from 192.0.2.2/32",
+		"OK: firewalld: tcp/26379 IPv4: zone redis (sources 192.0.2.2/32) rejects it; on eth0, zone internal allows it (service redis-sentinel)",
+		"zone internal: runtime-only interface eth0",
+		"zone internal: runtime-only rich rule `rule family=\"ipv6\" source address=\"2001:db8:1::/48\" port port=\"6379\" protocol=\"tcp\" accept`")
+
+	// The daemon out of reach while its rules stay in the kernel: the
+	// zone XML explains, and the kernel's extra sources are named.
+	cfg.FirewalldBus = "unix:path=/nonexistent/bus"
+	in, text = check(t, cfg, false, open)
+	if in.Firewalld.RuntimeErr == nil {
+		t.Error("no reason given for the missing runtime state")
+	}
+	contains(t, text,
+		"firewalld allows 6379/tcp only from 192.0.2.2/32, but the kernel also accepts 203.0.113.0/24",
+		"OK: firewalld (permanent configuration): tcp/6379 IPv4: zone redis (sources 192.0.2.2/32) allows it",
+		"note: firewalld's runtime state is not available (system bus unix:path=/nonexistent/bus:")
+}
