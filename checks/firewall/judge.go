@@ -76,12 +76,6 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw *UFW
 	if ufw != nil && ufw.Enabled && q.To == 0 {
 		r.Add(result.OK, "ufw: %s", ufwSays(ufw, q))
 	}
-	if fw != nil && q.To == 0 {
-		r.Add(result.OK, "%s", firewalldSays(fw, q))
-		if d := firewalldDriftSays(fw, q); d != "" {
-			r.Add(result.Warning, "%s", d)
-		}
-	}
 	if u := minus(res.Undecided, trust); !empty(u) {
 		r.Add(result.Unknown, "%v: cannot tell whether %s is accepted: %s", q, listRanges(u, fam), strings.Join(res.Reasons, "; "))
 	}
@@ -120,6 +114,13 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw *UFW
 			r.Add(result.OK, "%v: no remote source accepted", q)
 		} else {
 			r.Add(result.OK, "%v: accepted only from trusted %s%s", q, listRanges(res.Accepted, fam), via(res))
+		}
+	}
+	// firewalld's view comes after the kernel's verdict it explains.
+	if fw != nil {
+		r.Add(result.OK, "%s", firewalldSays(fw, q))
+		if d := firewalldDriftSays(fw, q); d != "" {
+			r.Add(result.Warning, "%s", d)
 		}
 	}
 }

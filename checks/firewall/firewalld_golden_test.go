@@ -1,0 +1,99 @@
+package firewall
+
+import (
+	"context"
+	"errors"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/bintest"
+)
+
+// TestGoldenFirewalld pins the binary's output on the guide's firewalld
+// recipe, captured from the real firewalld 1.3.3 (nft.json) with its zone
+// XML: all of Redis's ports (the trusted host is locked out of 16379 and
+// 26379) and only 6379.
+func TestGoldenFirewalld(t *testing.T) {
+	bin := bintest.Build(t, Name)
+	dir := filepath.Join(firewalldDir, "guide")
+	args := []string{bin, "--nft-json", filepath.Join(dir, "nft.json"), "--iptables-save", filepath.Join(dir, "iptables-nft.save"),
+		"--ip6tables-save", filepath.Join(dir, "ip6tables-nft.save"), "--firewalld-dir", filepath.Join(dir, "etc"), "--trusted", "198.51.100.30"}
+	const fwNotes = `OK: note: firewalld's runtime state is not available (offline mode): explained by its permanent configuration, which may differ from what runs
+OK: note: offline: iptables-legacy tables, if the host has any, are not part of the given dumps
+`
+	for _, c := range []struct {
+		ports string
+		code  int
+		out   string
+	}{
+		{"6379,16379,26379", 1, `redis-firewall-check WARNING: tcp/16379 IPv4: trusted 198.51.100.30/32 not accepted (and 1 more) | exposed_port_families=0 rules=136
+WARNING: tcp/16379 IPv4: trusted 198.51.100.30/32 not accepted
+WARNING: tcp/26379 IPv4: trusted 198.51.100.30/32 not accepted
+OK: tcp/6379 IPv4: accepted only from trusted 198.51.100.30/32
+OK: firewalld (permanent configuration): tcp/6379 IPv4: zone redis (sources 198.51.100.30/32) allows it (port 6379/tcp); other sources fall into zone public (default), which rejects it
+OK: tcp/6379 IPv6: no remote source accepted
+OK: firewalld (permanent configuration): tcp/6379 IPv6: no zone binds IPv6 sources: they fall into zone public (default), which rejects it
+OK: tcp/16379 IPv4: no remote source accepted
+OK: firewalld (permanent configuration): tcp/16379 IPv4: zone redis (sources 198.51.100.30/32) rejects it; other sources fall into zone public (default), which rejects it
+OK: tcp/16379 IPv6: no remote source accepted
+OK: firewalld (permanent configuration): tcp/16379 IPv6: no zone binds IPv6 sources: they fall into zone public (default), which rejects it
+OK: tcp/26379 IPv4: no remote source accepted
+OK: firewalld (permanent configuration): tcp/26379 IPv4: zone redis (sources 198.51.100.30/32) rejects it; other sources fall into zone public (default), which rejects it
+OK: tcp/26379 IPv6: no remote source accepted
+OK: firewalld (permanent configuration): tcp/26379 IPv6: no zone binds IPv6 sources: they fall into zone public (default), which rejects it
+` + fwNotes},
+		{"6379", 0, `redis-firewall-check OK: tcp/6379 IPv4: accepted only from trusted 198.51.100.30/32 (and 5 more) | exposed_port_families=0 rules=136
+OK: tcp/6379 IPv4: accepted only from trusted 198.51.100.30/32
+OK: firewalld (permanent configuration): tcp/6379 IPv4: zone redis (sources 198.51.100.30/32) allows it (port 6379/tcp); other sources fall into zone public (default), which rejects it
+OK: tcp/6379 IPv6: no remote source accepted
+OK: firewalld (permanent configuration): tcp/6379 IPv6: no zone binds IPv6 sources: they fall into zone public (default), which rejects it
+` + fwNotes},
+	} {
+		r := bintest.Run(t, 20*time.Second, nil, append(args, "--ports", c.ports)...)
+		if r.Stdout != c.out || r.Code != c.code || r.Stderr != "" {
+			t.Errorf("--ports %s: exit %d, stderr %q, stdout:\n%s\nwant exit %d, stdout:\n%s", c.ports, r.Code, r.Stderr, r.Stdout, c.code, c.out)
+		}
+	}
+	// A directory that does not exist is bad input.
+	r := bintest.Run(t, 20*time.Second, nil, bin, "--nft-json", filepath.Join(dir, "nft.json"), "--firewalld-dir", "/nonexistent/firewalld")
+	if r.Code != 3 || r.Stdout != "redis-firewall-check UNKNOWN: --firewalld-dir /nonexistent/firewalld: stat /nonexistent/firewalld: no such file or directory\n" {
+		t.Errorf("missing directory: exit %d, %q", r.Code, r.Stdout)
+	}
+}
+
+// TestFirewalldBusBlackHole: a bus that accepts and never answers costs
+// no more than the D-Bus limit or the check's deadline, whichever is
+// first.
+func TestFirewalldBusBlackHole(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "bus")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = readFirewalldDBus(ctx, "unix:path="+sock)
+	if took := time.Since(start); err == nil || took > 2*time.Second {
+		t.Fatalf("took %v, err %v", took, err)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err %v, want the deadline named", err)
+	}
+	// Nothing listening: an immediate error.
+	if _, err := readFirewalldDBus(context.Background(), "unix:path="+sock+"-absent"); err == nil {
+		t.Error("no error without a bus")
+	}
+}
