@@ -21,7 +21,7 @@ func classifyDial(err error, parentDone bool) (Class, string) {
 		return Unreachable, "ICMP host unreachable or prohibited (EHOSTUNREACH)"
 	case errors.Is(err, syscall.ENETUNREACH):
 		return Unreachable, "ICMP network unreachable (ENETUNREACH)"
-	case errors.Is(err, syscall.EHOSTDOWN), errors.Is(err, syscall.ENONET):
+	case errors.Is(err, syscall.EHOSTDOWN), isHostIsolated(err):
 		return Unreachable, "ICMP host down or isolated"
 	case errors.Is(err, syscall.EACCES):
 		return Prohibited, "ICMP administratively prohibited (EACCES)"

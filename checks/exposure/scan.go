@@ -186,16 +186,6 @@ func EffectiveConcurrency(asked, attempts int, nofile uint64) int {
 	return n
 }
 
-// nofileLimit is the soft RLIMIT_NOFILE (the Go runtime raises it to the
-// hard limit at start-up); 0 when unknown.
-func nofileLimit() uint64 {
-	var r syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &r); err != nil {
-		return 0
-	}
-	return r.Cur
-}
-
 // resolveError says why a lookup failed without the resolver's socket
 // addresses, which change with every run.
 func resolveError(err error) string {

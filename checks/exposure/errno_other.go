@@ -1,0 +1,5 @@
+//go:build !linux
+
+package exposure
+
+func isHostIsolated(error) bool { return false }
