@@ -43,8 +43,11 @@ accepted, separately for IPv4 and IPv6. CRITICAL when an untrusted source is acc
 restricts a port; WARNING when a trusted range is locked out; UNKNOWN, with the reasons, when the
 verdict depends on something the evaluator does not understand. Ports published through DNAT
 (Docker, podman, CNI) are followed through FORWARD, where INPUT rules (ufw, firewalld) do not
-apply, including host ports DNAT'd to a Redis port. Reading the live ruleset needs CAP_NET_ADMIN
-(root or sudo); the offline options evaluate saved dumps instead.`,
+apply, including host ports DNAT'd to a Redis port. The verdict is also explained in ufw's and
+firewalld's own terms (firewalld: its running zones over D-Bus, its zone XML otherwise), and a
+difference between firewalld's runtime and permanent zones that changes a port's verdict after a
+reload is a WARNING. Reading the live ruleset needs CAP_NET_ADMIN (root or sudo); the offline
+options evaluate saved dumps instead.`,
 		Options: []sensu.ConfigOption{
 			&sensu.PluginConfigOption[string]{Path: "ports", Argument: "ports", Default: "6379,16379,26379", Value: &f.ports,
 				Usage: "Redis ports to audit (comma-separated)"},
