@@ -70,9 +70,14 @@ func TestNamespaceFirewalld(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		start := time.Now()
 		in, err := Collect(ctx, cfg)
 		if err != nil {
 			t.Fatal(err)
+		}
+		rt := time.Now()
+		if _, err := readFirewalldDBus(ctx, cfg.FirewalldBus); err == nil {
+			t.Logf("collect %v; the D-Bus read alone %v", rt.Sub(start), time.Since(rt))
 		}
 		if in.Firewalld == nil || in.FirewalldErr != nil || in.Firewalld.Runtime != wantRuntime {
 			t.Fatalf("firewalld not read as wanted (runtime %v): %+v %v", wantRuntime, in.Firewalld, in.FirewalldErr)
