@@ -3,6 +3,7 @@ package firewall
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -209,5 +210,32 @@ func TestFirewalldOfflineSelection(t *testing.T) {
 	_, err = collectFirewalld(context.Background(), Host{}, Config{FirewalldDir: t.TempDir(), FirewalldLib: t.TempDir()}, &Input{Offline: true})
 	if err == nil {
 		t.Error("an empty directory was taken for firewalld's configuration")
+	}
+}
+
+// TestFirewalldBut: a port published through DNAT is accepted by the
+// kernel beyond firewalld's zones; the finding says so in firewalld's
+// terms and names StrictForwardPorts with the version it needs.
+func TestFirewalldBut(t *testing.T) {
+	fw := readFixture(t, "guide/etc")
+	fw.Version = "1.3.3"
+	var b netipx.IPSetBuilder
+	b.AddPrefix(netip.MustParsePrefix("0.0.0.0/0"))
+	b.RemovePrefix(netip.MustParsePrefix("127.0.0.0/8"))
+	all, _ := b.IPSet()
+	nat := &eval.NatTarget{Addr: netip.MustParseAddr("203.0.113.130"), Port: 6379}
+	res := &eval.Result{Accepted: all, Via: []eval.Delivery{{Nat: nat, Forwarded: true}}}
+	got := firewalldBut(fw, q(eval.IPv4, 6379), res, nil)
+	want := "; firewalld allows 6379/tcp only from 198.51.100.30/32, but the kernel also accepts 0.0.0.0/0 except 198.51.100.30/32 " +
+		"(firewalld accepts DNAT'd connections ahead of every zone with `ct status dnat accept`; StrictForwardPorts=yes, which needs firewalld ≥ 2.3 (this is 1.3.3), stops that for published ports)"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	// Nothing beyond the zones: nothing to add.
+	var tb netipx.IPSetBuilder
+	tb.AddPrefix(netip.MustParsePrefix("198.51.100.30/32"))
+	only, _ := tb.IPSet()
+	if s := firewalldBut(fw, q(eval.IPv4, 6379), &eval.Result{Accepted: only}, nil); s != "" {
+		t.Errorf("agreeing verdicts: %q", s)
 	}
 }
