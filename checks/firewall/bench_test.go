@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,8 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/ipset"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nftjson"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
 // genRuleset writes a deterministic iptables-save ruleset of about n
@@ -261,5 +264,91 @@ func BenchmarkParseCompileFlat(b *testing.B) {
 				compile.Standalone(eval.IPv4, compile.Dump[iptsave.Dump]{Value: d}, compile.Dump[ipset.Dump]{})
 			}
 		})
+	}
+}
+
+// liveDumps loads a generated ruleset into a throwaway network namespace
+// and returns what the live check reads there: "nft -j list ruleset" and
+// iptables-nft-save. It skips without root or the tools.
+func liveDumps(b *testing.B, text string) (nftJSON, save []byte) {
+	b.Helper()
+	testenv.RequireRoot(b)
+	testenv.RequireTool(b, "ip", "nft", "iptables-nft-restore", "iptables-nft-save")
+	ns := fmt.Sprintf("fwbench-%d-%d", os.Getpid(), rand.Intn(1<<20))
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		b.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	b.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	in := exec.Command("ip", "netns", "exec", ns, "iptables-nft-restore")
+	in.Stdin = strings.NewReader(text)
+	if out, err := in.CombinedOutput(); err != nil {
+		b.Fatalf("iptables-nft-restore: %v: %s", err, out)
+	}
+	nftJSON, err := exec.Command("ip", "netns", "exec", ns, "nft", "-j", "list", "ruleset").Output()
+	if err != nil {
+		b.Fatalf("nft -j: %v", err)
+	}
+	save, err = exec.Command("ip", "netns", "exec", ns, "iptables-nft-save").Output()
+	if err != nil {
+		b.Fatalf("iptables-nft-save: %v", err)
+	}
+	return nftJSON, save
+}
+
+// liveBuild is the live check's reading of the ruleset: both dumps parsed
+// and merged (IPv6 and legacy dumps are empty here).
+func liveBuild(nftJSON, save []byte) (*eval.Ruleset, error) {
+	nd, err := nftjson.Parse(bytes.NewReader(nftJSON))
+	if err != nil {
+		return nil, err
+	}
+	sd, err := iptsave.Parse(bytes.NewReader(save))
+	if err != nil {
+		return nil, err
+	}
+	rs, _ := compile.Build(compile.Sources{
+		NFT:     compile.Dump[nftjson.Ruleset]{Value: nd, Name: "nft"},
+		IptNFT:  compile.Dump[iptsave.Dump]{Value: sd, Name: "iptables-nft-save"},
+		Ip6tNFT: compile.Dump[iptsave.Dump]{Value: &iptsave.Dump{}, Name: "ip6tables-nft-save"},
+	})
+	return rs, nil
+}
+
+// BenchmarkParseCompileLive is the live path's reading of generated
+// rulesets loaded into a namespace (root only): nft JSON alone,
+// iptables-nft-save alone, and both parsed and merged.
+func BenchmarkParseCompileLive(b *testing.B) {
+	for _, shape := range []string{"realistic", "flat"} {
+		for _, n := range []int{1000, 10000} {
+			var nftJSON, save []byte
+			prefix := fmt.Sprintf("%s/rules=%d", shape, n)
+			b.Run(prefix+"/nftjson", func(b *testing.B) {
+				nftJSON, save = liveDumps(b, benchShapes[shape](n))
+				b.SetBytes(int64(len(nftJSON)))
+				for b.Loop() {
+					if _, err := nftjson.Parse(bytes.NewReader(nftJSON)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			if nftJSON == nil {
+				continue
+			}
+			b.Run(prefix+"/iptsave", func(b *testing.B) {
+				b.SetBytes(int64(len(save)))
+				for b.Loop() {
+					if _, err := iptsave.Parse(bytes.NewReader(save)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(prefix+"/all", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := liveBuild(nftJSON, save); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
