@@ -2,26 +2,32 @@ package iptsave
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 	"strings"
 )
 
 // Parse reads an iptables-save dump.
 func Parse(r io.Reader) (*Dump, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	text, err := readText(r, MaxSize)
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > MaxSize {
+	if len(text) > MaxSize {
 		return nil, ErrTooLarge
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), MaxSize)
+	p := &parser{}
 	d := &Dump{}
 	var cur *Table
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
+	var chains map[string]*Chain // cur's chains by name
+	for n := 1; text != ""; n++ {
+		// Lines as bufio.ScanLines cuts them: a final line needs no
+		// newline, a carriage return before the newline is dropped.
+		line, rest, _ := strings.Cut(text, "\n")
+		if len(line) >= MaxSize {
+			return nil, bufio.ErrTooLong
+		}
+		text = rest
+		line = strings.TrimSpace(line)
 		switch {
 		case line == "" || line[0] == '#':
 		case line[0] == '*':
@@ -36,6 +42,7 @@ func Parse(r io.Reader) (*Dump, error) {
 				return nil, syntaxf(n, "table %q appears twice", name)
 			}
 			cur = &Table{Name: name, Line: n}
+			chains = map[string]*Chain{}
 		case line == "COMMIT":
 			if cur == nil {
 				return nil, syntaxf(n, "COMMIT outside a table")
@@ -50,26 +57,26 @@ func Parse(r io.Reader) (*Dump, error) {
 			if err != nil {
 				return nil, err
 			}
-			if cur.Chain(c.Name) != nil {
+			if chains[c.Name] != nil {
 				return nil, syntaxf(n, "chain %q declared twice", c.Name)
 			}
 			cur.Chains = append(cur.Chains, c)
+			chains[c.Name] = c
 		default:
 			if cur == nil {
 				return nil, syntaxf(n, "rule outside a table")
 			}
-			rule, err := parseRule(line, n)
+			rule, err := p.parseRule(line, n)
 			if err != nil {
 				return nil, err
 			}
-			if cur.Chain(rule.Chain) == nil {
+			c := chains[rule.Chain]
+			if c == nil {
 				return nil, syntaxf(n, "rule for undeclared chain %q", rule.Chain)
 			}
+			rule.Chain = c.Name // one string per chain name
 			cur.Rules = append(cur.Rules, rule)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
 	}
 	if cur != nil {
 		return nil, syntaxf(cur.Line, "table %q has no COMMIT", cur.Name)
@@ -116,153 +123,4 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
-}
-
-// parseRule parses "[[p:b]] -A CHAIN options...".
-func parseRule(line string, n int) (*Rule, error) {
-	toks, ok := tokenize(line)
-	if !ok {
-		return nil, syntaxf(n, "unterminated quote")
-	}
-	if len(toks) > 0 && !toks[0].quoted && isCounters(toks[0].s) {
-		toks = toks[1:]
-	}
-	if len(toks) < 2 || toks[0].quoted || (toks[0].s != "-A" && toks[0].s != "--append") {
-		return nil, syntaxf(n, "expected -A CHAIN, got %q", line)
-	}
-	r := &Rule{Line: n, Chain: toks[1].s}
-	if r.Chain == "" {
-		return nil, syntaxf(n, "empty chain name")
-	}
-	builtin := &Match{}
-	r.Matches = []*Match{builtin}
-	cur := builtin
-	curArity := arity[""]
-	inTarget := false
-	neg := false
-	for i := 2; i < len(toks); i++ {
-		t := toks[i]
-		if t.isBang() {
-			if neg {
-				return nil, syntaxf(n, "double negation")
-			}
-			neg = true
-			continue
-		}
-		if !t.isOption() {
-			return nil, syntaxf(n, "unexpected value %q", t.s)
-		}
-		name := t.s
-		switch {
-		case !inTarget && (name == "-m" || name == "--match"):
-			if neg {
-				return nil, syntaxf(n, "negated %s", name)
-			}
-			if i+1 >= len(toks) {
-				return nil, syntaxf(n, "%s without a module", name)
-			}
-			i++
-			if toks[i].s == "" {
-				return nil, syntaxf(n, "empty module name")
-			}
-			cur = &Match{Module: toks[i].s}
-			r.Matches = append(r.Matches, cur)
-			curArity = arity[cur.Module]
-			continue
-		case name == "-j" || name == "--jump" || name == "-g" || name == "--goto":
-			if neg {
-				return nil, syntaxf(n, "negated %s", name)
-			}
-			if r.Target != "" {
-				return nil, syntaxf(n, "two targets")
-			}
-			if i+1 >= len(toks) || toks[i+1].s == "" {
-				return nil, syntaxf(n, "%s without a target", name)
-			}
-			i++
-			r.Target = toks[i].s
-			r.Goto = name == "-g" || name == "--goto"
-			inTarget = true
-			curArity = targetArity[r.Target]
-			continue
-		}
-		k, known := curArity[name]
-		if !known && !inTarget && cur != builtin {
-			// A built-in option after a module ("-m tcp --dport 1 -s x")
-			// is still a built-in option.
-			if bk, ok := arity[""][name]; ok {
-				opt, next, err := takeValues(toks, i, bk, false, neg, n)
-				if err != nil {
-					return nil, err
-				}
-				builtin.Options = append(builtin.Options, opt)
-				i, neg = next, false
-				continue
-			}
-		}
-		if !known && !inTarget && cur == builtin {
-			// "-p tcp --dport 80" loads the tcp module implicitly.
-			if proto := builtinProto(builtin); protoModules[proto] {
-				if pk, ok := arity[proto][name]; ok {
-					cur = &Match{Module: proto, Implicit: true}
-					r.Matches = append(r.Matches, cur)
-					curArity = arity[proto]
-					k, known = pk, true
-				}
-			}
-		}
-		opt, next, err := takeValues(toks, i, k, !known, neg, n)
-		if err != nil {
-			return nil, err
-		}
-		if inTarget {
-			r.TargetOptions = append(r.TargetOptions, opt)
-		} else {
-			cur.Options = append(cur.Options, opt)
-		}
-		i, neg = next, false
-	}
-	if neg {
-		return nil, syntaxf(n, "dangling !")
-	}
-	return r, nil
-}
-
-// takeValues reads the values of the option at toks[i]; guessed options
-// take every following non-option token.
-func takeValues(toks []token, i, k int, guessed, neg bool, n int) (Option, int, error) {
-	opt := Option{Name: toks[i].s, Neg: neg, Guessed: guessed}
-	if guessed {
-		for i+1 < len(toks) && !toks[i+1].isOption() && !toks[i+1].isBang() {
-			i++
-			opt.Values = append(opt.Values, toks[i].s)
-		}
-		return opt, i, nil
-	}
-	// Old syntax put the "!" after the option name ("--dport ! 80").
-	if k > 0 && i+1 < len(toks) && toks[i+1].isBang() {
-		if neg {
-			return opt, i, syntaxf(n, "double negation on %s", opt.Name)
-		}
-		opt.Neg = true
-		i++
-	}
-	for j := 0; j < k; j++ {
-		if i+1 >= len(toks) {
-			return opt, i, syntaxf(n, "%s needs %d value(s)", opt.Name, k)
-		}
-		i++
-		opt.Values = append(opt.Values, toks[i].s)
-	}
-	return opt, i, nil
-}
-
-// builtinProto returns the "-p" value of the built-in options.
-func builtinProto(m *Match) string {
-	for _, o := range m.Options {
-		if (o.Name == "-p" || o.Name == "--protocol") && len(o.Values) == 1 && !o.Neg {
-			return strings.ToLower(o.Values[0])
-		}
-	}
-	return ""
 }

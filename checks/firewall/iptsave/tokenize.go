@@ -11,39 +11,47 @@ type token struct {
 
 // tokenize splits a line the way iptables-restore does: on blanks, with
 // double quotes grouping and a backslash escaping the next character
-// inside quotes (iptables-save writes \" \\ and \').
-func tokenize(line string) ([]token, bool) {
-	var out []token
-	var b strings.Builder
-	inWord, inQuote, quoted := false, false, false
-	for i := 0; i < len(line); i++ {
+// inside quotes (iptables-save writes \" \\ and \'). The tokens are
+// appended to out; an unquoted word is a substring of line, only a word
+// with quotes is built anew.
+func tokenize(out []token, line string) ([]token, bool) {
+	for i := 0; i < len(line); {
 		c := line[i]
-		switch {
-		case inQuote && c == '\\' && i+1 < len(line):
+		if c == ' ' || c == '\t' {
 			i++
-			b.WriteByte(line[i])
-		case inQuote && c == '"':
-			inQuote = false
-		case inQuote:
-			b.WriteByte(c)
-		case c == '"':
-			inQuote, inWord, quoted = true, true, true
-		case c == ' ' || c == '\t':
-			if inWord {
-				out = append(out, token{b.String(), quoted})
-				b.Reset()
-				inWord, quoted = false, false
-			}
-		default:
-			inWord = true
-			b.WriteByte(c)
+			continue
 		}
-	}
-	if inQuote {
-		return nil, false
-	}
-	if inWord {
-		out = append(out, token{b.String(), quoted})
+		start := i
+		for i < len(line) && line[i] != ' ' && line[i] != '\t' && line[i] != '"' {
+			i++
+		}
+		if i == len(line) || line[i] != '"' {
+			out = append(out, token{line[start:i], false})
+			continue
+		}
+		// The word has a quote somewhere: build it byte by byte.
+		var b strings.Builder
+		b.WriteString(line[start:i])
+		inQuote := false
+		for ; i < len(line); i++ {
+			c := line[i]
+			if !inQuote && (c == ' ' || c == '\t') {
+				break
+			}
+			switch {
+			case inQuote && c == '\\' && i+1 < len(line):
+				i++
+				b.WriteByte(line[i])
+			case c == '"':
+				inQuote = !inQuote
+			default:
+				b.WriteByte(c)
+			}
+		}
+		if inQuote {
+			return nil, false
+		}
+		out = append(out, token{b.String(), true})
 	}
 	return out, true
 }
