@@ -9,11 +9,11 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/sensu/sensu-plugin-sdk/sensu"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/cidr"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
@@ -64,37 +64,15 @@ func (o *Options) Validate(getenv func(string) string) error {
 	if err := o.Conn.Validate(getenv); err != nil {
 		return err
 	}
-	o.allow = nil
-	for _, a := range o.Allow {
-		for _, w := range strings.Split(a, ",") {
-			w = strings.TrimSpace(w)
-			if w == "" {
-				continue
-			}
-			p, err := parsePrefix(w)
-			if err != nil {
-				return fmt.Errorf("--allow %q: not an address or CIDR", w)
-			}
-			o.allow = append(o.allow, p)
-		}
+	allow, err := cidr.ParseList("--allow", o.Allow)
+	if err != nil {
+		return err
 	}
+	o.allow = allow
 	if o.ConfigFile != "" {
 		if _, err := os.Stat(o.ConfigFile); err != nil {
 			return fmt.Errorf("--config-file %s: %v", o.ConfigFile, err)
 		}
 	}
 	return nil
-}
-
-func parsePrefix(s string) (netip.Prefix, error) {
-	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		return p.Masked(), err
-	}
-	a, err := netip.ParseAddr(strings.Trim(s, "[]"))
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	a = a.Unmap()
-	return netip.PrefixFrom(a, a.BitLen()), nil
 }

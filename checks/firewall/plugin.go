@@ -3,7 +3,6 @@ package firewall
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/sensu/sensu-plugin-sdk/sensu"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/cidr"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
@@ -90,19 +90,11 @@ func (f *flags) validate() error {
 	if len(cfg.Ports) == 0 {
 		return fmt.Errorf("--ports: no port given")
 	}
-	for _, t := range f.trusted {
-		for _, w := range strings.Split(t, ",") {
-			w = strings.TrimSpace(w)
-			if w == "" {
-				continue
-			}
-			p, err := parsePrefix(w)
-			if err != nil {
-				return fmt.Errorf("--trusted %q: not an address or CIDR", w)
-			}
-			cfg.Trusted = append(cfg.Trusted, p)
-		}
+	trusted, err := cidr.ParseList("--trusted", f.trusted)
+	if err != nil {
+		return err
 	}
+	cfg.Trusted = trusted
 	for flag, path := range map[string]string{"--nft-json": cfg.NftJSON, "--iptables-save": cfg.IptablesSave,
 		"--ip6tables-save": cfg.Ip6tablesSave, "--ipset-save": cfg.IpsetSave, "--routes": cfg.Routes, "--ufw-dir": cfg.UFWDir, "--firewalld-dir": cfg.FirewalldDir} {
 		if path == "" {
@@ -114,17 +106,4 @@ func (f *flags) validate() error {
 	}
 	f.cfg = cfg
 	return nil
-}
-
-func parsePrefix(s string) (netip.Prefix, error) {
-	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		return p.Masked(), err
-	}
-	a, err := netip.ParseAddr(strings.Trim(s, "[]"))
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	a = a.Unmap()
-	return netip.PrefixFrom(a, a.BitLen()), nil
 }
