@@ -59,6 +59,16 @@ type builder struct {
 	notes []string
 	// standalone names the file a Standalone ruleset comes from.
 	standalone string
+	iptc       *iptCompiler
+}
+
+// ipt returns the compiler of iptables-save rules, shared by every dump
+// so that they share conditions too.
+func (b *builder) ipt() *iptCompiler {
+	if b.iptc == nil {
+		b.iptc = newIptCompiler(b.sets)
+	}
+	return b.iptc
 }
 
 func (b *builder) note(format string, args ...any) {

@@ -46,9 +46,11 @@ var clientModules = map[string]bool{
 // extHeaderModules need an IPv6 extension header to match at all.
 var extHeaderModules = map[string]bool{"rt": true, "frag": true, "hbh": true, "dst": true, "mh": true}
 
-// moduleConds compiles one "-m module" with its options.
-func moduleConds(m *iptsave.Match, fam eval.Family, proto string, sets *ipsets, origin string) []eval.Cond {
-	where := origin + ": -m " + m.Module
+// moduleConds compiles one "-m module" with its options, appending to
+// out (which a module that turns unknown gives up for its one unknown).
+func (c *iptCompiler) moduleConds(out []eval.Cond, m *iptsave.Match, fam eval.Family, proto string, origin string) []eval.Cond {
+	// where locates the module in messages; only unknowns need it.
+	where := func() string { return origin + ": -m " + m.Module }
 	if extHeaderModules[m.Module] {
 		// These match only a packet carrying that IPv6 extension header,
 		// whatever their options; a client's SYN carries none (ufw drops
@@ -57,18 +59,17 @@ func moduleConds(m *iptsave.Match, fam eval.Family, proto string, sets *ipsets, 
 	}
 	for _, o := range m.Options {
 		if o.Guessed {
-			return []eval.Cond{unknown("%s: option %s not understood", where, o.Name)}
+			return []eval.Cond{unknown("%s: option %s not understood", where(), o.Name)}
 		}
 	}
 	if why, ok := historyModules[m.Module]; ok {
-		return []eval.Cond{unknown("%s: %s depends on past traffic", where, why)}
+		return []eval.Cond{unknown("%s: %s depends on past traffic", where(), why)}
 	}
 	if clientModules[m.Module] {
-		return []eval.Cond{unknown("%s: depends on the client's packet, not only its source", where)}
+		return []eval.Cond{unknown("%s: depends on the client's packet, not only its source", where())}
 	}
-	var out []eval.Cond
 	bad := func(o iptsave.Option, err error) []eval.Cond {
-		return []eval.Cond{unknown("%s %s: %v", where, o.Name, err)}
+		return []eval.Cond{unknown("%s %s: %v", where(), o.Name, err)}
 	}
 	switch m.Module {
 	case "comment":
@@ -78,15 +79,15 @@ func moduleConds(m *iptsave.Match, fam eval.Family, proto string, sets *ipsets, 
 		for _, o := range m.Options {
 			switch o.Name {
 			case "--sport", "--source-port", "--dport", "--destination-port":
-				rs, err := parseIptPorts(o.Values[0])
-				if err != nil {
-					return bad(o, err)
-				}
 				f := eval.DPort
 				if o.Name == "--sport" || o.Name == "--source-port" {
 					f = eval.SPort
 				}
-				out = append(out, eval.Port{Field: f, Protos: []uint8{p}, Ranges: rs, Neg: o.Neg})
+				cond, err := c.portCond(f, p, o.Neg, o.Values[0])
+				if err != nil {
+					return bad(o, err)
+				}
+				out = append(out, cond)
 			case "--tcp-flags", "--syn":
 				mask, comp := uint8(eval.TCPFin|eval.TCPSyn|eval.TCPRst|eval.TCPAck), uint8(eval.TCPSyn)
 				if o.Name == "--tcp-flags" {
@@ -100,27 +101,36 @@ func moduleConds(m *iptsave.Match, fam eval.Family, proto string, sets *ipsets, 
 				}
 				out = append(out, eval.TCPFlags{Mask: mask, Comp: comp, Neg: o.Neg})
 			default:
-				return []eval.Cond{unknown("%s: option %s not modelled", where, o.Name)}
+				return []eval.Cond{unknown("%s: option %s not modelled", where(), o.Name)}
 			}
 		}
 		// The module itself requires its protocol.
-		out = append(out, eval.Proto{Protos: []uint8{p}})
+		out = append(out, c.protoCond(p))
 		return out
 	case "multiport":
 		p, err := parseProto(proto)
 		if err != nil {
-			return []eval.Cond{unknown("%s: needs -p tcp or udp", where)}
+			return []eval.Cond{unknown("%s: needs -p tcp or udp", where())}
 		}
 		for _, o := range m.Options {
+			switch o.Name {
+			case "--dports", "--destination-ports", "--sports", "--source-ports":
+				f := eval.DPort
+				if o.Name == "--sports" || o.Name == "--source-ports" {
+					f = eval.SPort
+				}
+				cond, err := c.portCond(f, p, o.Neg, o.Values[0])
+				if err != nil {
+					return bad(o, err)
+				}
+				out = append(out, cond)
+				continue
+			}
 			rs, err := parseIptPorts(o.Values[0])
 			if err != nil {
 				return bad(o, err)
 			}
 			switch o.Name {
-			case "--dports", "--destination-ports":
-				out = append(out, eval.Port{Field: eval.DPort, Protos: []uint8{p}, Ranges: rs, Neg: o.Neg})
-			case "--sports", "--source-ports":
-				out = append(out, eval.Port{Field: eval.SPort, Protos: []uint8{p}, Ranges: rs, Neg: o.Neg})
 			case "--ports":
 				either := eval.Or{
 					eval.Port{Field: eval.DPort, Protos: []uint8{p}, Ranges: rs},
@@ -138,11 +148,18 @@ func moduleConds(m *iptsave.Match, fam eval.Family, proto string, sets *ipsets, 
 		for _, o := range m.Options {
 			switch o.Name {
 			case "--state", "--ctstate":
-				s, err := parseCtStates(strings.Split(o.Values[0], ","))
+				var err error
+				cond := c.cached(condID{kind: "ctstate", neg: o.Neg, value: o.Values[0]}, func() (eval.Cond, bool) {
+					var s eval.CtState
+					if s, err = parseCtStates(strings.Split(o.Values[0], ",")); err != nil {
+						return nil, false
+					}
+					return eval.Conntrack{States: s, Neg: o.Neg}, true
+				})
 				if err != nil {
 					return bad(o, err)
 				}
-				out = append(out, eval.Conntrack{States: s, Neg: o.Neg})
+				out = append(out, cond)
 			case "--ctproto":
 				n, err := parseProto(o.Values[0])
 				if err != nil {
@@ -178,7 +195,7 @@ func moduleConds(m *iptsave.Match, fam eval.Family, proto string, sets *ipsets, 
 					field = eval.Dst
 				}
 				r, err := parseAddrOrPrefix(o.Values[0], fam)
-				out = append(out, addrCond(field, fam, o.Neg, []rangeOrErr{{r, err}}, where))
+				out = append(out, addrCond(field, fam, o.Neg, []rangeOrErr{{r, err}}, where()))
 			case "--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport", "--ctrepldstport":
 				rs, err := parseIptPorts(o.Values[0])
 				if err != nil {
@@ -193,7 +210,7 @@ func moduleConds(m *iptsave.Match, fam eval.Family, proto string, sets *ipsets, 
 				}
 				out = append(out, eval.Port{Field: f, Ranges: rs, Neg: o.Neg})
 			default:
-				return []eval.Cond{unknown("%s: option %s not modelled", where, o.Name)}
+				return []eval.Cond{unknown("%s: option %s not modelled", where(), o.Name)}
 			}
 		}
 		return out
@@ -204,20 +221,20 @@ func moduleConds(m *iptsave.Match, fam eval.Family, proto string, sets *ipsets, 
 			if o.Name == "--dst-range" {
 				field = eval.Dst
 			}
-			out = append(out, addrCond(field, fam, o.Neg, []rangeOrErr{{r, err}}, where))
+			out = append(out, addrCond(field, fam, o.Neg, []rangeOrErr{{r, err}}, where()))
 		}
 		return out
 	case "set":
 		for _, o := range m.Options {
 			switch o.Name {
 			case "--match-set", "--set":
-				out = append(out, sets.cond(o.Values[0], o.Values[1], o.Neg, fam, 0))
+				out = append(out, c.sets.cond(o.Values[0], o.Values[1], o.Neg, fam, 0))
 			case "--return-nomatch", "--update-counters", "--update-subcounters":
 				if o.Name == "--return-nomatch" {
-					return []eval.Cond{unknown("%s: --return-nomatch not modelled", where)}
+					return []eval.Cond{unknown("%s: --return-nomatch not modelled", where())}
 				}
 			default:
-				return []eval.Cond{unknown("%s: counter comparison %s depends on past traffic", where, o.Name)}
+				return []eval.Cond{unknown("%s: counter comparison %s depends on past traffic", where(), o.Name)}
 			}
 		}
 		return out
@@ -247,7 +264,7 @@ func moduleConds(m *iptsave.Match, fam eval.Family, proto string, sets *ipsets, 
 				// Types are then looked up on the input interface only;
 				// for local addresses that gives the same answer.
 			default:
-				return []eval.Cond{unknown("%s: option %s not modelled", where, o.Name)}
+				return []eval.Cond{unknown("%s: option %s not modelled", where(), o.Name)}
 			}
 		}
 		return out
@@ -270,13 +287,13 @@ func moduleConds(m *iptsave.Match, fam eval.Family, proto string, sets *ipsets, 
 		}
 		return nil
 	case "owner":
-		return []eval.Cond{unknown("%s: owner matches apply to locally generated packets only", where)}
+		return []eval.Cond{unknown("%s: owner matches apply to locally generated packets only", where())}
 	case "physdev":
-		return []eval.Cond{unknown("%s: bridge port matches are not modelled", where)}
+		return []eval.Cond{unknown("%s: bridge port matches are not modelled", where())}
 	case "socket":
-		return []eval.Cond{unknown("%s: socket lookup is not modelled", where)}
+		return []eval.Cond{unknown("%s: socket lookup is not modelled", where())}
 	case "policy":
-		return []eval.Cond{unknown("%s: IPsec policy matches are not modelled", where)}
+		return []eval.Cond{unknown("%s: IPsec policy matches are not modelled", where())}
 	case "helper":
 		// A new connection has no helper assigned by its own first packet.
 		for _, o := range m.Options {
@@ -284,7 +301,7 @@ func moduleConds(m *iptsave.Match, fam eval.Family, proto string, sets *ipsets, 
 		}
 		return out
 	}
-	return []eval.Cond{unknown("%s: module not understood", where)}
+	return []eval.Cond{unknown("%s: module not understood", where())}
 }
 
 func boolTri(b bool) eval.Tri {

@@ -3,15 +3,16 @@ package compile
 import (
 	"strings"
 
+	"go4.org/netipx"
+
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
 )
 
 // iptRule is an iptables-save rule compiled, before jump targets are
-// resolved. Conds remember the module they come from, for the merge with
-// nft's view of the same rule.
+// resolved.
 type iptRule struct {
-	conds   []taggedCond
+	conds   []eval.Cond
 	actions []eval.Action
 	verdict eval.Verdict
 	// target is the -j/-g name, resolved to a chain by the caller when
@@ -22,37 +23,36 @@ type iptRule struct {
 	class string
 }
 
-type taggedCond struct {
-	module string
-	cond   eval.Cond
-}
-
-// compileIptRule compiles one rule. chains says which targets are user
-// chains of the same table.
-func compileIptRule(r *iptsave.Rule, fam eval.Family, chains map[string]bool, sets *ipsets, origin string) iptRule {
+// rule compiles one rule. chains says which targets are user chains of
+// the same table.
+func (c *iptCompiler) rule(r *iptsave.Rule, fam eval.Family, chains map[string]bool, origin string) iptRule {
 	var out iptRule
-	add := func(module string, c eval.Cond) { out.conds = append(out.conds, taggedCond{module, c}) }
+	n := 0
+	for _, m := range r.Matches {
+		n += len(m.Options) + 1
+	}
+	out.conds = make([]eval.Cond, 0, n)
 	proto := ""
 	for _, m := range r.Matches {
 		if m.Module == "" {
 			for _, o := range m.Options {
-				c := builtinOption(o, fam, origin)
+				out.conds = append(out.conds, c.builtinOption(o, fam, origin))
 				if (o.Name == "-p" || o.Name == "--protocol") && !o.Neg && len(o.Values) == 1 {
 					proto = strings.ToLower(o.Values[0])
 				}
-				add("", c)
 			}
 			continue
 		}
-		for _, c := range moduleConds(m, fam, proto, sets, origin) {
-			add(m.Module, c)
-		}
+		c.scratch = c.moduleConds(c.scratch[:0], m, fam, proto, origin)
+		out.conds = append(out.conds, c.scratch...)
 	}
 	targetOf(r, fam, chains, origin, &out)
 	return out
 }
 
-func builtinOption(o iptsave.Option, fam eval.Family, origin string) eval.Cond {
+// builtinOption compiles an option of the "" match. Conditions that do
+// not name the rule are shared through the cache.
+func (c *iptCompiler) builtinOption(o iptsave.Option, fam eval.Family, origin string) eval.Cond {
 	if o.Guessed {
 		return unknown("%s: option %s not understood", origin, o.Name)
 	}
@@ -62,25 +62,40 @@ func builtinOption(o iptsave.Option, fam eval.Family, origin string) eval.Cond {
 		if o.Name[1] == 'd' || o.Name == "--destination" || o.Name == "--dst" {
 			field = eval.Dst
 		}
-		var rs = make([]rangeOrErr, 0, 1)
-		for _, v := range strings.Split(o.Values[0], ",") {
-			r, err := parseAddrOrPrefix(v, fam)
-			rs = append(rs, rangeOrErr{r, err})
-		}
-		return addrCond(field, fam, o.Neg, rs, origin)
+		return c.cached(condID{kind: "addr", fam: fam, field: uint8(field), neg: o.Neg, value: o.Values[0]}, func() (eval.Cond, bool) {
+			var ranges []netipx.IPRange
+			for rest, more := o.Values[0], true; more; {
+				var v string
+				v, rest, more = strings.Cut(rest, ",")
+				r, err := parseAddrOrPrefix(v, fam)
+				if err != nil {
+					return unknown("%s: %v", origin, err), false
+				}
+				ranges = append(ranges, r)
+			}
+			return eval.NewAddr(field, fam, o.Neg, ranges...), true
+		})
 	case "-p", "--protocol":
-		v := strings.ToLower(o.Values[0])
-		if v == "all" || v == "0" {
-			return constCond(negate(eval.True, o.Neg))
-		}
-		n, err := parseProto(v)
-		if err != nil {
-			return unknown("%s: %v", origin, err)
-		}
-		return eval.Proto{Protos: []uint8{n}, Neg: o.Neg}
+		return c.cached(condID{kind: "-p", neg: o.Neg, value: o.Values[0]}, func() (eval.Cond, bool) {
+			v := strings.ToLower(o.Values[0])
+			if v == "all" || v == "0" {
+				return constCond(negate(eval.True, o.Neg)), true
+			}
+			n, err := parseProto(v)
+			if err != nil {
+				return unknown("%s: %v", origin, err), false
+			}
+			return eval.Proto{Protos: []uint8{n}, Neg: o.Neg}, true
+		})
 	case "-i", "--in-interface", "-o", "--out-interface":
 		out := o.Name == "-o" || o.Name == "--out-interface"
-		return eval.Iface{Out: out, Names: []eval.IfName{parseIfName(o.Values[0])}, Neg: o.Neg}
+		kind := "-i"
+		if out {
+			kind = "-o"
+		}
+		return c.cached(condID{kind: kind, neg: o.Neg, value: o.Values[0]}, func() (eval.Cond, bool) {
+			return eval.Iface{Out: out, Names: []eval.IfName{parseIfName(o.Values[0])}, Neg: o.Neg}, true
+		})
 	case "-f", "--fragment":
 		// A SYN is a first (or only) fragment: "-f" never matches it.
 		return constCond(negate(eval.False, o.Neg))

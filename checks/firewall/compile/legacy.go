@@ -56,7 +56,7 @@ func (b *builder) legacy(fam eval.Family, d Dump[iptsave.Dump], names []string, 
 			b.opaque(fmt.Sprintf("legacy %v table %s is not a known table", fam, name), fam)
 			continue
 		}
-		chains := compileIptTable(t, fam, b.sets, d.Name)
+		chains := b.ipt().table(t, fam, d.Name)
 		for _, c := range t.Chains {
 			h, ok := hooks[c.Name]
 			if !ok {
@@ -83,19 +83,26 @@ func iptPolicy(p string) eval.VerdictKind {
 }
 
 // compileIptTable compiles every chain of a table and resolves jumps.
-func compileIptTable(t *iptsave.Table, fam eval.Family, sets *ipsets, source string) map[string]*eval.Chain {
-	chains := map[string]*eval.Chain{}
+func (c *iptCompiler) table(t *iptsave.Table, fam eval.Family, source string) map[string]*eval.Chain {
+	chains := make(map[string]*eval.Chain, len(t.Chains))
 	user := map[string]bool{}
-	for _, c := range t.Chains {
-		chains[c.Name] = &eval.Chain{Name: c.Name}
-		if c.Policy == "-" {
-			user[c.Name] = true
+	count := make(map[string]int, len(t.Chains))
+	for _, r := range t.Rules {
+		count[r.Chain]++
+	}
+	for _, ch := range t.Chains {
+		chains[ch.Name] = &eval.Chain{Name: ch.Name, Rules: make([]*eval.Rule, 0, count[ch.Name])}
+		if ch.Policy == "-" {
+			user[ch.Name] = true
 		}
 	}
-	for _, r := range t.Rules {
-		origin := fmt.Sprintf("%s line %d", source, r.Line)
-		ir := compileIptRule(r, fam, user, sets, origin)
-		chains[r.Chain].Rules = append(chains[r.Chain].Rules, ir.rule(origin, chains))
+	origins := lineOrigins(source, t.Rules)
+	// One block holds the table's rules.
+	rules := make([]eval.Rule, len(t.Rules))
+	for i, r := range t.Rules {
+		ir := c.rule(r, fam, user, origins[i])
+		ir.fill(&rules[i], origins[i], chains)
+		chains[r.Chain].Rules = append(chains[r.Chain].Rules, &rules[i])
 	}
 	return chains
 }
@@ -103,9 +110,16 @@ func compileIptTable(t *iptsave.Table, fam eval.Family, sets *ipsets, source str
 // rule turns a compiled iptables rule into an eval rule, resolving the
 // jump target among chains.
 func (ir iptRule) rule(origin string, chains map[string]*eval.Chain) *eval.Rule {
-	r := &eval.Rule{Origin: origin, Actions: ir.actions, Verdict: ir.verdict}
-	for _, c := range ir.conds {
-		r.Conds = append(r.Conds, c.cond)
+	r := &eval.Rule{}
+	ir.fill(r, origin, chains)
+	return r
+}
+
+// fill sets r to the compiled rule.
+func (ir iptRule) fill(r *eval.Rule, origin string, chains map[string]*eval.Chain) {
+	*r = eval.Rule{Origin: origin, Actions: ir.actions, Verdict: ir.verdict}
+	if len(ir.conds) > 0 {
+		r.Conds = ir.conds
 	}
 	if ir.verdict.Kind == eval.Jump || ir.verdict.Kind == eval.Goto {
 		r.Verdict.Target = chains[ir.target]
@@ -113,7 +127,6 @@ func (ir iptRule) rule(origin string, chains map[string]*eval.Chain) *eval.Rule 
 			r.Verdict = eval.Verdict{Kind: eval.Undecided, Reason: origin + ": jump to missing chain " + ir.target}
 		}
 	}
-	return r
 }
 
 // legacyLabel names x_tables base chains in messages: the legacy back end

@@ -50,30 +50,42 @@ func (t *nftTable) mergeXt(cur *eval.Rule, r *nftjson.Rule, pos int, xtMatches [
 		fail("table " + t.name + " is missing from iptables-nft-save")
 		return
 	}
-	saved := t.save.RulesOf(r.Chain)
+	t.indexSave()
+	saved := t.saved[r.Chain]
 	if n := t.counts[r.Chain]; len(saved) != n {
 		fail(fmt.Sprintf("iptables-nft-save lists %d rules in chain %s, nft %d: cannot align", len(saved), r.Chain, n))
 		return
 	}
 	sr := saved[pos]
-	user := map[string]bool{}
-	for _, c := range t.save.Chains {
-		if c.Policy == "-" {
-			user[c.Name] = true
-		}
-	}
 	sorigin := fmt.Sprintf("%s line %d", t.saveSrc, sr.Line)
-	ir := compileIptRule(sr, t.tableFam, user, t.b.sets, sorigin)
+	ir := t.b.ipt().rule(sr, t.tableFam, t.saveUser, sorigin)
 	if why := crossCheck(cur, sr, ir, xtMatches, xtTarget); why != "" {
 		fail(fmt.Sprintf("%s and %s disagree (%s)", origin, sorigin, why))
 		return
 	}
-	for _, c := range ir.conds {
-		cur.Conds = append(cur.Conds, c.cond)
-	}
+	cur.Conds = append(cur.Conds, ir.conds...)
 	if xtTarget != "" {
 		cur.Actions = append(cur.Actions, ir.actions...)
 		cur.Verdict = ir.rule(sorigin, t.chains).Verdict
+	}
+}
+
+// indexSave groups the saved rules by chain and lists the saved user
+// chains, once per table: a ruleset full of xt expressions would
+// otherwise scan the whole table for every one of them.
+func (t *nftTable) indexSave() {
+	if t.saved != nil {
+		return
+	}
+	t.saved = map[string][]*iptsave.Rule{}
+	for _, r := range t.save.Rules {
+		t.saved[r.Chain] = append(t.saved[r.Chain], r)
+	}
+	t.saveUser = map[string]bool{}
+	for _, c := range t.save.Chains {
+		if c.Policy == "-" {
+			t.saveUser[c.Name] = true
+		}
 	}
 }
 
@@ -109,7 +121,7 @@ func crossCheck(cur *eval.Rule, sr *iptsave.Rule, ir iptRule, xtMatches []string
 	// the saved rule constrains the same field.
 	saved := map[string][]string{}
 	for _, c := range ir.conds {
-		if sig, key, ok := condKey(c.cond); ok {
+		if sig, key, ok := condKey(c); ok {
 			saved[sig] = append(saved[sig], key)
 		}
 	}

@@ -26,6 +26,9 @@ type nftTable struct {
 	saveSrc string
 	// counts is the number of rules per chain, to align with the save.
 	counts map[string]int
+	// saved and saveUser index save (see indexSave).
+	saved    map[string][]*iptsave.Rule
+	saveUser map[string]bool
 }
 
 var hooks = map[string]eval.Hook{"ingress": eval.Ingress, "prerouting": eval.Prerouting,
