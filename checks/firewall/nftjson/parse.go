@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // MaxSize caps the input.
@@ -34,14 +35,32 @@ func (e *SyntaxError) Error() string {
 func (e *SyntaxError) Unwrap() error { return e.Err }
 
 // Parse reads "nft -j list ruleset" output.
+//
+// The dump is decoded by a single-pass reader (fast.go) that handles the
+// JSON nft writes; whatever it is not sure to read exactly as
+// encoding/json would (a syntax error, a duplicate or escaped key, an
+// unexpected type) is decoded again by the encoding/json decoder
+// (parseStd), which gives the result or the error.
 func Parse(r io.Reader) (*Ruleset, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
-	if err != nil {
+	var b strings.Builder
+	if l, ok := r.(interface{ Len() int }); ok {
+		b.Grow(min(l.Len(), MaxSize+1))
+	}
+	if _, err := io.Copy(&b, io.LimitReader(r, MaxSize+1)); err != nil {
 		return nil, err
 	}
-	if len(data) > MaxSize {
+	text := b.String()
+	if len(text) > MaxSize {
 		return nil, ErrTooLarge
 	}
+	if rs, ok := parseFast(text); ok {
+		return rs, nil
+	}
+	return parseStd([]byte(text))
+}
+
+// parseStd decodes a dump with encoding/json.
+func parseStd(data []byte) (*Ruleset, error) {
 	// Lines are counted incrementally: offsets only grow while streaming.
 	lastOff, lastLine := int64(0), 1
 	lineAt := func(off int64) int {

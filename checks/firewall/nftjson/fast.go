@@ -1,0 +1,320 @@
+package nftjson
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// The single-pass reader: a strict JSON scanner that builds a tree of
+// nodes whose text is a substring of the input, so a dump of 10,000 rules
+// costs a few hundred allocations instead of more than a million through
+// encoding/json's reflection and its RawMessage copies. It gives up
+// (ok false) on anything it does not read exactly as encoding/json would;
+// Parse then decodes with encoding/json instead.
+
+type jkind uint8
+
+const (
+	jNull jkind = iota
+	jFalse
+	jTrue
+	jNum
+	// jStr is a string without escapes or non-ASCII bytes: its value is
+	// its text without the quotes. jStrEsc needs unquoting.
+	jStr
+	jStrEsc
+	jArr
+	// jObj holds its members as key, value, key, value... Keys are
+	// always jStr (an escaped key gives up) and never repeat.
+	jObj
+)
+
+// jnode is one JSON value: raw is its text as written.
+type jnode struct {
+	kind jkind
+	raw  string
+	kids []jnode
+}
+
+// maxDepth bounds nesting; deeper input is left to encoding/json.
+const maxDepth = 200
+
+// scanner reads one JSON text. Children of a container are collected on
+// stack, then copied into a block shared by the whole dump.
+type scanner struct {
+	s     string
+	i     int
+	depth int
+	stack []jnode
+	kids  []jnode // the current block
+}
+
+func (p *scanner) ws() {
+	for p.i < len(p.s) {
+		switch p.s[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+// take copies the children above mark off the stack into a block.
+func (p *scanner) take(mark int) []jnode {
+	n := len(p.stack) - mark
+	if n == 0 {
+		p.stack = p.stack[:mark]
+		return nil
+	}
+	if n > cap(p.kids)-len(p.kids) {
+		p.kids = make([]jnode, 0, max(n, 4096))
+	}
+	i := len(p.kids)
+	p.kids = append(p.kids, p.stack[mark:]...)
+	p.stack = p.stack[:mark]
+	return p.kids[i : i+n : i+n]
+}
+
+// value reads one value after optional blanks.
+func (p *scanner) value() (jnode, bool) {
+	p.ws()
+	if p.i >= len(p.s) {
+		return jnode{}, false
+	}
+	start := p.i
+	switch c := p.s[p.i]; {
+	case c == '{':
+		return p.object()
+	case c == '[':
+		return p.array()
+	case c == '"':
+		return p.str()
+	case c == '-' || (c >= '0' && c <= '9'):
+		return p.number()
+	case c == 't':
+		return p.literal(start, "true", jTrue)
+	case c == 'f':
+		return p.literal(start, "false", jFalse)
+	case c == 'n':
+		return p.literal(start, "null", jNull)
+	}
+	return jnode{}, false
+}
+
+func (p *scanner) literal(start int, word string, k jkind) (jnode, bool) {
+	if len(p.s)-start < len(word) || p.s[start:start+len(word)] != word {
+		return jnode{}, false
+	}
+	p.i = start + len(word)
+	return jnode{kind: k, raw: word}, true
+}
+
+func (p *scanner) object() (jnode, bool) {
+	start := p.i
+	p.i++ // {
+	if p.depth++; p.depth > maxDepth {
+		return jnode{}, false
+	}
+	mark := len(p.stack)
+	p.ws()
+	if p.i < len(p.s) && p.s[p.i] == '}' {
+		p.i++
+		p.depth--
+		return jnode{kind: jObj, raw: p.s[start:p.i]}, true
+	}
+	for {
+		p.ws()
+		if p.i >= len(p.s) || p.s[p.i] != '"' {
+			return jnode{}, false
+		}
+		key, ok := p.str()
+		if !ok || key.kind != jStr {
+			return jnode{}, false
+		}
+		p.ws()
+		if p.i >= len(p.s) || p.s[p.i] != ':' {
+			return jnode{}, false
+		}
+		p.i++
+		val, ok := p.value()
+		if !ok {
+			return jnode{}, false
+		}
+		// encoding/json keeps the last of repeated keys (and matches
+		// struct fields case-insensitively): leave those objects to it.
+		for j := mark; j < len(p.stack); j += 2 {
+			if p.stack[j].raw == key.raw {
+				return jnode{}, false
+			}
+		}
+		p.stack = append(p.stack, key, val)
+		p.ws()
+		if p.i >= len(p.s) {
+			return jnode{}, false
+		}
+		if p.s[p.i] == ',' {
+			p.i++
+			continue
+		}
+		if p.s[p.i] != '}' {
+			return jnode{}, false
+		}
+		p.i++
+		p.depth--
+		return jnode{kind: jObj, raw: p.s[start:p.i], kids: p.take(mark)}, true
+	}
+}
+
+func (p *scanner) array() (jnode, bool) {
+	start := p.i
+	p.i++ // [
+	if p.depth++; p.depth > maxDepth {
+		return jnode{}, false
+	}
+	mark := len(p.stack)
+	p.ws()
+	if p.i < len(p.s) && p.s[p.i] == ']' {
+		p.i++
+		p.depth--
+		return jnode{kind: jArr, raw: p.s[start:p.i]}, true
+	}
+	for {
+		val, ok := p.value()
+		if !ok {
+			return jnode{}, false
+		}
+		p.stack = append(p.stack, val)
+		p.ws()
+		if p.i >= len(p.s) {
+			return jnode{}, false
+		}
+		if p.s[p.i] == ',' {
+			p.i++
+			continue
+		}
+		if p.s[p.i] != ']' {
+			return jnode{}, false
+		}
+		p.i++
+		p.depth--
+		return jnode{kind: jArr, raw: p.s[start:p.i], kids: p.take(mark)}, true
+	}
+}
+
+// str reads a string, checking its escapes; unquoting is left to the
+// reader of the value (jnode.text).
+func (p *scanner) str() (jnode, bool) {
+	start := p.i
+	p.i++ // "
+	k := jStr
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			return jnode{kind: k, raw: p.s[start:p.i]}, true
+		case c < 0x20:
+			return jnode{}, false
+		case c == '\\':
+			k = jStrEsc
+			if p.i+1 >= len(p.s) {
+				return jnode{}, false
+			}
+			switch p.s[p.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				p.i += 2
+			case 'u':
+				if p.i+6 > len(p.s) {
+					return jnode{}, false
+				}
+				for _, h := range []byte(p.s[p.i+2 : p.i+6]) {
+					if !isHex(h) {
+						return jnode{}, false
+					}
+				}
+				p.i += 6
+			default:
+				return jnode{}, false
+			}
+		case c >= 0x80:
+			k = jStrEsc
+			p.i++
+		default:
+			p.i++
+		}
+	}
+	return jnode{}, false
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// number reads -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?. A number
+// with an exponent or very many digits must also be a float64, as
+// encoding/json requires of a number decoded into an interface.
+func (p *scanner) number() (jnode, bool) {
+	start := p.i
+	digits := func() bool {
+		d := p.i
+		for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
+			p.i++
+		}
+		return p.i > d
+	}
+	if p.s[p.i] == '-' {
+		p.i++
+	}
+	if p.i < len(p.s) && p.s[p.i] == '0' {
+		p.i++
+	} else if !digits() {
+		return jnode{}, false
+	}
+	exp := false
+	if p.i < len(p.s) && p.s[p.i] == '.' {
+		p.i++
+		if !digits() {
+			return jnode{}, false
+		}
+	}
+	if p.i < len(p.s) && (p.s[p.i] == 'e' || p.s[p.i] == 'E') {
+		exp = true
+		p.i++
+		if p.i < len(p.s) && (p.s[p.i] == '+' || p.s[p.i] == '-') {
+			p.i++
+		}
+		if !digits() {
+			return jnode{}, false
+		}
+	}
+	raw := p.s[start:p.i]
+	if exp || len(raw) > 300 {
+		if _, err := strconv.ParseFloat(raw, 64); err != nil {
+			return jnode{}, false
+		}
+	}
+	return jnode{kind: jNum, raw: raw}, true
+}
+
+// text is the value of a string node.
+func (n *jnode) text() string {
+	if n.kind == jStr {
+		return n.raw[1 : len(n.raw)-1]
+	}
+	var s string
+	_ = json.Unmarshal([]byte(n.raw), &s) // checked by the scanner
+	return s
+}
+
+func (n *jnode) isStr() bool { return n.kind == jStr || n.kind == jStrEsc }
+
+// member returns the value of key in an object, or nil.
+func (n *jnode) member(key string) *jnode {
+	for i := 0; i+1 < len(n.kids); i += 2 {
+		if n.kids[i].raw[1:len(n.kids[i].raw)-1] == key {
+			return &n.kids[i+1]
+		}
+	}
+	return nil
+}
