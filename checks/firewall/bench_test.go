@@ -102,6 +102,8 @@ func TestGenerateBenchRuleset(t *testing.T) {
 // for scripts/bench-firewall.sh (FWBENCH_IN=dump FWBENCH_TIMES=out
 // FWBENCH_RUNS=n): it writes the median parse+compile and evaluate times
 // in milliseconds, the evaluation covering the three Redis ports (IPv4).
+// With FWBENCH_NFT=nft-json-dump it then times the live path too, both
+// dumps read and merged (liveBuild), and appends its two medians.
 func TestTimeBenchRuleset(t *testing.T) {
 	in, out := os.Getenv("FWBENCH_IN"), os.Getenv("FWBENCH_TIMES")
 	if in == "" || out == "" {
@@ -115,27 +117,48 @@ func TestTimeBenchRuleset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var parse, evaluate []time.Duration
-	for range runs {
-		t0 := time.Now()
-		d, err := iptsave.Parse(bytes.NewReader(text))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rs, _ := compile.Standalone(eval.IPv4, compile.Dump[iptsave.Dump]{Value: d, Name: in}, compile.Dump[ipset.Dump]{})
-		t1 := time.Now()
-		for _, p := range DefaultPorts {
-			if _, err := eval.Evaluate(rs, eval.Query{Family: eval.IPv4, Port: p}, eval.DefaultOptions); err != nil {
-				t.Fatal(err)
-			}
-		}
-		parse, evaluate = append(parse, t1.Sub(t0)), append(evaluate, time.Since(t1))
-	}
 	ms := func(ds []time.Duration) float64 {
 		slices.Sort(ds)
 		return float64(ds[len(ds)/2]) / float64(time.Millisecond)
 	}
-	if err := os.WriteFile(out, fmt.Appendf(nil, "%.1f %.1f\n", ms(parse), ms(evaluate)), 0o644); err != nil {
+	// timeRuns runs read then the evaluation runs times and gives the
+	// median of each.
+	timeRuns := func(read func() (*eval.Ruleset, error)) (float64, float64) {
+		var parse, evaluate []time.Duration
+		for range runs {
+			t0 := time.Now()
+			rs, err := read()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t1 := time.Now()
+			for _, p := range DefaultPorts {
+				if _, err := eval.Evaluate(rs, eval.Query{Family: eval.IPv4, Port: p}, eval.DefaultOptions); err != nil {
+					t.Fatal(err)
+				}
+			}
+			parse, evaluate = append(parse, t1.Sub(t0)), append(evaluate, time.Since(t1))
+		}
+		return ms(parse), ms(evaluate)
+	}
+	pc, ev := timeRuns(func() (*eval.Ruleset, error) {
+		d, err := iptsave.Parse(bytes.NewReader(text))
+		if err != nil {
+			return nil, err
+		}
+		rs, _ := compile.Standalone(eval.IPv4, compile.Dump[iptsave.Dump]{Value: d, Name: in}, compile.Dump[ipset.Dump]{})
+		return rs, nil
+	})
+	times := fmt.Appendf(nil, "%.1f %.1f", pc, ev)
+	if nft := os.Getenv("FWBENCH_NFT"); nft != "" {
+		nftJSON, err := os.ReadFile(nft)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc, ev := timeRuns(func() (*eval.Ruleset, error) { return liveBuild(nftJSON, text) })
+		times = fmt.Appendf(times, " %.1f %.1f", pc, ev)
+	}
+	if err := os.WriteFile(out, append(times, '\n'), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
