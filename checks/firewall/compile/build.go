@@ -60,6 +60,17 @@ type builder struct {
 	// standalone names the file a Standalone ruleset comes from.
 	standalone string
 	iptc       *iptCompiler
+	// rules is the block new nft rules are carved from.
+	rules []eval.Rule
+}
+
+// newRule returns a zeroed rule from a shared block.
+func (b *builder) newRule() *eval.Rule {
+	if len(b.rules) == cap(b.rules) {
+		b.rules = make([]eval.Rule, 0, 1024)
+	}
+	b.rules = b.rules[:len(b.rules)+1]
+	return &b.rules[len(b.rules)-1]
 }
 
 // ipt returns the compiler of iptables-save rules, shared by every dump

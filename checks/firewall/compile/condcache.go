@@ -69,11 +69,15 @@ func lineOrigins(source string, rules []*iptsave.Rule) []string {
 		buf = strconv.AppendInt(buf, int64(r.Line), 10)
 		ends[i] = len(buf)
 	}
-	all := string(buf)
-	out := make([]string, len(rules))
+	return splitAt(string(buf), ends)
+}
+
+// splitAt cuts s at the given increasing offsets.
+func splitAt(s string, ends []int) []string {
+	out := make([]string, len(ends))
 	start := 0
 	for i, end := range ends {
-		out[i] = all[start:end]
+		out[i] = s[start:end]
 		start = end
 	}
 	return out

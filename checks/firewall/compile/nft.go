@@ -3,6 +3,7 @@ package compile
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
@@ -98,8 +99,10 @@ func (b *builder) nft() {
 			}
 		}
 	}
-	pos := map[string]int{}
-	for _, r := range rs.Rules {
+	type chainKey struct{ fam, table, chain string }
+	pos := map[chainKey]int{}
+	origins := nftOrigins(rs.Rules)
+	for i, r := range rs.Rules {
 		nt := tables[key{r.Family, r.Table}]
 		if nt == nil {
 			continue
@@ -109,8 +112,8 @@ func (b *builder) nft() {
 			b.opaque(fmt.Sprintf("rule handle %d in missing chain %s %s %s", r.Handle, r.Family, r.Table, r.Chain), nt.fams...)
 			continue
 		}
-		ck := r.Family + "\x00" + r.Table + "\x00" + r.Chain
-		ch.Rules = append(ch.Rules, nt.rule(r, pos[ck])...)
+		ck := chainKey{r.Family, r.Table, r.Chain}
+		ch.Rules = nt.rule(ch.Rules, r, pos[ck], origins[i])
 		pos[ck]++
 	}
 	for _, c := range rs.Chains {
@@ -120,6 +123,29 @@ func (b *builder) nft() {
 		}
 		nt.baseChain(c)
 	}
+}
+
+// nftOrigins names each rule "nft FAMILY TABLE CHAIN handle N", as
+// messages locate them; the names share one string (see lineOrigins).
+func nftOrigins(rules []*nftjson.Rule) []string {
+	size := 0
+	for _, r := range rules {
+		size += len("nft   handle ") + len(r.Family) + len(r.Table) + len(r.Chain) + 20
+	}
+	buf := make([]byte, 0, size)
+	ends := make([]int, len(rules))
+	for i, r := range rules {
+		buf = append(buf, "nft "...)
+		buf = append(buf, r.Family...)
+		buf = append(buf, ' ')
+		buf = append(buf, r.Table...)
+		buf = append(buf, ' ')
+		buf = append(buf, r.Chain...)
+		buf = append(buf, " handle "...)
+		buf = strconv.AppendInt(buf, r.Handle, 10)
+		ends[i] = len(buf)
+	}
+	return splitAt(string(buf), ends)
 }
 
 // attachSave finds the iptables-nft-save view of this table.

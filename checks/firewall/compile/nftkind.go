@@ -79,6 +79,16 @@ func leftField(e nftjson.Expr, tableFam eval.Family) field {
 	return field{kind: kUnknown, name: exprName(e), why: "expression " + exprName(e) + " not modelled"}
 }
 
+// l4ProtoList holds l4Protos as one-element lists, shared by every
+// condition that needs one (conditions are never modified).
+var l4ProtoList = func() map[string][]uint8 {
+	m := make(map[string][]uint8, len(l4Protos))
+	for name, p := range l4Protos {
+		m[name] = []uint8{p}
+	}
+	return m
+}()
+
 func payloadField(p nftjson.Payload) field {
 	name := p.Protocol + " " + p.Field
 	switch p.Protocol {
@@ -101,7 +111,7 @@ func payloadField(p nftjson.Payload) field {
 	case "tcp", "udp", "sctp", "dccp", "udplite", "th":
 		var protos []uint8
 		if p.Protocol != "th" {
-			protos = []uint8{l4Protos[p.Protocol]}
+			protos = l4ProtoList[p.Protocol]
 		}
 		switch p.Field {
 		case "sport", "dport":

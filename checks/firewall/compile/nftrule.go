@@ -22,13 +22,22 @@ var harmlessMangle = map[string]bool{"meta priority": true, "meta nftrace": true
 	"ip dscp": true, "ip6 dscp": true, "ip ecn": true, "ip6 ecn": true, "ct label": true,
 	"ct zone": true, "meta pkttype": false}
 
-// rule compiles one nft rule; pos is its index in the chain. A rule whose
+// rule compiles one nft rule and appends it to out; pos is its index in
+// the chain, origin names it. A rule whose
 // statement changes the packet before a later match becomes two rules, so
 // the change happens whether or not the later match holds.
-func (t *nftTable) rule(r *nftjson.Rule, pos int) []*eval.Rule {
-	origin := fmt.Sprintf("nft %s %s %s handle %d", r.Family, r.Table, r.Chain, r.Handle)
-	var out []*eval.Rule
-	cur := &eval.Rule{Origin: origin}
+func (t *nftTable) rule(out []*eval.Rule, r *nftjson.Rule, pos int, origin string) []*eval.Rule {
+	cur := t.b.newRule()
+	cur.Origin = origin
+	matches := 0
+	for _, st := range r.Stmts {
+		if _, ok := st.(nftjson.Match); ok {
+			matches++
+		}
+	}
+	if matches > 0 {
+		cur.Conds = make([]eval.Cond, 0, matches)
+	}
 	var xtMatches []string
 	xtTarget := ""
 	undecided := func(why string) {
@@ -102,6 +111,9 @@ loop:
 	}
 	if len(xtMatches) > 0 || xtTarget != "" {
 		t.mergeXt(cur, r, pos, xtMatches, xtTarget, origin)
+	}
+	if len(cur.Conds) == 0 {
+		cur.Conds = nil
 	}
 	return append(out, cur)
 }

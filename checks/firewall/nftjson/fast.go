@@ -210,6 +210,10 @@ func (p *scanner) str() (jnode, bool) {
 	k := jStr
 	for p.i < len(p.s) {
 		c := p.s[p.i]
+		if c >= 0x20 && c < 0x80 && c != '"' && c != '\\' {
+			p.i++ // the common case first
+			continue
+		}
 		switch {
 		case c == '"':
 			p.i++
