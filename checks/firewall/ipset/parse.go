@@ -89,6 +89,7 @@ func Parse(r io.Reader) (*Dump, error) {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64*1024), MaxSize)
 	d := &Dump{}
+	byName := map[string]*Set{} // d.Sets by name: dumps add many entries to many sets
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || line[0] == '#' {
@@ -103,7 +104,7 @@ func Parse(r io.Reader) (*Dump, error) {
 			if len(f) < 3 {
 				return nil, &SyntaxError{n, "create needs a name and a type"}
 			}
-			if d.Set(f[1]) != nil {
+			if byName[f[1]] != nil {
 				return nil, &SyntaxError{n, fmt.Sprintf("set %q created twice", f[1])}
 			}
 			s := &Set{Name: f[1], Type: f[2], Line: n}
@@ -121,11 +122,12 @@ func Parse(r io.Reader) (*Dump, error) {
 			}
 			s.Options = opts
 			d.Sets = append(d.Sets, s)
+			byName[s.Name] = s
 		case "add", "-A":
 			if len(f) < 3 {
 				return nil, &SyntaxError{n, "add needs a set and an element"}
 			}
-			s := d.Set(f[1])
+			s := byName[f[1]]
 			if s == nil {
 				return nil, &SyntaxError{n, fmt.Sprintf("add to undeclared set %q", f[1])}
 			}
