@@ -60,6 +60,8 @@ type builder struct {
 	// standalone names the file a Standalone ruleset comes from.
 	standalone string
 	iptc       *iptCompiler
+	// nftAddrs shares the address matches of nft rules (kindCond).
+	nftAddrs map[nftAddrKey]eval.Cond
 	// rules is the block new nft rules are carved from.
 	rules []eval.Rule
 }

@@ -55,6 +55,16 @@ func (t *nftTable) elems(e nftjson.Expr) ([]nftjson.Expr, error) {
 	return []nftjson.Expr{e}, nil
 }
 
+// nftAddrKey identifies an address match on one literal (bits -1) or
+// prefix; the zero key (no family) is no key.
+type nftAddrKey struct {
+	field eval.AddrField
+	fam   eval.Family
+	neg   bool
+	addr  string
+	bits  int
+}
+
 // valueCond builds the condition "f OP right".
 func (t *nftTable) valueCond(f field, op string, right nftjson.Expr, origin string) eval.Cond {
 	implied := f.implied()
@@ -82,9 +92,17 @@ func (t *nftTable) valueCond(f field, op string, right nftjson.Expr, origin stri
 	default:
 		return wrap(unknown("%s: operator %q not modelled", origin, op))
 	}
-	vals, err := t.elems(right)
-	if err != nil {
-		return wrap(unknown("%s: %s: %v", origin, f.name, err))
+	var one [1]nftjson.Expr
+	var vals []nftjson.Expr
+	switch right.(type) {
+	case nftjson.AnonSet, nftjson.Elem, nftjson.SetRef:
+		var err error
+		if vals, err = t.elems(right); err != nil {
+			return wrap(unknown("%s: %s: %v", origin, f.name, err))
+		}
+	default:
+		one[0] = right // what elems returns for a single value
+		vals = one[:]
 	}
 	c, err := t.kindCond(f, op, neg, vals)
 	if err != nil {
@@ -97,6 +115,23 @@ func (t *nftTable) valueCond(f field, op string, right nftjson.Expr, origin stri
 func (t *nftTable) kindCond(f field, op string, neg bool, vals []nftjson.Expr) (eval.Cond, error) {
 	switch f.kind {
 	case kAddr:
+		// One literal address or prefix, the common case, is built once
+		// per ruleset (see iptCompiler on sharing conditions).
+		var k nftAddrKey
+		if len(vals) == 1 {
+			switch v := vals[0].(type) {
+			case nftjson.Literal:
+				k = nftAddrKey{field: f.addrField, fam: f.fam, neg: neg, addr: v.Str, bits: -1}
+				if v.IsNum || v.Null {
+					k = nftAddrKey{}
+				}
+			case nftjson.Prefix:
+				k = nftAddrKey{field: f.addrField, fam: f.fam, neg: neg, addr: v.Addr, bits: v.Len}
+			}
+			if c, ok := t.b.nftAddrs[k]; ok && k.fam != 0 {
+				return c, nil
+			}
+		}
 		var rs []netipx.IPRange
 		for _, v := range vals {
 			r, err := addrValue(v, f.fam)
@@ -105,7 +140,14 @@ func (t *nftTable) kindCond(f field, op string, neg bool, vals []nftjson.Expr) (
 			}
 			rs = append(rs, r)
 		}
-		return eval.NewAddr(f.addrField, f.fam, neg, rs...), nil
+		c := eval.NewAddr(f.addrField, f.fam, neg, rs...)
+		if k.fam != 0 {
+			if t.b.nftAddrs == nil {
+				t.b.nftAddrs = map[nftAddrKey]eval.Cond{}
+			}
+			t.b.nftAddrs[k] = c
+		}
+		return c, nil
 	case kPort:
 		var rs []eval.PortRange
 		for _, v := range vals {
