@@ -3,6 +3,7 @@ package firewall
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -107,3 +108,7 @@ func (f *flags) validate() error {
 	f.cfg = cfg
 	return nil
 }
+
+// parsePrefix reads one address or CIDR block (front-end rule files name
+// them the same way the flags do).
+func parsePrefix(s string) (netip.Prefix, error) { return cidr.Parse(s) }
