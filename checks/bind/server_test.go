@@ -290,3 +290,10 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
 	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}), 0o600)
 	return certFile, keyFile
 }
+
+// redis-server resolves host names in bind; so does the check.
+func TestServerBindHostName(t *testing.T) {
+	s := redistest.Start(t, redistest.Spec{Config: []string{"bind localhost"}})
+	out, code := run(t, s, nil)
+	wantLines(t, out, code, 0, "binds host name localhost (127.0.0.1, loopback)", "kernel: listening on 127.0.0.1:PORT (loopback)")
+}
