@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/sensu/sensu-plugin-sdk/sensu"
-
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
@@ -26,7 +24,7 @@ type Config struct {
 func New(getenv func(string) string) plugin.Check {
 	var c Config
 	opts := append(c.Conn.ConfigOptions(6379),
-		&sensu.SlicePluginConfigOption[string]{Path: "admin-user", Argument: "admin-user", Value: &c.Admins,
+		&plugin.SliceOption[string]{Path: "admin-user", Argument: "admin-user", Value: &c.Admins,
 			Default: []string{"default"}, UseCobraStringArray: true,
 			Usage: "ACL user allowed to hold dangerous commands (repeatable; replaces the default)"})
 	return plugin.Check{

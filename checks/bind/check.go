@@ -11,8 +11,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/sensu/sensu-plugin-sdk/sensu"
-
 	"github.com/sensu-community/sensu-redis-security-checks/checks/cidr"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
@@ -37,11 +35,11 @@ func New() plugin.Check {
 	o := &Options{}
 	opts := o.Conn.ConfigOptions(6379)
 	opts = append(opts,
-		&sensu.PluginConfigOption[string]{Path: "config-file", Argument: "config-file", Shorthand: "c", Value: &o.ConfigFile,
+		&plugin.Option[string]{Path: "config-file", Argument: "config-file", Shorthand: "c", Value: &o.ConfigFile,
 			Usage: "redis.conf or sentinel.conf to read (default: the file the server reports, when it runs on this host)"},
-		&sensu.SlicePluginConfigOption[string]{Path: "allow", Argument: "allow", Value: &o.Allow, UseCobraStringArray: true,
+		&plugin.SliceOption[string]{Path: "allow", Argument: "allow", Value: &o.Allow, UseCobraStringArray: true,
 			Usage: "address or CIDR Redis may bind besides loopback (repeatable); without it any single host address is accepted"},
-		&sensu.PluginConfigOption[string]{Path: "proc-root", Argument: "proc-root", Default: "/proc", Value: &o.ProcRoot,
+		&plugin.Option[string]{Path: "proc-root", Argument: "proc-root", Default: "/proc", Value: &o.ProcRoot,
 			Usage: "where to read the socket tables and process command lines"},
 	)
 	return plugin.Check{

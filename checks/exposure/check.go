@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sensu/sensu-plugin-sdk/sensu"
-
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
@@ -53,21 +51,21 @@ type Config struct {
 }
 
 // Options are the check's flags, environment variables and annotations.
-func (c *Config) Options() []sensu.ConfigOption {
-	return []sensu.ConfigOption{
-		&sensu.SlicePluginConfigOption[string]{Path: "target", Argument: "target", Env: "REDIS_EXPOSURE_TARGETS",
+func (c *Config) Options() []plugin.ConfigOption {
+	return []plugin.ConfigOption{
+		&plugin.SliceOption[string]{Path: "target", Argument: "target", Env: "REDIS_EXPOSURE_TARGETS",
 			Value: &c.TargetArgs, UseCobraStringArray: true,
 			Usage: "HOST, HOST:PORT, [IPv6]:PORT or CIDR to try (repeatable; commas also separate) [$REDIS_EXPOSURE_TARGETS]"},
-		&sensu.PluginConfigOption[string]{Path: "ports", Argument: "ports", Env: "REDIS_EXPOSURE_PORTS",
+		&plugin.Option[string]{Path: "ports", Argument: "ports", Env: "REDIS_EXPOSURE_PORTS",
 			Default: DefaultPorts, Value: &c.PortsArg,
 			Usage: "ports for targets given without one [$REDIS_EXPOSURE_PORTS]"},
-		&sensu.PluginConfigOption[string]{Path: "expect", Argument: "expect",
+		&plugin.Option[string]{Path: "expect", Argument: "expect",
 			Default: "unreachable", Value: &c.ExpectArg,
 			Usage: "unreachable: CRITICAL when any port is open (untrusted vantage point); reachable: CRITICAL when Redis cannot be reached (trusted vantage point)"},
-		&sensu.PluginConfigOption[string]{Path: "timeout", Argument: "timeout",
+		&plugin.Option[string]{Path: "timeout", Argument: "timeout",
 			Default: DefaultTimeout.String(), Value: &c.TimeoutArg,
 			Usage: "per attempt: how long a SYN may go unanswered (then: filtered), and again for the conversation after a connect"},
-		&sensu.PluginConfigOption[int]{Path: "concurrency", Argument: "concurrency",
+		&plugin.Option[int]{Path: "concurrency", Argument: "concurrency",
 			Default: DefaultConcurrency, Value: &c.Concurrency,
 			Usage: fmt.Sprintf("simultaneous attempts (at most %d, and fewer when RLIMIT_NOFILE is low)", MaxConcurrency)},
 	}

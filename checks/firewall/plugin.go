@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sensu/sensu-plugin-sdk/sensu"
-
 	"github.com/sensu-community/sensu-redis-security-checks/checks/cidr"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
@@ -31,8 +29,8 @@ type flags struct {
 // New returns the check, ready for plugin.Main.
 func New() plugin.Check {
 	f := &flags{}
-	file := func(path, usage string, dst *string) sensu.ConfigOption {
-		return &sensu.PluginConfigOption[string]{Path: path, Argument: path, Value: dst, Usage: usage}
+	file := func(path, usage string, dst *string) plugin.ConfigOption {
+		return &plugin.Option[string]{Path: path, Argument: path, Value: dst, Usage: usage}
 	}
 	return plugin.Check{
 		Name:  Name,
@@ -49,10 +47,10 @@ firewalld's own terms (firewalld: its running zones over D-Bus, its zone XML oth
 difference between firewalld's runtime and permanent zones that changes a port's verdict after a
 reload is a WARNING. Reading the live ruleset needs CAP_NET_ADMIN (root or sudo); the offline
 options evaluate saved dumps instead.`,
-		Options: []sensu.ConfigOption{
-			&sensu.PluginConfigOption[string]{Path: "ports", Argument: "ports", Default: "6379,16379,26379", Value: &f.ports,
+		Options: []plugin.ConfigOption{
+			&plugin.Option[string]{Path: "ports", Argument: "ports", Default: "6379,16379,26379", Value: &f.ports,
 				Usage: "Redis ports to audit (comma-separated)"},
-			&sensu.SlicePluginConfigOption[string]{Path: "trusted", Argument: "trusted", Value: &f.trusted, UseCobraStringArray: true,
+			&plugin.SliceOption[string]{Path: "trusted", Argument: "trusted", Value: &f.trusted, UseCobraStringArray: true,
 				Usage: "CIDR or address allowed to reach Redis (repeatable; commas also separate); loopback is always trusted"},
 			file("nft-json", "offline: `nft -j list ruleset` output to evaluate instead of the live system", &f.nftJSON),
 			file("iptables-save", "offline: iptables-save output (iptables-nft-save with --nft-json)", &f.iptSave),

@@ -2,19 +2,17 @@ package plugin
 
 import (
 	"fmt"
-	"reflect"
 
-	"github.com/sensu/sensu-plugin-sdk/sensu"
 	"github.com/spf13/cobra"
 )
 
 // applyEnv sets each option from its environment variable unless its flag
 // was given. The SDK binds environment variables through viper, which turns
-// a malformed number into 0 without a word; parsing them again with the
-// option's own SetValue makes "REDIS_PORT=abc" an error instead.
-func applyEnv(cmd *cobra.Command, opts []sensu.ConfigOption, getenv func(string) string) error {
+// a malformed number into 0 without a word; here "REDIS_PORT=abc" is an
+// error.
+func applyEnv(cmd *cobra.Command, opts []ConfigOption, getenv func(string) string) error {
 	for _, o := range opts {
-		arg, env := optionField(o, "Argument"), optionField(o, "Env")
+		arg, env := o.spec().argument, o.spec().env
 		if env == "" {
 			continue
 		}
@@ -32,21 +30,4 @@ func applyEnv(cmd *cobra.Command, opts []sensu.ConfigOption, getenv func(string)
 		}
 	}
 	return nil
-}
-
-// optionField reads a string field of the SDK's generic option structs,
-// which share field names but no interface to read them through.
-func optionField(o sensu.ConfigOption, name string) string {
-	v := reflect.ValueOf(o)
-	if v.Kind() == reflect.Pointer {
-		v = v.Elem()
-	}
-	if v.Kind() != reflect.Struct {
-		return ""
-	}
-	f := v.FieldByName(name)
-	if !f.IsValid() || f.Kind() != reflect.String {
-		return ""
-	}
-	return f.String()
 }

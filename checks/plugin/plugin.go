@@ -3,9 +3,10 @@
 // check a deadline, renders its result in the output contract and maps the
 // state to the exit code.
 //
-// It builds on the sensu-plugin-sdk option types (flags, env and annotation
-// lookup keep the SDK's names and precedence) but not on sensu.Check.Execute,
-// because that path exits 0 on an unknown flag or a malformed value, exits 1
+// Its options behave like the sensu-plugin-sdk's (flags, env and annotation
+// lookup keep the SDK's names, syntax and precedence), but it does not run
+// through sensu.Check.Execute, because that path exits 0 on an unknown flag
+// or a malformed value, exits 1
 // (WARNING) on a bad stdin event, and writes usage text to stderr, which the
 // agent pastes into the alert. Here every such case is one line on stdout and
 // exit 3 (UNKNOWN).
@@ -14,8 +15,6 @@ package plugin
 import (
 	"context"
 	"time"
-
-	"github.com/sensu/sensu-plugin-sdk/sensu"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
@@ -29,7 +28,7 @@ type Check struct {
 	// Long is the longer description shown by --help (optional).
 	Long string
 	// Options are the check's own options. The runner adds --timeout.
-	Options []sensu.ConfigOption
+	Options []ConfigOption
 	// DefaultTimeout is the whole check's deadline unless --timeout says
 	// otherwise.
 	DefaultTimeout time.Duration

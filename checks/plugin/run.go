@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	corev2 "github.com/sensu/core/v2"
-	"github.com/sensu/sensu-plugin-sdk/sensu"
 	"github.com/sensu/sensu-plugin-sdk/version"
 	"github.com/spf13/cobra"
 
@@ -61,7 +59,7 @@ func Execute(c Check, env Env) int {
 	if flag == "" {
 		flag, short = "timeout", "t"
 	}
-	opts := append([]sensu.ConfigOption{&sensu.PluginConfigOption[string]{
+	opts := append([]ConfigOption{&Option[string]{
 		Path: flag, Argument: flag, Shorthand: short, Default: timeoutText, Value: &timeoutText,
 		Usage: "deadline of the whole check (Go duration: 500ms, 10s); keep it below the Sensu check's timeout",
 	}}, c.Options...)
@@ -118,7 +116,7 @@ func Execute(c Check, env Env) int {
 		},
 	})
 	for _, o := range opts {
-		if err := o.SetupFlag(cmd); err != nil {
+		if err := o.setupFlag(cmd.Flags()); err != nil {
 			return fail(env.Stdout, c.Name, fmt.Errorf("internal: %w", err))
 		}
 	}
@@ -191,6 +189,3 @@ func fail(w io.Writer, name string, err error) int {
 	_ = result.Render(w, name, r)
 	return result.Unknown.ExitCode()
 }
-
-// ensure corev2 stays the event type this package speaks.
-var _ = corev2.Event{}

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sensu/sensu-plugin-sdk/sensu"
-
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
 
@@ -22,9 +20,9 @@ func (f *fixture) check(run func(ctx context.Context) result.Result) Check {
 	return Check{
 		Name:  "redis-test-check",
 		Short: "test",
-		Options: []sensu.ConfigOption{
-			&sensu.PluginConfigOption[int]{Path: "warning-days", Argument: "warning-days", Env: "TEST_DAYS", Default: 30, Value: &f.days, Usage: "days"},
-			&sensu.SlicePluginConfigOption[string]{Path: "allow", Argument: "allow", Value: &f.names, Usage: "names", UseCobraStringArray: true},
+		Options: []ConfigOption{
+			&Option[int]{Path: "warning-days", Argument: "warning-days", Env: "TEST_DAYS", Default: 30, Value: &f.days, Usage: "days"},
+			&SliceOption[string]{Path: "allow", Argument: "allow", Value: &f.names, Usage: "names", UseCobraStringArray: true},
 		},
 		DefaultTimeout: 2 * time.Second,
 		Validate: func() error {

@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sensu/sensu-plugin-sdk/sensu"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 )
 
 // Environment variables for credentials. Passwords are never flags: a flag
@@ -36,27 +36,27 @@ type Options struct {
 	InsecureSkipVerify bool
 }
 
-// ConfigOptions returns the SDK options that fill o. defaultPort lets
+// ConfigOptions returns the options that fill o. defaultPort lets
 // Sentinel-oriented checks default to 26379.
-func (o *Options) ConfigOptions(defaultPort int) []sensu.ConfigOption {
-	return []sensu.ConfigOption{
-		&sensu.PluginConfigOption[string]{Path: "host", Argument: "host", Shorthand: "H", Env: "REDIS_HOST",
+func (o *Options) ConfigOptions(defaultPort int) []plugin.ConfigOption {
+	return []plugin.ConfigOption{
+		&plugin.Option[string]{Path: "host", Argument: "host", Shorthand: "H", Env: "REDIS_HOST",
 			Default: "127.0.0.1", Value: &o.Host, Usage: "Redis host name or address (IPv6 literals with or without brackets) [$REDIS_HOST]"},
-		&sensu.PluginConfigOption[int]{Path: "port", Argument: "port", Shorthand: "p", Env: "REDIS_PORT",
+		&plugin.Option[int]{Path: "port", Argument: "port", Shorthand: "p", Env: "REDIS_PORT",
 			Default: defaultPort, Value: &o.Port, Usage: "Redis port [$REDIS_PORT]"},
-		&sensu.PluginConfigOption[string]{Path: "username", Argument: "username", Env: UsernameEnv,
+		&plugin.Option[string]{Path: "username", Argument: "username", Env: UsernameEnv,
 			Value: &o.Username, Usage: "ACL user name [$" + UsernameEnv + "]; the password is read from $" + PasswordEnv + " only"},
-		&sensu.PluginConfigOption[bool]{Path: "tls", Argument: "tls", Value: &o.TLS,
+		&plugin.Option[bool]{Path: "tls", Argument: "tls", Value: &o.TLS,
 			Usage: "connect with TLS"},
-		&sensu.PluginConfigOption[string]{Path: "ca-cert", Argument: "ca-cert", Value: &o.CACert,
+		&plugin.Option[string]{Path: "ca-cert", Argument: "ca-cert", Value: &o.CACert,
 			Usage: "PEM file of CA certificates to verify the server with (default: system roots)"},
-		&sensu.PluginConfigOption[string]{Path: "cert", Argument: "cert", Value: &o.Cert,
+		&plugin.Option[string]{Path: "cert", Argument: "cert", Value: &o.Cert,
 			Usage: "PEM client certificate to present (with --key)"},
-		&sensu.PluginConfigOption[string]{Path: "key", Argument: "key", Value: &o.Key,
+		&plugin.Option[string]{Path: "key", Argument: "key", Value: &o.Key,
 			Usage: "PEM private key of --cert"},
-		&sensu.PluginConfigOption[string]{Path: "server-name", Argument: "server-name", Value: &o.ServerName,
+		&plugin.Option[string]{Path: "server-name", Argument: "server-name", Value: &o.ServerName,
 			Usage: "TLS server name (SNI and verification; default: --host)"},
-		&sensu.PluginConfigOption[bool]{Path: "insecure-skip-verify", Argument: "insecure-skip-verify", Value: &o.InsecureSkipVerify,
+		&plugin.Option[bool]{Path: "insecure-skip-verify", Argument: "insecure-skip-verify", Value: &o.InsecureSkipVerify,
 			Usage: "do not verify the server certificate (the connection is still encrypted)"},
 	}
 }

@@ -15,8 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sensu/sensu-plugin-sdk/sensu"
-
+	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 )
 
@@ -40,17 +39,17 @@ type Config struct {
 }
 
 // Options returns the shared connection options followed by the check's own.
-func (c *Config) Options() []sensu.ConfigOption {
+func (c *Config) Options() []plugin.ConfigOption {
 	return append(c.Conn.ConfigOptions(DefaultPort),
-		&sensu.PluginConfigOption[int]{Path: "warning-days", Argument: "warning-days", Default: 30, Value: &c.WarningDays,
+		&plugin.Option[int]{Path: "warning-days", Argument: "warning-days", Default: 30, Value: &c.WarningDays,
 			Usage: "WARNING when a certificate of the chain expires within this many days"},
-		&sensu.PluginConfigOption[int]{Path: "critical-days", Argument: "critical-days", Default: 7, Value: &c.CriticalDays,
+		&plugin.Option[int]{Path: "critical-days", Argument: "critical-days", Default: 7, Value: &c.CriticalDays,
 			Usage: "CRITICAL when a certificate of the chain expires within this many days"},
-		&sensu.PluginConfigOption[string]{Path: "min-tls-version", Argument: "min-tls-version", Default: "1.2", Value: &c.MinTLSVersion,
+		&plugin.Option[string]{Path: "min-tls-version", Argument: "min-tls-version", Default: "1.2", Value: &c.MinTLSVersion,
 			Usage: "protocol floor (1.0, 1.1, 1.2, 1.3): a handshake below it must be refused"},
-		&sensu.PluginConfigOption[bool]{Path: "require-client-cert", Argument: "require-client-cert", Value: &c.RequireClientCert,
+		&plugin.Option[bool]{Path: "require-client-cert", Argument: "require-client-cert", Value: &c.RequireClientCert,
 			Usage: "CRITICAL unless the server requires a client certificate (tls-auth-clients yes)"},
-		&sensu.SlicePluginConfigOption[int]{Path: "plaintext-port", Argument: "plaintext-port", Value: &c.PlaintextPorts,
+		&plugin.SliceOption[int]{Path: "plaintext-port", Argument: "plaintext-port", Value: &c.PlaintextPorts,
 			Usage: "port that must not answer plaintext Redis (repeatable)"},
 	)
 }
