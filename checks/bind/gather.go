@@ -56,7 +56,7 @@ func Gather(ctx context.Context, o *Options) Inputs {
 	}
 
 	if in.Local {
-		ls, err := sockets.ReadTables(o.ProcRoot)
+		ls, err := sockets.Listening(o.ProcRoot)
 		if err != nil {
 			in.SocketsErr = err.Error()
 		} else {

@@ -1,7 +1,8 @@
-// Package sockets reads the kernel's table of listening TCP sockets
-// (/proc/net/tcp and /proc/net/tcp6). It is what is really bound, whatever
-// any configuration says. The files are world-readable and describe the
-// reader's network namespace.
+// Package sockets lists the listening TCP sockets of a network namespace:
+// what is really bound, whatever any configuration says. It asks the kernel
+// through sock_diag (diag.go) and reads /proc/net/tcp and tcp6 where that is
+// refused or another host's tables are given. Both are open to any user and
+// describe the caller's network namespace.
 package sockets
 
 import (
@@ -134,6 +135,19 @@ func ReadTables(procRoot string) ([]Listener, error) {
 		all = append(all, ls...)
 	}
 	return all, nil
+}
+
+// Listening returns the listeners of the caller's network namespace when
+// procRoot is "/proc", through sock_diag and, if the kernel or a sandbox
+// refuses that, through the /proc tables; with any other procRoot (a copy of
+// another host's tables, a test fixture), from the tables under it.
+func Listening(procRoot string) ([]Listener, error) {
+	if filepath.Clean(procRoot) == "/proc" {
+		if ls, err := dumpListeners(); err == nil {
+			return ls, nil
+		}
+	}
+	return ReadTables(procRoot)
 }
 
 // OnPorts keeps the listeners whose port is in ports.
