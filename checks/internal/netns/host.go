@@ -88,12 +88,21 @@ func (h *Host) Start(t testing.TB, args ...string) *exec.Cmd {
 
 // Do runs fn on an OS thread that has entered the namespace. Sockets fn
 // creates belong to the namespace for their whole life, whichever thread
-// uses them later. The thread is never handed back to the scheduler: it
-// ends with fn, so the namespace switch cannot leak into other goroutines.
+// uses them later. The thread returns to its own namespace afterwards; if
+// it cannot, it stays locked and ends with fn, so the switch cannot leak
+// into other goroutines. Returning matters: a thread left locked is parked
+// for good if it is the main thread, and /proc/net (the main thread's view)
+// would then show the test namespace for the rest of the process.
 func (h *Host) Do(fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // deliberately never unlocked
+		runtime.LockOSThread()
+		orig, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer orig.Close()
 		f, err := os.Open("/run/netns/" + h.NS)
 		if err != nil {
 			errc <- err
@@ -105,6 +114,11 @@ func (h *Host) Do(fn func() error) error {
 			errc <- fmt.Errorf("entering %s: %w", h.NS, err)
 			return
 		}
+		defer func() {
+			if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
+				runtime.UnlockOSThread()
+			}
+		}()
 		errc <- fn()
 	}()
 	return <-errc

@@ -154,3 +154,28 @@ func TestRoutedTopology(t *testing.T) {
 		}
 	}
 }
+
+// Do must leave no thread in the namespace: the main thread, if Do ran on
+// it, would otherwise stay there, and /proc/net with it.
+func TestDoLeavesNoThreadBehind(t *testing.T) {
+	tp := New(t, Spec{Hosts: []HostSpec{{Name: "a"}}})
+	before, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		var inside string
+		if err := tp.Host("a").Do(func() (err error) {
+			inside, err = os.Readlink("/proc/thread-self/ns/net")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if inside == before {
+			t.Fatal("fn did not run in the namespace")
+		}
+		if now, _ := os.Readlink("/proc/self/ns/net"); now != before {
+			t.Fatalf("after %d calls the main thread is in %s, was %s", i+1, now, before)
+		}
+	}
+}
