@@ -29,9 +29,7 @@ type ConfigOption interface {
 type optionSpec struct{ path, env, argument string }
 
 // Value is the type constraint of Option: the flag types the checks use.
-type Value interface {
-	bool | int | int64 | uint | float64 | string
-}
+type Value interface{ bool | int | string }
 
 // SliceValue is the type constraint of SliceOption.
 type SliceValue interface{ int | string }
@@ -83,12 +81,6 @@ func (p *Option[T]) setupFlag(fs *pflag.FlagSet) error {
 		fs.BoolVarP(v, p.Argument, p.Shorthand, any(p.Default).(bool), p.Usage)
 	case *int:
 		fs.IntVarP(v, p.Argument, p.Shorthand, any(p.Default).(int), p.Usage)
-	case *int64:
-		fs.Int64VarP(v, p.Argument, p.Shorthand, any(p.Default).(int64), p.Usage)
-	case *uint:
-		fs.UintVarP(v, p.Argument, p.Shorthand, any(p.Default).(uint), p.Usage)
-	case *float64:
-		fs.Float64VarP(v, p.Argument, p.Shorthand, any(p.Default).(float64), p.Usage)
 	case *string:
 		fs.StringVarP(v, p.Argument, p.Shorthand, any(p.Default).(string), p.Usage)
 	}
