@@ -182,6 +182,12 @@ func judgeAudit(r *result.Result, a Audit, admins []string) string {
 				u.Name, strings.Join(u.Unknown, " "))
 		}
 	}
+	// Counts for trending: a user added without a password shows as a step
+	// even while the alert itself stays CRITICAL.
+	r.Metric("acl_users_enabled", float64(enabled), "")
+	r.Metric("acl_users_nopass", float64(nopass), "")
+	r.Metric("acl_users_dangerous", float64(dangerous), "")
+	r.Metric("acl_users_unclear", float64(unclear), "")
 	if a.Mode == "sentinel" {
 		r.Add(result.OK, "Sentinel: its own users and requirepass (sentinel.conf) apply")
 	}

@@ -91,12 +91,14 @@ func TestJudgeAudit(t *testing.T) {
 	}{
 		{"clean", Audit{As: "admin", Users: users(t, "user default off "+hash+" +@all", "user admin on "+hash+" ~* +@all", "user app on "+hash+" ~app:* -@all +@read +@write -@dangerous")},
 			[]string{"admin"}, result.OK,
-			"c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required); 2 enabled ACL users, none without a password, dangerous commands only for admin users; default user disabled\n" +
+			"c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required); 2 enabled ACL users, none without a password, dangerous commands only for admin users; default user disabled" +
+				" | acl_users_enabled=2 acl_users_nopass=0 acl_users_dangerous=0 acl_users_unclear=0\n" +
 				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n" +
 				"OK: 2 enabled ACL users, none without a password, dangerous commands only for admin users; default user disabled\n"},
 		{"nopass and dangerous", Audit{As: "admin", Users: users(t, "user default on "+hash+" +@all", "user cache on nopass ~* -@all +get +flushall", "user ops on "+hash+" +@all -@dangerous +config|get", "user old off nopass +@all")},
 			[]string{"default"}, result.Critical,
-			"c CRITICAL: user \"cache\" is enabled without a password (nopass): AUTH with any password logs in as it and can run FLUSHALL\n" +
+			"c CRITICAL: user \"cache\" is enabled without a password (nopass): AUTH with any password logs in as it and can run FLUSHALL" +
+				" | acl_users_enabled=3 acl_users_nopass=1 acl_users_dangerous=1 acl_users_unclear=0\n" +
 				"CRITICAL: user \"cache\" is enabled without a password (nopass): AUTH with any password logs in as it and can run FLUSHALL\n" +
 				"WARNING: user \"ops\" is not an --admin-user but can run CONFIG GET\n" +
 				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
@@ -104,7 +106,8 @@ func TestJudgeAudit(t *testing.T) {
 			[]string{"a"}, result.OK, ""},
 		{"unknown rule", Audit{As: "a", Users: users(t, "user a on "+hash+" +@all", "user b on "+hash+" -@all +get frobnicate")},
 			[]string{"a"}, result.Warning,
-			"c WARNING: user \"b\" has ACL rules this check does not understand (frobnicate): its permissions may be wider than reported\n" +
+			"c WARNING: user \"b\" has ACL rules this check does not understand (frobnicate): its permissions may be wider than reported" +
+				" | acl_users_enabled=2 acl_users_nopass=0 acl_users_dangerous=0 acl_users_unclear=1\n" +
 				"WARNING: user \"b\" has ACL rules this check does not understand (frobnicate): its permissions may be wider than reported\n" +
 				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
 		{"no password at all cannot log in", Audit{As: "a", Users: users(t, "user a on "+hash+" +@all", "user b on +@all")},
