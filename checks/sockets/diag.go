@@ -21,6 +21,8 @@ const (
 	nlmsgError = 2
 	nlmsgDone  = 3
 
+	nlmFDumpIntr = 0x10
+
 	tcpListen = 10
 )
 
@@ -70,9 +72,17 @@ func parseDiag(b []byte, seq uint32) (out []Listener, done bool, err error) {
 		if got := ne.Uint32(b[8:]); got != seq {
 			return nil, false, fmt.Errorf("%w: sequence %d, want %d", ErrDiagMessage, got, seq)
 		}
+		if ne.Uint16(b[6:])&nlmFDumpIntr != 0 {
+			// The table changed during the dump: a listener may be missing.
+			return nil, false, fmt.Errorf("%w: dump interrupted", ErrDiagMessage)
+		}
 		body := b[nlmsgHdrLen:n]
 		switch typ {
 		case nlmsgDone:
+			// A dump that failed part-way ends with a negative errno here.
+			if len(body) >= 4 && int32(ne.Uint32(body)) < 0 {
+				return nil, false, diagErrno(-int32(ne.Uint32(body)))
+			}
 			return out, true, nil
 		case nlmsgError:
 			if len(body) < 4 {

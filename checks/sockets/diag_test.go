@@ -59,6 +59,17 @@ func TestParseDiag(t *testing.T) {
 	if _, _, err := parseDiag(nlDone(8), 7); !errors.Is(err, ErrDiagMessage) {
 		t.Fatalf("wrong sequence accepted: %v", err)
 	}
+	intr := diagMsg(7, tcpListen, netip.MustParseAddrPort("127.0.0.1:6379"), 0, 1)
+	binary.NativeEndian.PutUint16(intr[6:], nlmFDumpIntr)
+	if _, _, err := parseDiag(intr, 7); !errors.Is(err, ErrDiagMessage) {
+		t.Fatalf("interrupted dump accepted: %v", err)
+	}
+	failed := nlDone(7)
+	binary.NativeEndian.PutUint32(failed[nlmsgHdrLen:], uint32(0xfffffff0)) // -16, EBUSY
+	var errno diagErrno
+	if _, _, err := parseDiag(failed, 7); !errors.As(err, &errno) || errno != 16 {
+		t.Fatalf("failed dump accepted: %v", err)
+	}
 	if _, _, err := parseDiag(dgram[:len(dgram)-5], 7); !errors.Is(err, ErrDiagMessage) {
 		t.Fatalf("truncated datagram accepted: %v", err)
 	}
