@@ -2,6 +2,8 @@ package sockets
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -72,4 +74,29 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Any root but /proc is a copy of some host's tables: read, never dumped.
+func TestListeningReadsGivenRoot(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "net"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"tcp": sampleTCP, "tcp6": sampleTCP6} {
+		if err := os.WriteFile(filepath.Join(dir, "net", name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ls, err := Listening(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range ls {
+		got = append(got, l.Addr.String())
+	}
+	want := "127.0.0.1:6379 0.0.0.0:19771 [::1]:6379 [::]:26283 [2001:db8::1]:6379"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("got %v, want %s", got, want)
+	}
 }
