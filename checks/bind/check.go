@@ -40,7 +40,7 @@ func New() plugin.Check {
 		&plugin.SliceOption[string]{Path: "allow", Argument: "allow", Value: &o.Allow, UseCobraStringArray: true,
 			Usage: "address or CIDR Redis may bind besides loopback (repeatable); without it any single host address is accepted"},
 		&plugin.Option[string]{Path: "proc-root", Argument: "proc-root", Default: "/proc", Value: &o.ProcRoot,
-			Usage: "where to read the socket tables and process command lines"},
+			Usage: "where to read process command lines and, unless it is /proc (then the kernel is asked through sock_diag), the socket tables"},
 	)
 	return plugin.Check{
 		Name:  Name,
