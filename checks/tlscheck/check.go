@@ -94,19 +94,15 @@ func (c *Config) Run(ctx context.Context) result.Result {
 
 	// Follow-up probes in parallel.
 	var wg sync.WaitGroup
-	var floorProbe, noCertProbe Observed
+	var noCertProbe Observed
+	var scan VersionScan
 	var live *LiveConfig
 	var liveErr error
-	if probe := below(c.floor); probe != 0 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// The client certificate is offered so a server that requires
-			// one still gets far enough to show which version it accepted.
-			floorProbe = handshake(lateCtx, probeSpec{Addr: c.Conn.Addr(), ServerName: tcfg.ServerName,
-				Min: tls.VersionTLS10, Max: probe, Cert: clientCert, AllSuites: true})
-		}()
-	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		scan = scanVersions(lateCtx, c.Conn.Addr(), tcfg.ServerName)
+	}()
 	if clientCert != nil {
 		wg.Add(1)
 		go func() {
@@ -143,9 +139,8 @@ func (c *Config) Run(ctx context.Context) result.Result {
 	r.Findings = append(r.Findings, v.Findings...)
 	r.Findings = append(r.Findings, e.Findings...)
 	r.Findings = append(r.Findings, JudgeNegotiated(m, c.floor))
-	if below(c.floor) != 0 {
-		r.Findings = append(r.Findings, JudgeFloor(floorProbe, c.floor))
-	}
+	r.Findings = append(r.Findings, JudgeVersions(scan, c.floor, m.Version)...)
+	r.Findings = append(r.Findings, JudgeSuites(scan)...)
 	r.Findings = append(r.Findings, JudgeClientCert(ClassifyClientCert(noCertProbe), c.RequireClientCert, noCertProbe))
 	r.Findings = append(r.Findings, JudgePlaintext(PlaintextInput{Config: live, ConfigErr: liveErr, Probes: probes})...)
 	if e.Earliest != nil {
@@ -227,11 +222,9 @@ func (c *Config) noHandshake(ctx, lateCtx context.Context, m Observed, mainBudge
 			addr, mainBudget.Round(time.Millisecond))
 	case failRemote:
 		out := one(result.Critical, "the server refused a %s to %s handshake: %v", versionName(c.floor), versionName(tls.VersionTLS13), m.Err)
-		if probe := below(c.floor); probe != 0 {
-			fp := handshake(lateCtx, probeSpec{Addr: addr, ServerName: c.serverName(), Min: tls.VersionTLS10, Max: probe, AllSuites: true})
-			out = append(out, JudgeFloor(fp, c.floor))
-		}
-		return out
+		scan := scanVersions(lateCtx, addr, c.serverName())
+		out = append(out, JudgeVersions(scan, c.floor, 0)...)
+		return append(out, JudgeSuites(scan)...)
 	case failLocal:
 		return one(result.Critical, "TLS handshake with %s failed: %v", addr, m.Err)
 	}
