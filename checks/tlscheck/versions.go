@@ -48,7 +48,7 @@ func judgeHello(o helloOutcome) helloVerdict {
 		case 70:
 			return helloVerdict{verdictRefused, "protocol_version"}
 		case 40, 71:
-			return helloVerdict{verdictRefused, "no cipher suite in common, " + alertNames[r.AlertDesc]}
+			return helloVerdict{verdictRefused, alertNames[r.AlertDesc] + ": no suite at this version"}
 		}
 		return u("the server answered with alert %s", alertName(r.AlertDesc))
 	}
@@ -146,8 +146,8 @@ func JudgeVersions(s VersionScan, floor, main uint16) []result.Finding {
 		switch v.Verdict {
 		case verdictAccepted:
 			out = append(out, result.Finding{State: result.Critical, Text: fmt.Sprintf(
-				"protocol floor: the server accepts %s (chose %s), below --min-tls-version %s: set %s",
-				name, v.Why, versionName(floor), protocolsLine(floor))})
+				"protocol floor: the server accepts %s, below --min-tls-version %s (chose %s): set %s",
+				name, versionName(floor), v.Why, protocolsLine(floor))})
 		case verdictRefused:
 			belowRefused = append(belowRefused, fmt.Sprintf("%s: %s", name, v.Why))
 		default:
@@ -158,12 +158,11 @@ func JudgeVersions(s VersionScan, floor, main uint16) []result.Finding {
 	if len(belowRefused) > 0 {
 		slices.Reverse(belowRefused) // newest first
 		text := "protocol floor: refused " + strings.Join(belowRefused, ", ")
-		if len(out) == 0 {
-			top := versionName(versionSSL30)
-			if below(floor) != 0 {
-				top = versionName(below(floor))
-			}
-			text = fmt.Sprintf("protocol floor: %s and below refused (%s)", top, strings.Join(belowRefused, ", "))
+		switch {
+		case len(out) == 0 && below(floor) == 0:
+			text = fmt.Sprintf("protocol floor: %s refused (%s)", versionName(versionSSL30), strings.Join(belowRefused, ", "))
+		case len(out) == 0:
+			text = fmt.Sprintf("protocol floor: %s and below refused (%s)", versionName(below(floor)), strings.Join(belowRefused, ", "))
 		}
 		out = append(out, result.Finding{State: result.OK, Text: text})
 	}
