@@ -172,7 +172,9 @@ func TestDowngradeSentinelFromGo(t *testing.T) {
 	cfg := serverConfig(t)
 	cfg.MaxVersion = tls.VersionTLS13
 	c, _ := goServer(t, cfg)
-	go func() { _, _ = c.Write(buildClientHello(helloSpec{Version: versionTLS12, Suites: legacySuites(false)})) }()
+	go func() {
+		_, _ = c.Write(buildClientHello(helloSpec{Version: versionTLS12, Suites: legacySuites(false)}))
+	}()
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	r, err := readServerReply(c)
 	if err != nil || r.Downgrade != 1 {

@@ -153,15 +153,32 @@ func suiteByID(id uint16) (suite, bool) {
 }
 
 // legacySuites are the suite numbers offered to TLS 1.2 and below; weakOnly
-// keeps the weak ones.
+// keeps the weak ones, the most serious first: a server that follows the
+// client's order (OpenSSL's default, Redis's tls-prefer-server-ciphers no)
+// then shows its worst suites before any cap is reached.
 func legacySuites(weakOnly bool) []uint16 {
 	var out []uint16
-	for _, s := range suites {
-		if !s.TLS13 && (!weakOnly || s.Weak != 0) {
+	for rank := 0; rank < 3; rank++ {
+		for _, s := range suites {
+			if s.TLS13 || (weakOnly && (s.Weak == 0 || s.Weak.rank() != rank)) || (!weakOnly && rank > 0) {
+				continue
+			}
 			out = append(out, s.ID)
 		}
 	}
 	return out
+}
+
+// rank orders weaknesses: 0 for broken, 1 for obsolete ciphers, 2 for the
+// rest.
+func (w weakness) rank() int {
+	switch {
+	case w&broken != 0:
+		return 0
+	case w&(weakRC4|weakDES|weak3DES) != 0:
+		return 1
+	}
+	return 2
 }
 
 // tls13Suites are the suite numbers offered in the TLS 1.3 probe.

@@ -64,8 +64,9 @@ func sendHello(ctx context.Context, addr, serverName string, version uint16, sui
 var probedVersions = []uint16{versionSSL30, versionTLS10, versionTLS11, versionTLS12, versionTLS13}
 
 // maxSuiteHandshakes bounds the weak-suite enumeration: one handshake per
-// weak suite found plus the final refusal.
-const maxSuiteHandshakes = 24
+// weak suite found plus the final refusal. It is above the number of weak
+// suites probed, so only a server that repeats itself reaches it.
+const maxSuiteHandshakes = 64
 
 // VersionScan holds the hand-built probes: one per version, then the
 // weak-suite enumeration at the highest version below TLS 1.3 the server
@@ -109,10 +110,10 @@ func scanVersions(ctx context.Context, addr, serverName string) VersionScan {
 	for len(s.Suites.Steps) < maxSuiteHandshakes {
 		o := sendHello(ctx, addr, serverName, s.Suites.Version, offer)
 		s.Suites.Steps = append(s.Suites.Steps, o)
-		chosen, more := nextStep(o, s.Suites.Version)
-		if !more {
+		if judgeHello(o).Verdict != verdictAccepted {
 			return s
 		}
+		chosen := o.Reply.Suite
 		offer = slices.DeleteFunc(slices.Clone(offer), func(id uint16) bool { return id == chosen })
 		if len(offer) == 0 {
 			return s
@@ -132,13 +133,4 @@ func highestLegacy(probes []helloOutcome) uint16 {
 		}
 	}
 	return best
-}
-
-// nextStep reads one enumeration handshake: the suite the server chose and
-// whether to go on without it.
-func nextStep(o helloOutcome, version uint16) (uint16, bool) {
-	if r := judgeHello(o); r.Verdict == verdictAccepted {
-		return o.Reply.Suite, true
-	}
-	return 0, false
 }
