@@ -26,9 +26,11 @@ func Check() plugin.Check {
 		Name:  Name,
 		Short: "Redis TLS is on, sound (chain, expiry, protocol floor, client certificates) and the only way in",
 		Long: "Handshakes with the Redis TLS port (default " + strconv.Itoa(DefaultPort) + ") as a TLS scanner would and PINGs over it,\n" +
-			"verifies the chain against --ca-cert, applies expiry windows to every certificate, makes sure a\n" +
-			"handshake below --min-tls-version is refused, classifies the client-certificate policy and checks\n" +
-			"that plaintext is off (live config port 0, and --plaintext-port probes).\n" +
+			"verifies the chain against --ca-cert, applies expiry windows to every certificate, probes each\n" +
+			"protocol version (SSL 3.0 to TLS 1.3) with ClientHellos offering every cipher suite so that a\n" +
+			"version below --min-tls-version must be refused, lists the weak suites accepted (no forward\n" +
+			"secrecy, CBC-SHA1, 3DES, RC4, NULL, export, anonymous), classifies the client-certificate policy\n" +
+			"and checks that plaintext is off (live config port 0, and --plaintext-port probes).\n" +
 			"Credentials for CONFIG GET come from $REDIS_USERNAME and $REDIS_PASSWORD only.",
 		Options:        c.Options(),
 		DefaultTimeout: 10 * time.Second,
