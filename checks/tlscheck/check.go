@@ -223,8 +223,14 @@ func (c *Config) noHandshake(ctx, lateCtx context.Context, m Observed, mainBudge
 		return one(result.Unknown, "no TLS handshake on %s within %s: the server accepted the connection and stayed silent",
 			addr, mainBudget.Round(time.Millisecond))
 	case failRemote:
-		out := one(result.Critical, "the server refused a %s to %s handshake: %v", versionName(c.floor), versionName(tls.VersionTLS13), m.Err)
 		scan := scanVersions(lateCtx, addr, c.serverName())
+		out := one(result.Critical, "the server refused a %s to %s handshake: %v", versionName(c.floor), versionName(tls.VersionTLS13), m.Err)
+		if v, suite, ok := AcceptedFrom(scan, c.floor); ok {
+			// Go's client lacks the suites (DHE, say) the server takes:
+			// the server is not refusing, this check cannot go further.
+			out = one(result.Unknown, "Go's TLS client shares no suite with the server (%v), which accepts %s with %s: chain, expiry and Redis not verified",
+				m.Err, versionName(v), suiteName(suite))
+		}
 		out = append(out, JudgeVersions(scan, c.floor, 0)...)
 		return append(out, JudgeSuites(scan)...)
 	case failLocal:

@@ -176,6 +176,17 @@ func JudgeVersions(s VersionScan, floor, main uint16) []result.Finding {
 	return append(out, result.Finding{State: result.OK, Text: text})
 }
 
+// AcceptedFrom returns the highest version at or above floor that a probe
+// saw accepted, with the suite the server chose.
+func AcceptedFrom(s VersionScan, floor uint16) (version, suite uint16, ok bool) {
+	for _, p := range s.Probes {
+		if p.Offered >= floor && p.Offered > version && judgeHello(p).Verdict == verdictAccepted {
+			version, suite, ok = p.Offered, p.Reply.Suite, true
+		}
+	}
+	return version, suite, ok
+}
+
 func orNone(s []string) string {
 	if len(s) == 0 {
 		return "none"
