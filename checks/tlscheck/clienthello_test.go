@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,4 +185,54 @@ func TestDowngradeSentinelFromGo(t *testing.T) {
 	if errors.As(err, &nt) {
 		t.Fatal(err)
 	}
+}
+
+// FuzzClientHello: whatever version, suites and server name, the encoding
+// is one well-formed record that Go's server parses back to the same offer.
+func FuzzClientHello(f *testing.F) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS10}
+	f.Add(uint16(versionTLS12), []byte{0x00, 0x2f, 0xc0, 0x13}, "redis.example")
+	f.Add(uint16(versionTLS13), []byte{0x13, 0x01}, "")
+	f.Add(uint16(versionSSL30), []byte{0x00, 0x0a}, "10.0.0.1")
+	f.Fuzz(func(t *testing.T, version uint16, raw []byte, name string) {
+		version = versionSSL30 + version%5
+		if len(raw) > 400 {
+			raw = raw[:400]
+		}
+		var offer []uint16
+		for i := 0; i+1 < len(raw); i += 2 {
+			if id := uint16(raw[i])<<8 | uint16(raw[i+1]); id != 0x00ff && id != 0x5600 { // SCSVs Go acts on
+				offer = append(offer, id)
+			}
+		}
+		if len(offer) == 0 {
+			offer = []uint16{0x002f}
+		}
+		// Names Go itself would refuse (outside [a-z0-9.-], a trailing
+		// dot) are not what this target is about.
+		name = strings.Trim(strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-' {
+				return r
+			}
+			return -1
+		}, name), ".")
+		spec := helloSpec{Version: version, Suites: offer, ServerName: name, KeyShare: make([]byte, 32)}
+		rec := buildClientHello(spec)
+		if n := int(rec[3])<<8 | int(rec[4]); n != len(rec)-5 || n > 1<<14 {
+			t.Fatalf("record length %d for %d bytes", n, len(rec)-5)
+		}
+		c, seen := goServer(t, cfg)
+		go func() { _, _ = c.Write(rec) }()
+		select {
+		case h := <-seen:
+			if !slices.Equal(h.CipherSuites, offer) {
+				t.Fatalf("suites %x, want %x", h.CipherSuites, offer)
+			}
+			if want := sniName(name); h.ServerName != want {
+				t.Fatalf("SNI %q, want %q", h.ServerName, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Go's server did not parse the hello")
+		}
+	})
 }
