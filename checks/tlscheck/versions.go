@@ -117,7 +117,9 @@ func JudgeVersions(s VersionScan, floor, main uint16) []result.Finding {
 	var refused, accepted, unsure, belowRefused []string
 	sentinel := false
 	for _, p := range s.Probes {
-		if !p.Reply.Alert && p.Err == nil && p.Reply.Downgrade != 0 {
+		// DOWNGRD01 on a TLS 1.2 answer comes only from a TLS 1.3
+		// server; DOWNGRD00 may come from a TLS 1.2 one (RFC 8446 4.1.3).
+		if !p.Reply.Alert && p.Err == nil && p.Reply.Downgrade == 1 && p.Reply.negotiated() == versionTLS12 {
 			sentinel = true
 		}
 	}

@@ -110,6 +110,12 @@ func TestJudgeVersions(t *testing.T) {
 			hello(versionTLS12, 0xc02f), tls13ok), versionTLS12, versionTLS13, []string{
 			"UNKNOWN: protocol floor: TLS 1.0 not verified: the server closed the connection without an alert",
 			"OK: protocol floor: refused TLS 1.1: protocol_version, SSL 3.0: protocol_version"}},
+		{"DOWNGRD00 proves nothing about TLS 1.3", scan(alertOf(versionSSL30, 70), func() helloOutcome {
+			o := hello(versionTLS10, 0xc013)
+			o.Reply.Downgrade = 2
+			return o
+		}(), alertOf(versionTLS11, 70), hello(versionTLS12, 0xc02f), tls13no), versionTLS10, versionTLS12, []string{
+			"refused TLS 1.1 (protocol_version), TLS 1.3 (the server chose TLS 1.2 instead)"}},
 		{"probe contradicts Go", scan(alertOf(versionSSL30, 70), alertOf(versionTLS10, 70), alertOf(versionTLS11, 40),
 			hello(versionTLS12, 0xc02f), tls13ok), versionTLS13, versionTLS11, []string{
 			"UNKNOWN: protocol floor: TLS 1.1 not verified: refused a hand-built hello (handshake_failure: no suite at this version) though a Go handshake negotiated it"}},
