@@ -52,7 +52,9 @@ OK: Redis answers PING over TLS (NOAUTH)
 OK: chain verified: "redis.test" issued by "Test Root" (the --ca-cert roots)
 OK: earliest expiry in 90 days: "redis.test", %[2]s
 OK: negotiated TLS 1.3, TLS_AES_128_GCM_SHA256
-OK: protocol floor: TLS 1.1 and below refused
+OK: protocol floor: TLS 1.1 and below refused (TLS 1.1: protocol_version, TLS 1.0: protocol_version, SSL 3.0: handshake_failure: no suite at this version)
+OK: versions at or above the floor: accepted TLS 1.2 (ECDHE-ECDSA-AES128-GCM-SHA256), TLS 1.3 (TLS_AES_128_GCM_SHA256)
+OK: cipher suites at TLS 1.2: no weak suite accepted (no RSA key exchange, CBC-SHA1, 3DES, RC4, NULL, export or anonymous)
 OK: client certificates: the server does not request a client certificate
 OK: no plaintext Redis on port %[3]s: connection refused or unreachable
 OK: plaintext port off (port 0), tls-port %[1]s
@@ -73,7 +75,9 @@ UNKNOWN: plaintext port not verified: live config unavailable (not asked: creden
 OK: Redis answers PING over TLS (PONG)
 OK: chain verified: "old" issued by "Test Root" (the --ca-cert roots)
 OK: negotiated TLS 1.3, TLS_AES_128_GCM_SHA256
-OK: protocol floor: TLS 1.1 and below refused
+OK: protocol floor: TLS 1.1 and below refused (TLS 1.1: protocol_version, TLS 1.0: protocol_version, SSL 3.0: handshake_failure: no suite at this version)
+OK: versions at or above the floor: accepted TLS 1.2 (ECDHE-ECDSA-AES128-GCM-SHA256), TLS 1.3 (TLS_AES_128_GCM_SHA256)
+OK: cipher suites at TLS 1.2: no weak suite accepted (no RSA key exchange, CBC-SHA1, 3DES, RC4, NULL, export or anonymous)
 OK: client certificates: the server does not request a client certificate
 `, date(expired.Cert.NotAfter), date(expired.Cert.NotAfter))
 	golden(t, 10*time.Second, nil, 2, want, "-p", p, "--ca-cert", ca.RootFile)
@@ -87,7 +91,9 @@ WARNING: expires soon: leaf "soon" expires %s (in 10 days)
 OK: Redis answers PING over TLS (PONG)
 OK: chain verified: "soon" issued by "Test Root" (the --ca-cert roots)
 OK: negotiated TLS 1.3, TLS_AES_128_GCM_SHA256
-OK: protocol floor: TLS 1.1 and below refused
+OK: protocol floor: TLS 1.1 and below refused (TLS 1.1: protocol_version, TLS 1.0: protocol_version, SSL 3.0: handshake_failure: no suite at this version)
+OK: versions at or above the floor: accepted TLS 1.2 (ECDHE-ECDSA-AES128-GCM-SHA256), TLS 1.3 (TLS_AES_128_GCM_SHA256)
+OK: cipher suites at TLS 1.2: no weak suite accepted (no RSA key exchange, CBC-SHA1, 3DES, RC4, NULL, export or anonymous)
 OK: client certificates: the server requires one
 OK: plaintext port off (port 0), tls-port %s
 OK: tls-auth-clients yes

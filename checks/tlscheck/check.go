@@ -26,9 +26,11 @@ func Check() plugin.Check {
 		Name:  Name,
 		Short: "Redis TLS is on, sound (chain, expiry, protocol floor, client certificates) and the only way in",
 		Long: "Handshakes with the Redis TLS port (default " + strconv.Itoa(DefaultPort) + ") as a TLS scanner would and PINGs over it,\n" +
-			"verifies the chain against --ca-cert, applies expiry windows to every certificate, makes sure a\n" +
-			"handshake below --min-tls-version is refused, classifies the client-certificate policy and checks\n" +
-			"that plaintext is off (live config port 0, and --plaintext-port probes).\n" +
+			"verifies the chain against --ca-cert, applies expiry windows to every certificate, probes each\n" +
+			"protocol version (SSL 3.0 to TLS 1.3) with ClientHellos offering every cipher suite so that a\n" +
+			"version below --min-tls-version must be refused, lists the weak suites accepted (no forward\n" +
+			"secrecy, CBC-SHA1, 3DES, RC4, NULL, export, anonymous), classifies the client-certificate policy\n" +
+			"and checks that plaintext is off (live config port 0, and --plaintext-port probes).\n" +
 			"Credentials for CONFIG GET come from $REDIS_USERNAME and $REDIS_PASSWORD only.",
 		Options:        c.Options(),
 		DefaultTimeout: 10 * time.Second,
@@ -94,19 +96,15 @@ func (c *Config) Run(ctx context.Context) result.Result {
 
 	// Follow-up probes in parallel.
 	var wg sync.WaitGroup
-	var floorProbe, noCertProbe Observed
+	var noCertProbe Observed
+	var scan VersionScan
 	var live *LiveConfig
 	var liveErr error
-	if probe := below(c.floor); probe != 0 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// The client certificate is offered so a server that requires
-			// one still gets far enough to show which version it accepted.
-			floorProbe = handshake(lateCtx, probeSpec{Addr: c.Conn.Addr(), ServerName: tcfg.ServerName,
-				Min: tls.VersionTLS10, Max: probe, Cert: clientCert, AllSuites: true})
-		}()
-	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		scan = scanVersions(lateCtx, c.Conn.Addr(), tcfg.ServerName)
+	}()
 	if clientCert != nil {
 		wg.Add(1)
 		go func() {
@@ -143,9 +141,8 @@ func (c *Config) Run(ctx context.Context) result.Result {
 	r.Findings = append(r.Findings, v.Findings...)
 	r.Findings = append(r.Findings, e.Findings...)
 	r.Findings = append(r.Findings, JudgeNegotiated(m, c.floor))
-	if below(c.floor) != 0 {
-		r.Findings = append(r.Findings, JudgeFloor(floorProbe, c.floor))
-	}
+	r.Findings = append(r.Findings, JudgeVersions(scan, c.floor, m.Version)...)
+	r.Findings = append(r.Findings, JudgeSuites(scan)...)
 	r.Findings = append(r.Findings, JudgeClientCert(ClassifyClientCert(noCertProbe), c.RequireClientCert, noCertProbe))
 	r.Findings = append(r.Findings, JudgePlaintext(PlaintextInput{Config: live, ConfigErr: liveErr, Probes: probes})...)
 	if e.Earliest != nil {
@@ -226,12 +223,16 @@ func (c *Config) noHandshake(ctx, lateCtx context.Context, m Observed, mainBudge
 		return one(result.Unknown, "no TLS handshake on %s within %s: the server accepted the connection and stayed silent",
 			addr, mainBudget.Round(time.Millisecond))
 	case failRemote:
+		scan := scanVersions(lateCtx, addr, c.serverName())
 		out := one(result.Critical, "the server refused a %s to %s handshake: %v", versionName(c.floor), versionName(tls.VersionTLS13), m.Err)
-		if probe := below(c.floor); probe != 0 {
-			fp := handshake(lateCtx, probeSpec{Addr: addr, ServerName: c.serverName(), Min: tls.VersionTLS10, Max: probe, AllSuites: true})
-			out = append(out, JudgeFloor(fp, c.floor))
+		if v, suite, ok := AcceptedFrom(scan, c.floor); ok {
+			// Go's client lacks the suites (DHE, say) the server takes:
+			// the server is not refusing, this check cannot go further.
+			out = one(result.Unknown, "Go's TLS client shares no suite with the server (%v), which accepts %s with %s: chain, expiry and Redis not verified",
+				m.Err, versionName(v), suiteName(suite))
 		}
-		return out
+		out = append(out, JudgeVersions(scan, c.floor, 0)...)
+		return append(out, JudgeSuites(scan)...)
 	case failLocal:
 		return one(result.Critical, "TLS handshake with %s failed: %v", addr, m.Err)
 	}

@@ -20,7 +20,6 @@ type probeSpec struct {
 	ServerName string
 	Min, Max   uint16
 	Cert       *tls.Certificate // presented when the server asks; nil: none
-	AllSuites  bool             // offer every suite Go has, weak ones too
 	Ping       bool             // send PING after the handshake
 }
 
@@ -76,11 +75,6 @@ func handshake(ctx context.Context, spec probeSpec) Observed {
 			}
 			return &tls.Certificate{}, nil
 		},
-	}
-	if spec.AllSuites {
-		for _, s := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
-			cfg.CipherSuites = append(cfg.CipherSuites, s.ID)
-		}
 	}
 	conn := tls.Client(raw, cfg)
 	if dl, ok := ctx.Deadline(); ok {

@@ -204,32 +204,6 @@ func TestClientCertPolicyFromObservations(t *testing.T) {
 	}
 }
 
-func TestJudgeFloor(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		o     Observed
-		floor uint16
-		want  string
-	}{
-		{"accepted", Observed{Connected: true, Version: tls.VersionTLS11, Completed: true}, tls.VersionTLS12,
-			"CRITICAL: protocol floor: the server accepts TLS 1.1, below --min-tls-version TLS 1.2\n"},
-		{"accepted, then refused our missing certificate", Observed{Connected: true, Version: tls.VersionTLS12,
-			CertRequested: true, Err: remote(t, alertHandshakeFailure)}, tls.VersionTLS13,
-			"CRITICAL: protocol floor: the server accepts TLS 1.2, below --min-tls-version TLS 1.3\n"},
-		{"refused with an alert", Observed{Connected: true, Err: remote(t, 70)}, tls.VersionTLS12,
-			"OK: protocol floor: TLS 1.1 and below refused\n"},
-		{"closed", Observed{Connected: true, Err: io.EOF}, tls.VersionTLS13, "OK: protocol floor: TLS 1.2 and below refused\n"},
-		{"silent", Observed{Connected: true, Err: &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}}, tls.VersionTLS12,
-			"UNKNOWN: protocol floor: no answer to a TLS 1.1 handshake before the deadline\n"},
-		{"no connection", Observed{Err: &net.OpError{Op: "dial", Err: errors.New("refused")}}, tls.VersionTLS12,
-			"UNKNOWN: protocol floor: the TLS 1.1 handshake failed without a verdict: dial: refused\n"},
-	} {
-		if got := findings([]Finding{JudgeFloor(tc.o, tc.floor)}); got != tc.want {
-			t.Errorf("%s: got %swant %s", tc.name, got, tc.want)
-		}
-	}
-}
-
 func TestJudgePlaintext(t *testing.T) {
 	refused := PlainProbe{Port: 6380, Err: &net.OpError{Op: "dial", Err: errors.New("refused")}}
 	pong := PlainProbe{Port: 6379, Connected: true, Reply: resp.Reply{Line: "+PONG", Class: resp.Pong}}

@@ -241,15 +241,32 @@ func TestProtocolFloor(t *testing.T) {
 			Critical, "the server refused a TLS 1.2 to TLS 1.3 handshake",
 			Critical, "protocol floor: the server accepts TLS 1.1")
 	})
-	t.Run("floor 1.0 has nothing below", func(t *testing.T) {
+	t.Run("DHE only, every version", func(t *testing.T) {
+		// Go's client offers no DHE suite: only the hand-built hellos see
+		// that TLS 1.0 and 1.1 are accepted.
+		s := startTLS(t, ca.ServerRSA(t, "redis-rsa"), ca, `tls-protocols "TLSv1 TLSv1.1 TLSv1.2 TLSv1.3"`,
+			`tls-ciphers "DHE-RSA-AES128-SHA:@SECLEVEL=0"`)
+		expect(t, run(t, config(s.Port, ca), nil, deadline), Critical,
+			Critical, "protocol floor: the server accepts TLS 1.0, below --min-tls-version TLS 1.2 (chose DHE-RSA-AES128-SHA)",
+			Critical, "protocol floor: the server accepts TLS 1.1",
+			Warning, "weak cipher suites at TLS 1.2: accepts DHE-RSA-AES128-SHA (CBC with SHA-1)",
+			OK, "negotiated TLS 1.3")
+	})
+	t.Run("DHE only, TLS 1.2 only", func(t *testing.T) {
+		// Nothing Go can negotiate, yet the server refuses nobody.
+		s := startTLS(t, ca.ServerRSA(t, "redis-rsa-12"), ca, `tls-protocols "TLSv1.2"`,
+			`tls-ciphers "DHE-RSA-AES128-GCM-SHA256"`)
+		expect(t, run(t, config(s.Port, ca), nil, deadline), Unknown,
+			Unknown, "Go's TLS client shares no suite with the server",
+			Unknown, "which accepts TLS 1.2 with DHE-RSA-AES128-GCM-SHA256: chain, expiry and Redis not verified",
+			OK, "protocol floor: TLS 1.1 and below refused",
+			OK, "cipher suites at TLS 1.2: no weak suite accepted")
+	})
+	t.Run("floor 1.0 leaves SSL 3.0 below", func(t *testing.T) {
 		s := startTLS(t, srv, ca)
 		c := config(s.Port, ca)
 		c.MinTLSVersion = "1.0"
-		r := run(t, c, nil, deadline)
-		expect(t, r, OK)
-		if has(r, OK, "protocol floor") {
-			t.Errorf("no floor probe expected below TLS 1.0\n%s", render(r))
-		}
+		expect(t, run(t, c, nil, deadline), OK, OK, "protocol floor: SSL 3.0 refused (SSL 3.0: ")
 	})
 }
 

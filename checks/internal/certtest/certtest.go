@@ -13,6 +13,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -166,9 +167,24 @@ func (ca *CA) Both(t testing.TB, name string, opts ...Option) *Cert {
 	return ca.leaf(t, name, -1, opts)
 }
 
+// ServerRSA mints a server certificate with a 2048-bit RSA key, for the
+// cipher suites with RSA key exchange or RSA authentication (DHE-RSA-*).
+func (ca *CA) ServerRSA(t testing.TB, name string, opts ...Option) *Cert {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatalf("certtest: %v", err)
+	}
+	return ca.leafWithKey(t, name, x509.ExtKeyUsageServerAuth, opts, key)
+}
+
 func (ca *CA) leaf(t testing.TB, name string, usage x509.ExtKeyUsage, opts []Option) *Cert {
 	t.Helper()
-	key := newKey(t)
+	return ca.leafWithKey(t, name, usage, opts, newKey(t))
+}
+
+func (ca *CA) leafWithKey(t testing.TB, name string, usage x509.ExtKeyUsage, opts []Option, key crypto.Signer) *Cert {
+	t.Helper()
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(t),
@@ -176,6 +192,9 @@ func (ca *CA) leaf(t testing.TB, name string, usage x509.ExtKeyUsage, opts []Opt
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(365 * Day),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
+	}
+	if _, ok := key.(*rsa.PrivateKey); ok {
+		tmpl.KeyUsage |= x509.KeyUsageKeyEncipherment // RSA key exchange
 	}
 	if usage < 0 {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
