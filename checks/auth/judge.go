@@ -125,13 +125,13 @@ func judgeAudit(r *result.Result, a Audit, admins []string) string {
 		r.Add(result.Unknown, "ACL audit: login as %q failed: %s", a.As, describeErr(a.Err))
 		return ""
 	case a.NoACL:
-		v := a.Version
-		if v == "" {
-			v = "this server"
-		}
-		t := fmt.Sprintf("Redis %s has no ACLs: requirepass is its only credential", v)
+		// Set only with a version older than 6.0 read from the server.
+		t := fmt.Sprintf("%s has no ACLs: requirepass is its only credential", a.product())
 		r.Add(result.OK, "%s", t)
 		return t
+	case a.ACLMissing:
+		r.Add(result.Unknown, "%s", aclMissingText(a))
+		return ""
 	case a.ACLCode == "NOPERM":
 		r.Add(result.Unknown, "ACL audit: user %q may not run ACL LIST (NOPERM): give an admin-capable user", a.As)
 		return ""
@@ -230,4 +230,25 @@ func dangerText(g Grants) string {
 		t += " (some categories could not be read and are assumed to grant every command)"
 	}
 	return t
+}
+
+// aclMissingText explains an ACL LIST that failed as an unknown command on
+// a server not proven older than 6.0: the ACL command was renamed or
+// disabled, and users other than default may still log in.
+func aclMissingText(a Audit) string {
+	if v, ok := parseVersion(a.Version); ok && v.HasACL() {
+		return fmt.Sprintf("ACL audit: ACL LIST is an unknown command, but %s has ACL users (6.0+): the ACL command is "+
+			"renamed or disabled (rename-command ACL), so users that log in without a password cannot be ruled out; "+
+			"give the audit access to ACL LIST and ACL CAT under their own names", a.product())
+	}
+	return fmt.Sprintf("ACL audit: ACL LIST is an unknown command and the server's version could not be read "+
+		"(INFO server: %s; HELLO: %s): ACL users (6.0+) cannot be ruled out; grant user %q +info, or restore the ACL command",
+		orNA(a.InfoWhy), orNA(a.HelloWhy), a.As)
+}
+
+func orNA(s string) string {
+	if s == "" {
+		return "no version in its reply"
+	}
+	return s
 }

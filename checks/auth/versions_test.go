@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/redistest"
@@ -27,6 +29,40 @@ func TestVersionsProbeAndAudit(t *testing.T) {
 			}})
 			r, out = check(t, redisconn.Options{Port: acl.Port}, map[string]string{redisconn.PasswordEnv: pwDefault})
 			expect(t, r, out, result.Critical, `user "cache"`)
+		})
+	}
+}
+
+// An ACL command renamed away answers like a server without ACLs; on every
+// version from 6.0 on that must not read as "requirepass is its only
+// credential" while another user logs in without a password. HELLO tells the
+// version where INFO is renamed or not granted.
+func TestVersionsRenamedACLIsNotNoACL(t *testing.T) {
+	for label, bin := range redistest.Binaries(t) {
+		t.Run(label, func(t *testing.T) {
+			for name, conf := range map[string][]string{
+				"info renamed":     {"requirepass " + pwDefault, `rename-command INFO ""`},
+				"info not granted": {"user default on >" + pwDefault + " ~* +@all -info"},
+			} {
+				s := redistest.Start(t, redistest.Spec{Binary: bin, Config: append(conf,
+					"user backdoor on nopass ~* +@all", `rename-command ACL ""`)})
+				// The backdoor is real: any password logs in as it.
+				c := redisconn.Options{Host: "127.0.0.1", Port: s.Port, Username: "backdoor", Password: "anything"}
+				rc := c.Client()
+				if err := rc.DBSize(context.Background()).Err(); err != nil {
+					t.Fatalf("%s: backdoor login: %v", name, err)
+				}
+				rc.Close()
+				r, out := check(t, redisconn.Options{Port: s.Port}, map[string]string{redisconn.PasswordEnv: pwDefault})
+				product := "Redis "
+				if strings.HasPrefix(label, "valkey") {
+					product = "Valkey "
+				}
+				expect(t, r, out, result.Unknown, "ACL LIST is an unknown command, but "+product+redistest.Version(t, bin)+" has ACL users")
+				if strings.Contains(out, "no ACLs") {
+					t.Errorf("%s: %s", name, out)
+				}
+			}
 		})
 	}
 }
