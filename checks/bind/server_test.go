@@ -264,6 +264,7 @@ func TestBadInputExits3(t *testing.T) {
 		want string
 	}{
 		{[]string{"--bogus"}, "redis-bind-check UNKNOWN: unknown flag: --bogus\n"},
+		{[]string{"--password=x"}, "redis-bind-check UNKNOWN: --password is not accepted: a password on the command line is visible in ps and in the check definition; set $REDIS_PASSWORD (a Sensu secret) instead\n"},
 		{[]string{"--port", "x"}, "redis-bind-check UNKNOWN: invalid argument \"x\" for \"-p, --port\" flag: strconv.ParseInt: parsing \"x\": invalid syntax\n"},
 		{[]string{"--port", "70000"}, "redis-bind-check UNKNOWN: --port 70000 is outside 1-65535\n"},
 		{[]string{"--allow", "10.0.0.300"}, "redis-bind-check UNKNOWN: --allow \"10.0.0.300\": not an address or CIDR\n"},
