@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
@@ -154,6 +155,16 @@ func judgeAudit(r *result.Result, a Audit, admins []string) string {
 		if g.Any() {
 			what = dangerText(g)
 		}
+		// A non-admin whose grants rest on categories ACL CAT did not list
+		// is judged by what its rules prove, and flagged as unclear: a
+		// guess is no finding to act on, and no reason to stay quiet.
+		unsure := g.Guessed && !u.NoPass && u.Passwords > 0 && !slices.Contains(admins, u.Name)
+		if unsure {
+			what = ""
+			if c := Evaluate(u, a.Categories.Certain()); c.Any() {
+				what = dangerText(c)
+			}
+		}
 		switch {
 		case u.NoPass && u.Name == "default":
 			nopass++
@@ -175,6 +186,10 @@ func judgeAudit(r *result.Result, a Audit, admins []string) string {
 		case what != "" && !slices.Contains(admins, u.Name):
 			dangerous++
 			r.Add(result.Warning, "user %q is not an --admin-user but can run %s", u.Name, what)
+		}
+		if unsure {
+			unclear++
+			r.Add(result.Warning, "user %q: what it can run is not verified: %s", u.Name, unreadCategories(a, u))
 		}
 		if len(u.Unknown) > 0 {
 			unclear++
@@ -251,4 +266,44 @@ func orNA(s string) string {
 		return "no version in its reply"
 	}
 	return s
+}
+
+// unreadCategories names the categories u's rules grant whose members ACL
+// CAT did not list, why, and the permission the audit user lacks.
+func unreadCategories(a Audit, u User) string {
+	byWhy := map[string][]string{}
+	seen := map[string]bool{}
+	add := func(cat string) {
+		if seen[cat] || a.Categories.known(cat) {
+			return
+		}
+		seen[cat] = true
+		why, asked := a.CatWhy[cat]
+		if !asked {
+			why = "not asked"
+		}
+		byWhy[why] = append(byWhy[why], "@"+cat)
+	}
+	for _, sel := range append([]Selector{u.Root}, u.Selectors...) {
+		for _, r := range sel.Rules {
+			if r.Kind == Category && r.Allow {
+				add(r.Name)
+			}
+		}
+	}
+	add("dangerous")
+	var parts []string
+	for _, why := range sortedKeys(byWhy) {
+		cats := byWhy[why]
+		sort.Strings(cats)
+		if len(cats) > 6 {
+			cats = append(cats[:6:6], fmt.Sprintf("%d more", len(byWhy[why])-6))
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", strings.Join(cats, ", "), why))
+	}
+	t := "ACL CAT did not list the members of " + strings.Join(parts, "; ")
+	if _, noperm := byWhy["NOPERM"]; noperm {
+		t += fmt.Sprintf(": allow user %q to run ACL CAT", a.As)
+	}
+	return t
 }
