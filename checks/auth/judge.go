@@ -78,12 +78,15 @@ func judgeProbe(r *result.Result, target string, p Probe) string {
 			r.Add(result.Critical, "%s: Sentinel serves clients without credentials (%s, %s served): anyone can reconfigure its masters or force a failover",
 				target, answered, read.Command)
 		case served:
-			r.Add(result.Critical, "%s: the default user is usable without a password (%s, %s served without credentials)",
-				target, answered, read.Command)
+			r.Add(result.Critical, "%s: the default user is usable without a password (%s, %s served without credentials%s)",
+				target, answered, read.Command, refusedBefore(p))
+		case len(p.DryRun) > 0:
+			r.Add(result.Critical, "%s: the default user is usable without a password (%s; ACL DRYRUN says it may run %s)",
+				target, answered, strings.Join(p.DryRun, ", "))
 		case read != nil && read.Code == "NOPERM":
 			r.Add(result.Warning, "%s: clients without credentials are logged in as the default user, which has no password; "+
-				"%s, %s refused by its ACL rules (NOPERM); other commands not verified: give admin credentials to audit its rules",
-				target, answered, read.Command)
+				"%s, %s; other commands not verified: give admin credentials to audit its rules",
+				target, answered, readsText(p))
 		case p.Ping.Class == resp.Pong:
 			r.Add(result.Critical, "%s: the default user is usable without a password (PING answered without credentials; %s: %s)",
 				target, read.Command, describeRead(read))
@@ -93,6 +96,61 @@ func judgeProbe(r *result.Result, target string, p Probe) string {
 		}
 	}
 	return ""
+}
+
+// refusedBefore lists, for a read served after DBSIZE was refused, the
+// reads refused before it: "; DBSIZE refused (NOPERM)".
+func refusedBefore(p Probe) string {
+	if len(p.Others) == 0 {
+		return ""
+	}
+	var refused []string
+	if p.Read != nil && p.Read.Command != "DBSIZE" {
+		refused = append(refused, "DBSIZE")
+	}
+	for _, o := range p.Others {
+		if o.Command == p.Read.Command {
+			break
+		}
+		if !o.Served {
+			refused = append(refused, o.Command)
+		}
+	}
+	if len(refused) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(refused, ", ") + " refused"
+}
+
+// readsText says what became of each read: "DBSIZE, SCAN 0 COUNT 1
+// refused by its ACL rules (NOPERM); COMMAND COUNT served".
+func readsText(p Probe) string {
+	groups := map[string][]string{}
+	var order []string
+	add := func(a ReadAttempt) {
+		key := describeRead(&a)
+		switch {
+		case a.Served:
+			key = "served"
+		case a.Code == "NOPERM":
+			key = "refused by its ACL rules (NOPERM)"
+		}
+		if _, ok := groups[key]; !ok {
+			order = append(order, key)
+		}
+		groups[key] = append(groups[key], a.Command)
+	}
+	if p.Read != nil {
+		add(*p.Read)
+	}
+	for _, o := range p.Others {
+		add(o)
+	}
+	var parts []string
+	for _, k := range order {
+		parts = append(parts, strings.Join(groups[k], ", ")+" "+k)
+	}
+	return strings.Join(parts, "; ")
 }
 
 func describeRead(a *ReadAttempt) string {

@@ -95,3 +95,29 @@ func TestVersionsAuditWithoutACLCat(t *testing.T) {
 		})
 	}
 }
+
+// The default user without a password is judged from several reads, not
+// DBSIZE alone: one refused command says little about the rest.
+func TestVersionsDefaultUserBeyondDBSIZE(t *testing.T) {
+	for label, bin := range redistest.Binaries(t) {
+		t.Run(label, func(t *testing.T) {
+			v, _ := parseVersion(redistest.Version(t, bin))
+			all := redistest.Start(t, redistest.Spec{Binary: bin, Config: []string{"user default on nopass ~* +@all -dbsize"}})
+			r, out := check(t, redisconn.Options{Port: all.Port}, nil)
+			expect(t, r, out, result.Critical,
+				"the default user is usable without a password (PING answered, SCAN 0 COUNT 1 served without credentials; DBSIZE refused)")
+
+			narrow := redistest.Start(t, redistest.Spec{Binary: bin, Config: []string{"user default on nopass ~* -@all +ping +command"}})
+			r, out = check(t, redisconn.Options{Port: narrow.Port}, nil)
+			expect(t, r, out, result.Warning,
+				"PING answered, DBSIZE, SCAN 0 COUNT 1, INFO keyspace, CONFIG GET maxmemory, EXISTS x, ACL WHOAMI refused by its ACL rules (NOPERM); COMMAND COUNT served; other commands not verified")
+
+			if v.Major < 7 {
+				return // ACL DRYRUN is 7.0+
+			}
+			dry := redistest.Start(t, redistest.Spec{Binary: bin, Config: []string{"user default on nopass ~* -@all +ping +acl|dryrun +flushall"}})
+			r, out = check(t, redisconn.Options{Port: dry.Port}, nil)
+			expect(t, r, out, result.Critical, "the default user is usable without a password (PING answered; ACL DRYRUN says it may run FLUSHALL)")
+		})
+	}
+}
