@@ -121,3 +121,24 @@ func TestVersionsDefaultUserBeyondDBSIZE(t *testing.T) {
 		})
 	}
 }
+
+// ACL selectors (7.0+) grant commands beyond the user's root rules; the
+// audit reads them on every version that has them.
+func TestVersionsACLSelectors(t *testing.T) {
+	for label, bin := range redistest.Binaries(t) {
+		t.Run(label, func(t *testing.T) {
+			v, _ := parseVersion(redistest.Version(t, bin))
+			if v.Major < 7 {
+				t.Skipf("%s has no ACL selectors (7.0+); nothing to check", label)
+			}
+			s := redistest.Start(t, redistest.Spec{Binary: bin, Config: []string{
+				"user default off",
+				"user admin on >" + pwAdmin + " ~* &* +@all",
+				"user sel on >" + pwOps + " ~* -@all +get (~tmp:* +flushall) (%R~* +config|get)",
+			}})
+			env := map[string]string{redisconn.UsernameEnv: "admin", redisconn.PasswordEnv: pwAdmin}
+			r, out := check(t, redisconn.Options{Port: s.Port}, env, "admin")
+			expect(t, r, out, result.Warning, `user "sel" is not an --admin-user but can run CONFIG GET, FLUSHALL`)
+		})
+	}
+}
