@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
@@ -176,6 +177,14 @@ func judgeAudit(r *result.Result, a Audit, admins []string) string {
 		return ""
 	case a.Code == "WRONGPASS":
 		r.Add(result.Unknown, "ACL audit: the server refused the credentials of user %q (WRONGPASS)", a.As)
+		return ""
+	case redisconn.IsUnknownCommand(a.Err):
+		// The login itself (HELLO, then AUTH) met a renamed command.
+		name, _ := redisconn.UnknownCommandName(a.Err)
+		if name == "" {
+			name = "AUTH"
+		}
+		r.Add(result.Unknown, "ACL audit: login as %q failed: %s is renamed or disabled (rename-command); the audit needs AUTH or HELLO", a.As, name)
 		return ""
 	case a.Code != "":
 		r.Add(result.Unknown, "ACL audit: login as %q failed (%s)", a.As, a.Code)

@@ -142,3 +142,15 @@ func TestVersionsACLSelectors(t *testing.T) {
 		})
 	}
 }
+
+// A renamed AUTH and HELLO stop the audit's login: UNKNOWN naming AUTH.
+func TestVersionsRenamedAuthIsNamed(t *testing.T) {
+	for label, bin := range redistest.Binaries(t) {
+		t.Run(label, func(t *testing.T) {
+			s := redistest.Start(t, redistest.Spec{Binary: bin, Config: []string{"requirepass " + pwDefault,
+				`rename-command AUTH ""`, `rename-command HELLO ""`}})
+			r, out := check(t, redisconn.Options{Port: s.Port}, map[string]string{redisconn.PasswordEnv: pwDefault})
+			expect(t, r, out, result.Unknown, `ACL audit: login as "default" failed: AUTH is renamed or disabled`)
+		})
+	}
+}
