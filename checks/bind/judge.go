@@ -41,8 +41,9 @@ type judge struct {
 	anySource  bool
 	wildSocket []sockets.Listener
 	// kernelSaw: the socket table holds a listener on a Redis port, so
-	// what is bound was seen, whatever else could not be read.
-	kernelSaw bool
+	// what is bound was seen, whatever else could not be read;
+	// targetSeen: one on the target's port.
+	kernelSaw, targetSeen bool
 }
 
 func (j *judge) sources() {
@@ -312,6 +313,15 @@ func (j *judge) judgeSockets(ports map[uint16]bool, spec Spec, haveSpec bool) {
 	}
 	j.kernelSaw = true
 	for _, l := range ls {
+		if int(l.Addr.Port()) == j.in.TargetPort {
+			j.targetSeen = true
+		}
+	}
+	if !j.targetSeen && j.in.Live == nil && j.in.TargetPort > 0 {
+		j.r.Add(result.Warning, "no server answers at %s and nothing listens on port %d here: the Redis server asked about is not running "+
+			"(or runs in another network namespace)", j.in.Target, j.in.TargetPort)
+	}
+	for _, l := range ls {
 		a := l.Addr.Addr().Unmap()
 		switch {
 		case a.IsUnspecified():
@@ -388,7 +398,7 @@ func (j *judge) unreadSources() {
 		why = fmt.Sprintf("server %s %s answered; its CONFIG could not be read: %s", in.Live.Server, in.Live.VersionRaw, in.Live.ConfigErr)
 	}
 	st := result.Warning
-	if j.kernelSaw {
+	if j.targetSeen {
 		st = result.OK
 	}
 	if in.Live == nil {

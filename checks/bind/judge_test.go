@@ -136,6 +136,12 @@ func TestJudge(t *testing.T) {
 			in.FileErr = "not given (--config-file) and not reported by the server"
 			in.Sockets = listen("127.0.0.1:6379")
 		}, result.OK, "OK: server at 127.0.0.1:6379: the server requires a password"},
+		{"server down, only Sentinel listens", func(in *Inputs) {
+			in.LiveErr = "cannot connect"
+			in.File = conf(t, "bind 127.0.0.1\n")
+			in.FilePath = "redis.conf"
+			in.Sockets = listen("127.0.0.1:26379")
+		}, result.Warning, "nothing listens on port 6379 here: the Redis server asked about is not running"},
 		{"unreadable config file", func(in *Inputs) {
 			in.Live = live("7.0.15", "127.0.0.1")
 			in.FilePath = "/etc/redis/redis.conf"
