@@ -28,8 +28,8 @@ type Audit struct {
 	InfoWhy, HelloWhy string
 	// NoACL: ACL LIST is an unknown command and the version proves the
 	// server older than 6.0, which has no ACLs: requirepass is its only
-	// credential. A server of unknown or later version with ACL renamed
-	// away is not this: its users may still log in.
+	// credential (Sentinel: older than 6.2). A server of unknown or later
+	// version with ACL renamed away is not this: its users may still log in.
 	NoACL bool
 	// ACLErr and ACLCode: ACL LIST failed (NOPERM for a user that may not
 	// list users). ACLMissing: it failed as an unknown command (renamed or
@@ -64,7 +64,7 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 	}
 	if info, err := c.Info(ctx, "server").Result(); err == nil {
 		a.Version = infoField(info, "redis_version")
-		a.Mode = infoField(info, "redis_mode")
+		a.Mode = infoMode(info)
 		a.Server = infoField(info, "server_name")
 		if v := infoField(info, "valkey_version"); v != "" {
 			a.Version = v
@@ -82,7 +82,7 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 		// Only a version read from the server and older than 6.0 proves
 		// that there are no ACL users; a renamed ACL command on 6.0+
 		// answers exactly like a missing one.
-		if v, ok := parseVersion(a.Version); a.ACLMissing && ok && !v.HasACL() {
+		if v, ok := parseVersion(a.Version); a.ACLMissing && ok && !v.HasACL(a.Mode == "sentinel") {
 			a.NoACL = true
 		}
 		return a

@@ -318,8 +318,8 @@ func dangerText(g Grants) string {
 // a server not proven older than 6.0: the ACL command was renamed or
 // disabled, and users other than default may still log in.
 func aclMissingText(a Audit) string {
-	if v, ok := parseVersion(a.Version); ok && v.HasACL() {
-		return fmt.Sprintf("ACL audit: ACL LIST is an unknown command, but %s has ACL users (6.0+): the ACL command is "+
+	if v, ok := parseVersion(a.Version); ok && v.HasACL(a.Mode == "sentinel") {
+		return fmt.Sprintf("ACL audit: ACL LIST is an unknown command, but %s has ACL users (6.0+, Sentinel 6.2+): the ACL command is "+
 			"renamed or disabled (rename-command ACL), so users that log in without a password cannot be ruled out; "+
 			"give the audit access to ACL LIST and ACL CAT under their own names", a.product())
 	}

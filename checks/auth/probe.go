@@ -164,7 +164,7 @@ func harmlessRead(ctx context.Context, c *redis.Client) *ReadAttempt {
 	if err != nil {
 		return readFailure("INFO server", err)
 	}
-	return &ReadAttempt{Command: "INFO server", Served: true, Data: true, Sentinel: infoField(info, "redis_mode") == "sentinel"}
+	return &ReadAttempt{Command: "INFO server", Served: true, Data: true, Sentinel: infoMode(info) == "sentinel"}
 }
 
 func readFailure(cmd string, err error) *ReadAttempt {
@@ -201,5 +201,19 @@ func parseVersion(s string) (Version, bool) {
 	return Version{maj, min}, true
 }
 
-// HasACL: ACL users exist since 6.0.
-func (v Version) HasACL() bool { return v.Major >= 6 }
+// HasACL: ACL users exist since 6.0 (in Sentinel since 6.2).
+func (v Version) HasACL(sentinel bool) bool {
+	if sentinel {
+		return v.Major > 6 || (v.Major == 6 && v.Minor >= 2)
+	}
+	return v.Major >= 6
+}
+
+// infoMode is the server's mode from INFO server: redis_mode, or
+// server_mode where Valkey writes it instead.
+func infoMode(info string) string {
+	if m := infoField(info, "redis_mode"); m != "" {
+		return m
+	}
+	return infoField(info, "server_mode")
+}

@@ -154,3 +154,24 @@ func TestVersionsRenamedAuthIsNamed(t *testing.T) {
 		})
 	}
 }
+
+// Sentinel has ACLs from 6.2: an unknown ACL LIST on an older Sentinel is
+// no renamed command, and on a newer one the users are read.
+func TestVersionsSentinelACL(t *testing.T) {
+	for label, bin := range redistest.Binaries(t) {
+		t.Run(label, func(t *testing.T) {
+			v, _ := parseVersion(redistest.Version(t, bin))
+			open := redistest.Start(t, redistest.Spec{Binary: bin, Sentinel: true})
+			r, out := check(t, redisconn.Options{Port: open.Port}, nil)
+			expect(t, r, out, result.Critical, "Sentinel serves clients without credentials")
+
+			s := redistest.Start(t, redistest.Spec{Binary: bin, Sentinel: true, Config: []string{"requirepass " + pwDefault}})
+			r, out = check(t, redisconn.Options{Port: s.Port}, map[string]string{redisconn.PasswordEnv: pwDefault})
+			if v.HasACL(true) {
+				expect(t, r, out, result.OK, "Sentinel: its own users and requirepass (sentinel.conf) apply")
+			} else {
+				expect(t, r, out, result.OK, "has no ACLs: requirepass is its only credential")
+			}
+		})
+	}
+}
