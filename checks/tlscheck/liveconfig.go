@@ -68,7 +68,11 @@ func readLiveConfig(ctx context.Context, o redisconn.Options) (LiveConfig, error
 		cmds[i] = pipe.ConfigGet(ctx, k)
 	}
 	info := pipe.Info(ctx, "replication")
-	_, _ = pipe.Exec(ctx) // each command carries its own error
+	// Each command carries its own error, except a failed login (HELLO,
+	// AUTH), which only Exec returns.
+	if _, err := pipe.Exec(ctx); err != nil && cmds[0].Err() == nil {
+		return lc, &ConfigError{Code: redisconn.ErrorCode(err), Err: err}
+	}
 	values := map[string]string{}
 	for i, k := range configKeys {
 		m, err := cmds[i].Result()
