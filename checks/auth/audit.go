@@ -23,6 +23,9 @@ type Audit struct {
 	Version string
 	Server  string // "valkey" when the server says so, else Redis
 	Mode    string // standalone, cluster, sentinel
+	// VersionConflict is the version INFO claimed when HELLO, which
+	// exists since 6.0, answered with another: Version then holds HELLO's.
+	VersionConflict string
 	// InfoWhy and HelloWhy say why INFO server or HELLO gave no version
 	// ("NOPERM", "unknown command"…); empty when they answered.
 	InfoWhy, HelloWhy string
@@ -83,7 +86,14 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 		// that there are no ACL users; a renamed ACL command on 6.0+
 		// answers exactly like a missing one.
 		if v, ok := parseVersion(a.Version); a.ACLMissing && ok && !v.HasACL(a.Mode == "sentinel") {
-			a.NoACL = true
+			// The version must fit: HELLO (6.0+) answering contradicts it.
+			var mode, server string
+			if hv, _ := hello(ctx, c, &mode, &server); hv != "" {
+				a.VersionConflict = a.Version
+				a.Version = hv
+			} else {
+				a.NoACL = true
+			}
 		}
 		return a
 	}

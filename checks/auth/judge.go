@@ -319,9 +319,13 @@ func dangerText(g Grants) string {
 // disabled, and users other than default may still log in.
 func aclMissingText(a Audit) string {
 	if v, ok := parseVersion(a.Version); ok && v.HasACL(a.Mode == "sentinel") {
-		return fmt.Sprintf("ACL audit: ACL LIST is an unknown command, but %s has ACL users (6.0+, Sentinel 6.2+): the ACL command is "+
+		conflict := ""
+		if a.VersionConflict != "" {
+			conflict = fmt.Sprintf(" (INFO claims %s, but HELLO answers)", shorten(a.VersionConflict))
+		}
+		return fmt.Sprintf("ACL audit: ACL LIST is an unknown command, but %s%s has ACL users (6.0+, Sentinel 6.2+): the ACL command is "+
 			"renamed or disabled (rename-command ACL), so users that log in without a password cannot be ruled out; "+
-			"give the audit access to ACL LIST and ACL CAT under their own names", a.product())
+			"give the audit access to ACL LIST and ACL CAT under their own names", a.product(), conflict)
 	}
 	return fmt.Sprintf("ACL audit: ACL LIST is an unknown command and the server's version could not be read "+
 		"(INFO server: %s; HELLO: %s): ACL users (6.0+) cannot be ruled out; grant user %q +info, or restore the ACL command",
