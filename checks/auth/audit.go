@@ -86,9 +86,13 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 		// that there are no ACL users; a renamed ACL command on 6.0+
 		// answers exactly like a missing one.
 		if v, ok := parseVersion(a.Version); a.ACLMissing && ok && !v.HasACL(a.Mode == "sentinel") {
-			// The version must fit: HELLO (6.0+) answering contradicts it.
-			var mode, server string
-			if hv, _ := hello(ctx, c, &mode, &server); hv != "" {
+			// The version must fit: HELLO (6.0+) answering contradicts a
+			// version before 6.0 (a Sentinel 6.0 has HELLO but no ACL).
+			var mode, server, hv string
+			if v.Major < 6 {
+				hv, _ = hello(ctx, c, &mode, &server)
+			}
+			if hv != "" {
 				a.VersionConflict = a.Version
 				a.Version = hv
 			} else {
