@@ -90,9 +90,13 @@ var otherReads = []struct {
 
 // dryRuns are the dangerous commands ACL DRYRUN is asked about; it checks
 // permissions only and runs nothing.
-var dryRuns = [][]any{
-	{"CONFIG", "SET", "dir", "/"}, {"FLUSHALL"}, {"MODULE", "LOAD", "/x"}, {"DEBUG", "SLEEP", "0"},
-	{"REPLICAOF", "NO", "ONE"}, {"ACL", "SETUSER", "x"},
+var dryRuns = []struct {
+	name string
+	args []any
+}{
+	{"CONFIG SET", []any{"CONFIG", "SET", "dir", "/"}}, {"FLUSHALL", []any{"FLUSHALL"}},
+	{"MODULE LOAD", []any{"MODULE", "LOAD", "/x"}}, {"DEBUG", []any{"DEBUG", "SLEEP", "0"}},
+	{"REPLICAOF", []any{"REPLICAOF", "NO", "ONE"}}, {"ACL SETUSER", []any{"ACL", "SETUSER", "x"}},
 }
 
 // harmlessReads tries DBSIZE and, when the default user's rules refuse it,
@@ -126,7 +130,7 @@ func harmlessReads(ctx context.Context, opts redisconn.Options, p *Probe) {
 		}
 	}
 	for _, d := range dryRuns {
-		args := append([]any{"ACL", "DRYRUN", "default"}, d...)
+		args := append([]any{"ACL", "DRYRUN", "default"}, d.args...)
 		ok, err := c.Do(ctx, args...).Text()
 		if err != nil {
 			// NOPERM for ACL DRYRUN itself, an unknown subcommand before
@@ -138,7 +142,7 @@ func harmlessReads(ctx context.Context, opts redisconn.Options, p *Probe) {
 			continue
 		}
 		if ok == "OK" {
-			p.DryRun = append(p.DryRun, commandText(d[:1]))
+			p.DryRun = append(p.DryRun, d.name)
 		}
 	}
 }
