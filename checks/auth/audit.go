@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 )
 
@@ -16,20 +18,34 @@ type Audit struct {
 	// code when it refused the credentials (WRONGPASS, DENIED…).
 	Err  error
 	Code string
-	// From INFO server, when the user may run it.
+	// From INFO server when the user may run it, else from HELLO (6.0+,
+	// which every logged-in user may run).
 	Version string
+	Server  string // "valkey" when the server says so, else Redis
 	Mode    string // standalone, cluster, sentinel
-	// NoACL: the server has no ACL command (older than 6.0): requirepass is
-	// its only credential.
+	// VersionConflict is the version INFO claimed when HELLO, which
+	// exists since 6.0, answered with another: Version then holds HELLO's.
+	VersionConflict string
+	// InfoWhy and HelloWhy say why INFO server or HELLO gave no version
+	// ("NOPERM", "unknown command"…); empty when they answered.
+	InfoWhy, HelloWhy string
+	// NoACL: ACL LIST is an unknown command and the version proves the
+	// server older than 6.0, which has no ACLs: requirepass is its only
+	// credential (Sentinel: older than 6.2). A server of unknown or later
+	// version with ACL renamed away is not this: its users may still log in.
 	NoACL bool
 	// ACLErr and ACLCode: ACL LIST failed (NOPERM for a user that may not
-	// list users).
-	ACLErr  error
-	ACLCode string
-	Users   []User
+	// list users). ACLMissing: it failed as an unknown command (renamed or
+	// disabled, or a server without ACLs).
+	ACLErr     error
+	ACLCode    string
+	ACLMissing bool
+	Users      []User
 	// Categories holds the members of every category the rules name, and
-	// of @dangerous, as far as ACL CAT answered.
+	// of @dangerous, as far as ACL CAT answered; CatWhy holds, per category
+	// ACL CAT did not answer for, the reason (the error code).
 	Categories Categories
+	CatWhy     map[string]string
 }
 
 // maxCategories bounds the ACL CAT calls; Redis 7.x has 21 categories.
@@ -51,16 +67,38 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 	}
 	if info, err := c.Info(ctx, "server").Result(); err == nil {
 		a.Version = infoField(info, "redis_version")
-		a.Mode = infoField(info, "redis_mode")
+		a.Mode = infoMode(info)
+		a.Server = infoField(info, "server_name")
+		if v := infoField(info, "valkey_version"); v != "" {
+			a.Version = v
+		}
+	} else {
+		a.InfoWhy = why(err)
+	}
+	if a.Version == "" {
+		a.Version, a.HelloWhy = hello(ctx, c, &a.Mode, &a.Server)
 	}
 	lines, err := c.Do(ctx, "ACL", "LIST").StringSlice()
 	if err != nil {
-		v, ok := parseVersion(a.Version)
-		if redisconn.IsUnknownCommand(err) && (!ok || !v.HasACL()) {
-			a.NoACL = true
-			return a
-		}
 		a.ACLErr, a.ACLCode = err, redisconn.ErrorCode(err)
+		a.ACLMissing = redisconn.IsUnknownCommand(err)
+		// Only a version read from the server and older than 6.0 proves
+		// that there are no ACL users; a renamed ACL command on 6.0+
+		// answers exactly like a missing one.
+		if v, ok := parseVersion(a.Version); a.ACLMissing && ok && !v.HasACL(a.Mode == "sentinel") {
+			// The version must fit: HELLO (6.0+) answering contradicts a
+			// version before 6.0 (a Sentinel 6.0 has HELLO but no ACL).
+			var mode, server, hv string
+			if v.Major < 6 {
+				hv, _ = hello(ctx, c, &mode, &server)
+			}
+			if hv != "" {
+				a.VersionConflict = a.Version
+				a.Version = hv
+			} else {
+				a.NoACL = true
+			}
+		}
 		return a
 	}
 	users, err := ParseACLList(strings.NewReader(strings.Join(lines, "\n")))
@@ -70,6 +108,7 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 	}
 	a.Users = users
 	lists := map[string][]string{}
+	a.CatWhy = map[string]string{}
 	for i, cat := range append([]string{"dangerous"}, CategoriesNamed(users)...) {
 		if i >= maxCategories {
 			break // the rest stay unknown, which judges conservatively
@@ -79,6 +118,7 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 		}
 		members, err := c.Do(ctx, "ACL", "CAT", cat).StringSlice()
 		if err != nil {
+			a.CatWhy[cat] = why(err)
 			if ctx.Err() != nil {
 				break
 			}
@@ -88,4 +128,53 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 	}
 	a.Categories = NewCategories(lists)
 	return a
+}
+
+// hello asks HELLO 2 (no credentials: the connection is logged in already)
+// for the server's version and mode. HELLO exists since 6.0 and is not
+// subject to ACL rules, so it answers where INFO is renamed or not granted.
+func hello(ctx context.Context, c *redis.Client, mode, server *string) (version, whyNot string) {
+	reply, err := c.Do(ctx, "HELLO", "2").Slice()
+	if err != nil {
+		return "", why(err)
+	}
+	for i := 0; i+1 < len(reply) && i < 64; i += 2 {
+		k, _ := reply[i].(string)
+		v, _ := reply[i+1].(string)
+		switch k {
+		case "version":
+			version = v
+		case "mode":
+			if *mode == "" {
+				*mode = v
+			}
+		case "server":
+			*server = v
+		}
+	}
+	if _, ok := parseVersion(version); !ok {
+		return "", "no version in its reply"
+	}
+	return version, ""
+}
+
+// why says in a word or two why a command failed: the error code, or that
+// the command is unknown (renamed or disabled).
+func why(err error) string {
+	if redisconn.IsUnknownCommand(err) {
+		return "unknown command"
+	}
+	if code := redisconn.ErrorCode(err); code != "" {
+		return code
+	}
+	return describeErr(err)
+}
+
+// product names the server for messages: "Valkey 8.0.1", "Redis 7.0.15".
+func (a Audit) product() string {
+	name := "Redis"
+	if strings.EqualFold(a.Server, "valkey") {
+		name = "Valkey"
+	}
+	return name + " " + a.Version
 }

@@ -30,8 +30,9 @@ func New(getenv func(string) string) plugin.Check {
 	return plugin.Check{
 		Name:  Name,
 		Short: "Prove that a Redis or Sentinel server refuses clients without credentials, and audit its ACL users",
-		Long: "Connects without credentials (PING, then DBSIZE): OK only when refused with NOAUTH; WARNING when only\n" +
-			"protected mode refuses; CRITICAL when the default user serves without a password. With $REDIS_PASSWORD\n" +
+		Long: "Connects without credentials (PING, then DBSIZE; when the default user's rules refuse DBSIZE, other\n" +
+			"harmless reads and ACL DRYRUN): OK only when refused with NOAUTH; WARNING when only protected mode\n" +
+			"refuses; CRITICAL when the default user serves without a password. With $REDIS_PASSWORD\n" +
 			"(and $REDIS_USERNAME) of an admin-capable user it also reads ACL LIST: CRITICAL for any enabled user\n" +
 			"without a password, WARNING for dangerous commands granted to users other than --admin-user.",
 		Options:        opts,

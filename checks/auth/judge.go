@@ -3,8 +3,10 @@ package auth
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
@@ -77,12 +79,15 @@ func judgeProbe(r *result.Result, target string, p Probe) string {
 			r.Add(result.Critical, "%s: Sentinel serves clients without credentials (%s, %s served): anyone can reconfigure its masters or force a failover",
 				target, answered, read.Command)
 		case served:
-			r.Add(result.Critical, "%s: the default user is usable without a password (%s, %s served without credentials)",
-				target, answered, read.Command)
+			r.Add(result.Critical, "%s: the default user is usable without a password (%s, %s served without credentials%s)",
+				target, answered, read.Command, refusedBefore(p))
+		case len(p.DryRun) > 0:
+			r.Add(result.Critical, "%s: the default user is usable without a password (%s; ACL DRYRUN says it may run %s)",
+				target, answered, strings.Join(p.DryRun, ", "))
 		case read != nil && read.Code == "NOPERM":
 			r.Add(result.Warning, "%s: clients without credentials are logged in as the default user, which has no password; "+
-				"%s, %s refused by its ACL rules (NOPERM); other commands not verified: give admin credentials to audit its rules",
-				target, answered, read.Command)
+				"%s, %s; other commands not verified: give admin credentials to audit its rules",
+				target, answered, readsText(p))
 		case p.Ping.Class == resp.Pong:
 			r.Add(result.Critical, "%s: the default user is usable without a password (PING answered without credentials; %s: %s)",
 				target, read.Command, describeRead(read))
@@ -92,6 +97,61 @@ func judgeProbe(r *result.Result, target string, p Probe) string {
 		}
 	}
 	return ""
+}
+
+// refusedBefore lists, for a read served after DBSIZE was refused, the
+// reads refused before it: "; DBSIZE refused (NOPERM)".
+func refusedBefore(p Probe) string {
+	if len(p.Others) == 0 {
+		return ""
+	}
+	var refused []string
+	if p.Read != nil && p.Read.Command != "DBSIZE" {
+		refused = append(refused, "DBSIZE")
+	}
+	for _, o := range p.Others {
+		if o.Command == p.Read.Command {
+			break
+		}
+		if !o.Served {
+			refused = append(refused, o.Command)
+		}
+	}
+	if len(refused) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(refused, ", ") + " refused"
+}
+
+// readsText says what became of each read: "DBSIZE, SCAN 0 COUNT 1
+// refused by its ACL rules (NOPERM); COMMAND COUNT served".
+func readsText(p Probe) string {
+	groups := map[string][]string{}
+	var order []string
+	add := func(a ReadAttempt) {
+		key := describeRead(&a)
+		switch {
+		case a.Served:
+			key = "served"
+		case a.Code == "NOPERM":
+			key = "refused by its ACL rules (NOPERM)"
+		}
+		if _, ok := groups[key]; !ok {
+			order = append(order, key)
+		}
+		groups[key] = append(groups[key], a.Command)
+	}
+	if p.Read != nil {
+		add(*p.Read)
+	}
+	for _, o := range p.Others {
+		add(o)
+	}
+	var parts []string
+	for _, k := range order {
+		parts = append(parts, strings.Join(groups[k], ", ")+" "+k)
+	}
+	return strings.Join(parts, "; ")
 }
 
 func describeRead(a *ReadAttempt) string {
@@ -118,6 +178,14 @@ func judgeAudit(r *result.Result, a Audit, admins []string) string {
 	case a.Code == "WRONGPASS":
 		r.Add(result.Unknown, "ACL audit: the server refused the credentials of user %q (WRONGPASS)", a.As)
 		return ""
+	case redisconn.IsUnknownCommand(a.Err):
+		// The login itself (HELLO, then AUTH) met a renamed command.
+		name, _ := redisconn.UnknownCommandName(a.Err)
+		if name == "" {
+			name = "AUTH"
+		}
+		r.Add(result.Unknown, "ACL audit: login as %q failed: %s is renamed or disabled (rename-command); the audit needs AUTH or HELLO", a.As, name)
+		return ""
 	case a.Code != "":
 		r.Add(result.Unknown, "ACL audit: login as %q failed (%s)", a.As, a.Code)
 		return ""
@@ -125,13 +193,13 @@ func judgeAudit(r *result.Result, a Audit, admins []string) string {
 		r.Add(result.Unknown, "ACL audit: login as %q failed: %s", a.As, describeErr(a.Err))
 		return ""
 	case a.NoACL:
-		v := a.Version
-		if v == "" {
-			v = "this server"
-		}
-		t := fmt.Sprintf("Redis %s has no ACLs: requirepass is its only credential", v)
+		// Set only with a version older than 6.0 read from the server.
+		t := fmt.Sprintf("%s has no ACLs: requirepass is its only credential", a.product())
 		r.Add(result.OK, "%s", t)
 		return t
+	case a.ACLMissing:
+		r.Add(result.Unknown, "%s", aclMissingText(a))
+		return ""
 	case a.ACLCode == "NOPERM":
 		r.Add(result.Unknown, "ACL audit: user %q may not run ACL LIST (NOPERM): give an admin-capable user", a.As)
 		return ""
@@ -154,6 +222,16 @@ func judgeAudit(r *result.Result, a Audit, admins []string) string {
 		if g.Any() {
 			what = dangerText(g)
 		}
+		// A non-admin whose grants rest on categories ACL CAT did not list
+		// is judged by what its rules prove, and flagged as unclear: a
+		// guess is no finding to act on, and no reason to stay quiet.
+		unsure := g.Guessed && !u.NoPass && u.Passwords > 0 && !slices.Contains(admins, u.Name)
+		if unsure {
+			what = ""
+			if c := Evaluate(u, a.Categories.Certain()); c.Any() {
+				what = dangerText(c)
+			}
+		}
 		switch {
 		case u.NoPass && u.Name == "default":
 			nopass++
@@ -175,6 +253,10 @@ func judgeAudit(r *result.Result, a Audit, admins []string) string {
 		case what != "" && !slices.Contains(admins, u.Name):
 			dangerous++
 			r.Add(result.Warning, "user %q is not an --admin-user but can run %s", u.Name, what)
+		}
+		if unsure {
+			unclear++
+			r.Add(result.Warning, "user %q: what it can run is not verified: %s", u.Name, unreadCategories(a, u))
 		}
 		if len(u.Unknown) > 0 {
 			unclear++
@@ -228,6 +310,71 @@ func dangerText(g Grants) string {
 	t := strings.Join(parts, ", ")
 	if g.Guessed {
 		t += " (some categories could not be read and are assumed to grant every command)"
+	}
+	return t
+}
+
+// aclMissingText explains an ACL LIST that failed as an unknown command on
+// a server not proven older than 6.0: the ACL command was renamed or
+// disabled, and users other than default may still log in.
+func aclMissingText(a Audit) string {
+	if v, ok := parseVersion(a.Version); ok && v.HasACL(a.Mode == "sentinel") {
+		conflict := ""
+		if a.VersionConflict != "" {
+			conflict = fmt.Sprintf(" (INFO claims %s, but HELLO answers)", shorten(a.VersionConflict))
+		}
+		return fmt.Sprintf("ACL audit: ACL LIST is an unknown command, but %s%s has ACL users (6.0+, Sentinel 6.2+): the ACL command is "+
+			"renamed or disabled (rename-command ACL), so users that log in without a password cannot be ruled out; "+
+			"give the audit access to ACL LIST and ACL CAT under their own names", a.product(), conflict)
+	}
+	return fmt.Sprintf("ACL audit: ACL LIST is an unknown command and the server's version could not be read "+
+		"(INFO server: %s; HELLO: %s): ACL users (6.0+) cannot be ruled out; grant user %q +info, or restore the ACL command",
+		orNA(a.InfoWhy), orNA(a.HelloWhy), a.As)
+}
+
+func orNA(s string) string {
+	if s == "" {
+		return "no version in its reply"
+	}
+	return s
+}
+
+// unreadCategories names the categories u's rules grant whose members ACL
+// CAT did not list, why, and the permission the audit user lacks.
+func unreadCategories(a Audit, u User) string {
+	byWhy := map[string][]string{}
+	seen := map[string]bool{}
+	add := func(cat string) {
+		if seen[cat] || a.Categories.known(cat) {
+			return
+		}
+		seen[cat] = true
+		why, asked := a.CatWhy[cat]
+		if !asked {
+			why = "not asked"
+		}
+		byWhy[why] = append(byWhy[why], "@"+cat)
+	}
+	for _, sel := range append([]Selector{u.Root}, u.Selectors...) {
+		for _, r := range sel.Rules {
+			if r.Kind == Category && r.Allow {
+				add(r.Name)
+			}
+		}
+	}
+	add("dangerous")
+	var parts []string
+	for _, why := range sortedKeys(byWhy) {
+		cats := byWhy[why]
+		sort.Strings(cats)
+		if len(cats) > 6 {
+			cats = append(cats[:6:6], fmt.Sprintf("%d more", len(byWhy[why])-6))
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", strings.Join(cats, ", "), why))
+	}
+	t := "ACL CAT did not list the members of " + strings.Join(parts, "; ")
+	if _, noperm := byWhy["NOPERM"]; noperm {
+		t += fmt.Sprintf(": allow user %q to run ACL CAT", a.As)
 	}
 	return t
 }

@@ -121,6 +121,16 @@ func TestJudgeAudit(t *testing.T) {
 			"c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required); Redis 5.0.14 has no ACLs: requirepass is its only credential\n" +
 				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n" +
 				"OK: Redis 5.0.14 has no ACLs: requirepass is its only credential\n"},
+		{"ACL renamed on 7.0", Audit{As: "default", Version: "7.0.15", ACLMissing: true, ACLCode: "ERR", InfoWhy: "unknown command"}, nil, result.Unknown,
+			"c UNKNOWN: ACL audit: ACL LIST is an unknown command, but Redis 7.0.15 has ACL users (6.0+, Sentinel 6.2+): the ACL command is renamed or disabled (rename-command ACL), so users that log in without a password cannot be ruled out; give the audit access to ACL LIST and ACL CAT under their own names\n" +
+				"UNKNOWN: ACL audit: ACL LIST is an unknown command, but Redis 7.0.15 has ACL users (6.0+, Sentinel 6.2+): the ACL command is renamed or disabled (rename-command ACL), so users that log in without a password cannot be ruled out; give the audit access to ACL LIST and ACL CAT under their own names\n" +
+				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
+		{"INFO claims 5.0, HELLO says 7.0", Audit{As: "default", Version: "7.0.15", VersionConflict: "5.0.14", ACLMissing: true, ACLCode: "ERR"}, nil, result.Unknown,
+			"c UNKNOWN: ACL audit: ACL LIST is an unknown command, but Redis 7.0.15 (INFO claims 5.0.14, but HELLO answers) has ACL users (6.0+, Sentinel 6.2+): the ACL command is renamed or disabled (rename-command ACL), so users that log in without a password cannot be ruled out; give the audit access to ACL LIST and ACL CAT under their own names\nUNKNOWN: ACL audit: ACL LIST is an unknown command, but Redis 7.0.15 (INFO claims 5.0.14, but HELLO answers) has ACL users (6.0+, Sentinel 6.2+): the ACL command is renamed or disabled (rename-command ACL), so users that log in without a password cannot be ruled out; give the audit access to ACL LIST and ACL CAT under their own names\nOK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
+		{"ACL missing, version unknown", Audit{As: "mon", ACLMissing: true, ACLCode: "ERR", InfoWhy: "NOPERM", HelloWhy: "unknown command"}, nil, result.Unknown,
+			"c UNKNOWN: ACL audit: ACL LIST is an unknown command and the server's version could not be read (INFO server: NOPERM; HELLO: unknown command): ACL users (6.0+) cannot be ruled out; grant user \"mon\" +info, or restore the ACL command\n" +
+				"UNKNOWN: ACL audit: ACL LIST is an unknown command and the server's version could not be read (INFO server: NOPERM; HELLO: unknown command): ACL users (6.0+) cannot be ruled out; grant user \"mon\" +info, or restore the ACL command\n" +
+				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
 		{"unparsable", Audit{As: "a", ACLErr: &ParseError{Line: 3, Err: ErrNotUserLine}}, nil, result.Unknown,
 			"c UNKNOWN: ACL audit: could not read ACL LIST: ACL LIST line 3: not an ACL LIST user line\n" +
 				"UNKNOWN: ACL audit: could not read ACL LIST: ACL LIST line 3: not an ACL LIST user line\n" +

@@ -86,7 +86,7 @@ func TestLiveACLUsers(t *testing.T) {
 func TestLiveRestrictedDefaultUser(t *testing.T) {
 	s := start(t, "user default on nopass ~* -@all +ping", "user admin on >"+pwAdmin+" ~* +@all")
 	r, out := check(t, redisconn.Options{Port: s.Port}, nil)
-	expect(t, r, out, result.Warning, "logged in as the default user, which has no password; PING answered, DBSIZE refused by its ACL rules (NOPERM)")
+	expect(t, r, out, result.Warning, "logged in as the default user, which has no password; PING answered, DBSIZE, SCAN 0 COUNT 1, INFO keyspace, CONFIG GET maxmemory, EXISTS x, COMMAND COUNT, ACL WHOAMI refused by its ACL rules (NOPERM)")
 
 	env := map[string]string{redisconn.UsernameEnv: "admin", redisconn.PasswordEnv: pwAdmin}
 	r, out = check(t, redisconn.Options{Port: s.Port}, env, "admin")

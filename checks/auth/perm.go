@@ -14,6 +14,17 @@ type Categories struct {
 	parents map[string]map[string]bool // category -> commands with subcommands in it
 	sorted  map[string][]string        // category -> members, sorted
 	subs    map[string][]string        // command -> subcommands named anywhere, sorted
+	// certain: a category of unknown members grants nothing, so that only
+	// what the known rules prove is counted (see Certain).
+	certain bool
+}
+
+// Certain returns the same categories judged without guesses: a category
+// whose members are unknown grants nothing. What a user can run under it is
+// a lower bound; Evaluate with c itself gives the upper bound.
+func (c Categories) Certain() Categories {
+	c.certain = true
+	return c
 }
 
 // NewCategories builds Categories from ACL CAT replies.
@@ -86,7 +97,7 @@ func (s Selector) decide(cats Categories, cmd, sub string) verdict {
 		case Category:
 			in, known := cats.contains(r.Name, cmd, sub)
 			switch {
-			case !known && r.Allow:
+			case !known && r.Allow && !cats.certain:
 				v = verdict{allowed: true, by: r, guessed: true}
 			case known && in:
 				v = verdict{allowed: r.Allow, by: r}
@@ -191,10 +202,14 @@ func Evaluate(u User, cats Categories) Grants {
 		}
 	}
 	if !cats.known("dangerous") {
-		// Members unknown: any category-wide grant may include them.
+		// Members unknown: any category-wide grant may include them; +@all
+		// certainly does, whatever the members.
 		for _, sel := range append([]Selector{u.Root}, u.Selectors...) {
 			for _, r := range sel.Rules {
-				if r.Allow && (r.Kind == AllCommands || r.Kind == Category) {
+				switch {
+				case r.Allow && r.Kind == AllCommands:
+					by[r.String()] = true
+				case r.Allow && r.Kind == Category && !cats.certain:
 					by[r.String()] = true
 					g.Guessed = true
 				}
@@ -237,6 +252,22 @@ func (u User) dangerousForms(cats Categories, cmd, sub string, g *Grants) []stri
 		if v.allowed {
 			g.Guessed = g.Guessed || v.guessed
 			ok = append(ok, f)
+		}
+	}
+	// Without the categories (ACL CAT not readable), a command whose
+	// subcommands the rules name is judged by those: the bare form stands
+	// for "every other subcommand" only when a rule other than a
+	// subcommand rule allows it.
+	if !container && len(forms) > 1 && (cats.certain || !cats.known("dangerous")) {
+		bare := u.allows(cats, cmd, "")
+		if !bare.allowed || bare.by.Kind == Subcommand {
+			var out []string
+			for _, f := range ok {
+				if f != "" {
+					out = append(out, up+" "+strings.ToUpper(f))
+				}
+			}
+			return out
 		}
 	}
 	switch {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 )
@@ -18,8 +20,16 @@ type Probe struct {
 	// Ping is the reply to PING.
 	Ping resp.Reply
 	// Read is the outcome of the harmless read after PING, when one was
-	// tried (PING answered PONG, NOAUTH or NOPERM).
+	// tried (PING answered PONG, NOAUTH or NOPERM): DBSIZE, or the first
+	// other read that was served when DBSIZE was refused with NOPERM.
 	Read *ReadAttempt
+	// Others are the further reads tried when DBSIZE was refused by the
+	// default user's ACL rules: one refused command says little about
+	// the rest (+@all -dbsize).
+	Others []ReadAttempt
+	// DryRun lists the dangerous commands ACL DRYRUN (7.0+) says the
+	// default user may run, when it may run ACL DRYRUN at all.
+	DryRun []string
 }
 
 // ReadAttempt is one harmless read without credentials: DBSIZE, or INFO
@@ -34,6 +44,9 @@ type ReadAttempt struct {
 	Err error
 	// Sentinel: INFO showed redis_mode:sentinel.
 	Sentinel bool
+	// Data: served, this command shows data or configuration (not only
+	// that the connection works).
+	Data bool
 }
 
 // probe runs the unauthenticated exchange. opts must carry no credentials
@@ -56,19 +69,98 @@ func probe(ctx context.Context, opts redisconn.Options) Probe {
 	p := Probe{Ping: reply}
 	switch reply.Class {
 	case resp.Pong, resp.NoAuth, resp.NoPerm:
-		p.Read = harmlessRead(ctx, opts)
+		harmlessReads(ctx, opts, &p)
 	}
 	return p
+}
+
+// otherReads are tried when DBSIZE is refused with NOPERM. None writes;
+// together they cover the read, keyspace, admin and connection categories.
+var otherReads = []struct {
+	args []any
+	data bool
+}{
+	{[]any{"SCAN", "0", "COUNT", "1"}, true},
+	{[]any{"INFO", "keyspace"}, true},
+	{[]any{"CONFIG", "GET", "maxmemory"}, true},
+	{[]any{"EXISTS", "x"}, true},
+	{[]any{"COMMAND", "COUNT"}, false},
+	{[]any{"ACL", "WHOAMI"}, false},
+}
+
+// dryRuns are the dangerous commands ACL DRYRUN is asked about; it checks
+// permissions only and runs nothing.
+var dryRuns = []struct {
+	name string
+	args []any
+}{
+	{"CONFIG SET", []any{"CONFIG", "SET", "dir", "/"}}, {"FLUSHALL", []any{"FLUSHALL"}},
+	{"MODULE LOAD", []any{"MODULE", "LOAD", "/x"}}, {"DEBUG", []any{"DEBUG", "SLEEP", "0"}},
+	{"REPLICAOF", []any{"REPLICAOF", "NO", "ONE"}}, {"ACL SETUSER", []any{"ACL", "SETUSER", "x"}},
+}
+
+// harmlessReads tries DBSIZE and, when the default user's rules refuse it,
+// the other harmless reads and ACL DRYRUN; all on one connection.
+func harmlessReads(ctx context.Context, opts redisconn.Options, p *Probe) {
+	c := opts.Client()
+	defer c.Close()
+	first := harmlessRead(ctx, c)
+	p.Read = first
+	if first.Code != "NOPERM" {
+		return
+	}
+	p.Others = make([]ReadAttempt, 0, len(otherReads))
+	for _, r := range otherReads {
+		a := ReadAttempt{Command: commandText(r.args), Data: r.data}
+		if err := c.Do(ctx, r.args...).Err(); err == nil {
+			a.Served = true
+		} else if redisconn.IsUnknownCommand(err) {
+			a.Code = "unknown command"
+		} else if code := redisconn.ErrorCode(err); code != "" {
+			a.Code = code
+		} else {
+			a.Err = err
+		}
+		p.Others = append(p.Others, a)
+		if a.Err != nil {
+			return // the connection is gone or the deadline passed
+		}
+		if a.Served && a.Data && p.Read == first {
+			p.Read = &p.Others[len(p.Others)-1]
+		}
+	}
+	for _, d := range dryRuns {
+		args := append([]any{"ACL", "DRYRUN", "default"}, d.args...)
+		ok, err := c.Do(ctx, args...).Text()
+		if err != nil {
+			// NOPERM for ACL DRYRUN itself, an unknown subcommand before
+			// 7.0, or a denial naming the command: in each case nothing
+			// more is learnt here.
+			if code := redisconn.ErrorCode(err); code == "" || code == "NOPERM" {
+				return
+			}
+			continue
+		}
+		if ok == "OK" {
+			p.DryRun = append(p.DryRun, d.name)
+		}
+	}
+}
+
+func commandText(args []any) string {
+	parts := make([]string, len(args))
+	for i, a := range args {
+		parts[i] = a.(string)
+	}
+	return strings.Join(parts, " ")
 }
 
 // harmlessRead tries DBSIZE, and INFO server where DBSIZE does not exist
 // (Sentinel answers unknown commands before it checks authentication).
 // Two commands at most, on a fresh connection of a full client.
-func harmlessRead(ctx context.Context, opts redisconn.Options) *ReadAttempt {
-	c := opts.Client()
-	defer c.Close()
+func harmlessRead(ctx context.Context, c *redis.Client) *ReadAttempt {
 	if err := c.DBSize(ctx).Err(); err == nil {
-		return &ReadAttempt{Command: "DBSIZE", Served: true}
+		return &ReadAttempt{Command: "DBSIZE", Served: true, Data: true}
 	} else if !redisconn.IsUnknownCommand(err) {
 		return readFailure("DBSIZE", err)
 	}
@@ -76,7 +168,7 @@ func harmlessRead(ctx context.Context, opts redisconn.Options) *ReadAttempt {
 	if err != nil {
 		return readFailure("INFO server", err)
 	}
-	return &ReadAttempt{Command: "INFO server", Served: true, Sentinel: infoField(info, "redis_mode") == "sentinel"}
+	return &ReadAttempt{Command: "INFO server", Served: true, Data: true, Sentinel: infoMode(info) == "sentinel"}
 }
 
 func readFailure(cmd string, err error) *ReadAttempt {
@@ -113,5 +205,19 @@ func parseVersion(s string) (Version, bool) {
 	return Version{maj, min}, true
 }
 
-// HasACL: ACL users exist since 6.0.
-func (v Version) HasACL() bool { return v.Major >= 6 }
+// HasACL: ACL users exist since 6.0 (in Sentinel since 6.2).
+func (v Version) HasACL(sentinel bool) bool {
+	if sentinel {
+		return v.Major > 6 || (v.Major == 6 && v.Minor >= 2)
+	}
+	return v.Major >= 6
+}
+
+// infoMode is the server's mode from INFO server: redis_mode, or
+// server_mode where Valkey writes it instead.
+func infoMode(info string) string {
+	if m := infoField(info, "redis_mode"); m != "" {
+		return m
+	}
+	return infoField(info, "server_mode")
+}

@@ -28,8 +28,9 @@ func Judge(in Inputs) result.Result {
 	if in.Local && in.Sockets != nil {
 		j.judgeSockets(ports, spec, haveSpec)
 	}
+	j.unreadSources()
 	j.protectedMode(spec, haveSpec)
-	j.summarise(haveSpec)
+	j.summarise(haveSpec, ports)
 	return r
 }
 
@@ -39,20 +40,19 @@ type judge struct {
 	observed   bool // a source that sees the running server was read
 	anySource  bool
 	wildSocket []sockets.Listener
+	// kernelSaw: the socket table holds a listener on a Redis port, so
+	// what is bound was seen, whatever else could not be read;
+	// targetSeen: one on the target's port.
+	kernelSaw, targetSeen bool
 }
 
 func (j *judge) sources() {
 	in := j.in
 	if in.Live != nil {
 		j.observed, j.anySource = true, true
-		v := in.Live.Server + " " + in.Live.VersionRaw
-		if in.Live.ConfigErr != "" {
-			j.r.Add(result.OK, "server %s at %s answered; its CONFIG could not be read: %s", v, in.Target, in.Live.ConfigErr)
-		} else {
-			j.r.Add(result.OK, "server %s at %s answered", v, in.Target)
+		if in.Live.ConfigErr == "" {
+			j.r.Add(result.OK, "server %s %s at %s answered", in.Live.Server, in.Live.VersionRaw, in.Target)
 		}
-	} else {
-		j.r.Add(result.OK, "server at %s: %s", in.Target, in.LiveErr)
 	}
 	if in.File != nil {
 		j.anySource = true
@@ -61,6 +61,10 @@ func (j *judge) sources() {
 			note = fmt.Sprintf(" (with %d included files)", len(in.File.Files)-1)
 		}
 		j.r.Add(result.OK, "config file %s read%s", in.FilePath, note)
+	} else if in.FilePath != "" {
+		// A file named (--config-file, or by the server) that cannot be
+		// read leaves what a restart binds unverified.
+		j.r.Add(result.Unknown, "config file: %s", in.FileErr)
 	} else if in.FileErr != "" {
 		j.r.Add(result.OK, "config file: %s", in.FileErr)
 	}
@@ -71,7 +75,7 @@ func (j *judge) sources() {
 		if in.Sockets != nil || in.SocketsErr == "" {
 			j.observed, j.anySource = true, true
 		} else {
-			j.r.Add(result.OK, "socket table: %s", in.SocketsErr)
+			j.r.Add(result.Warning, "socket table: %s: what is bound was not verified by the kernel", in.SocketsErr)
 		}
 	} else {
 		j.r.Add(result.OK, "socket table and config file of %s are not on this host; judged from the running config", in.Target)
@@ -297,11 +301,25 @@ func (j *judge) judgeSockets(ports map[uint16]bool, spec Spec, haveSpec bool) {
 	})
 	if len(ls) == 0 {
 		j.r.Add(result.OK, "kernel: nothing listens on the Redis ports (%s)", portList(ports))
-		if j.in.Live != nil && j.in.TargetPort > 0 {
+		switch {
+		case j.in.Live != nil && j.in.TargetPort > 0:
 			j.r.Add(result.Warning, "the server answered at %s but this network namespace has no listener on port %d: the socket table does not describe it (container or another namespace?)",
 				j.in.Target, j.in.TargetPort)
+		case j.in.Live == nil && haveSpec:
+			j.r.Add(result.Warning, "no server answers at %s and nothing listens on the Redis ports here: "+
+				"Redis is not running (or runs in another network namespace); only the config file was judged", j.in.Target)
 		}
 		return
+	}
+	j.kernelSaw = true
+	for _, l := range ls {
+		if int(l.Addr.Port()) == j.in.TargetPort {
+			j.targetSeen = true
+		}
+	}
+	if !j.targetSeen && j.in.Live == nil && j.in.TargetPort > 0 {
+		j.r.Add(result.Warning, "no server answers at %s and nothing listens on port %d here: the Redis server asked about is not running "+
+			"(or runs in another network namespace)", j.in.Target, j.in.TargetPort)
 	}
 	for _, l := range ls {
 		a := l.Addr.Addr().Unmap()
@@ -367,23 +385,69 @@ func (j *judge) protectedMode(spec Spec, haveSpec bool) {
 	}
 }
 
-func (j *judge) summarise(haveSpec bool) {
+// unreadSources reports the running server's configuration when it could
+// not be read: only a note when the kernel showed what is bound, a warning
+// when nothing else saw the running server.
+func (j *judge) unreadSources() {
+	in := j.in
+	why := in.LiveErr
+	if in.Live != nil {
+		if in.Live.ConfigErr == "" {
+			return
+		}
+		why = fmt.Sprintf("server %s %s answered; its CONFIG could not be read: %s", in.Live.Server, in.Live.VersionRaw, in.Live.ConfigErr)
+	}
+	st := result.Warning
+	if j.targetSeen {
+		st = result.OK
+	}
+	if in.Live == nil {
+		j.r.Add(st, "server at %s: %s", in.Target, why)
+	} else {
+		j.r.Add(st, "%s", why)
+	}
+}
+
+func (j *judge) summarise(haveSpec bool, ports map[uint16]bool) {
 	r := j.r
 	switch {
 	case !j.anySource:
 		r.State = result.Unknown
 		r.Summary = "no source could be read: " + j.in.LiveErr
 		return
+	case !haveSpec && !j.kernelSaw:
+		// No configuration and no listener: nothing was verified, and
+		// "nothing listens" on ports guessed without a configuration is
+		// no proof that Redis is not exposed elsewhere.
+		r.State = result.Unknown
+		r.Summary = "nothing verified: " + j.nothingVerified(ports)
+		return
 	case !j.observed:
 		// Only a file: it says what will be bound, not what is.
 		r.Add(result.Warning, "the running server and the socket table could not be read; judged from the config file alone")
-	case !haveSpec && j.in.Sockets == nil:
-		r.State = result.Unknown
-		r.Summary = "neither the configuration nor the socket table could be read"
-		return
 	}
 	r.Finalize()
 	if r.State == result.OK {
 		r.Summary = "no Redis listener is bound to a wildcard address"
 	}
+}
+
+// nothingVerified says why no source showed what is bound.
+func (j *judge) nothingVerified(ports map[uint16]bool) string {
+	in := j.in
+	why := "server at " + in.Target + ": " + in.LiveErr
+	if in.Live != nil {
+		why = "the running config could not be read: " + in.Live.ConfigErr
+	}
+	switch {
+	case !in.Local:
+		return why + "; the socket table and config file of " + in.Target + " are not on this host"
+	case in.Sockets == nil:
+		return why + "; socket table: " + in.SocketsErr
+	}
+	file := in.FileErr
+	if file == "" {
+		file = "not read"
+	}
+	return fmt.Sprintf("%s; config file: %s; and nothing listens on the Redis ports (%s)", why, file, portList(ports))
 }

@@ -98,7 +98,7 @@ func TestJudge(t *testing.T) {
 		{"remote target without CONFIG", func(in *Inputs) {
 			in.Local = false
 			in.Live = &Live{VersionRaw: "7.0.15", Version: ParseVersion("7.0.15"), ConfigErr: "CONFIG is renamed or disabled"}
-		}, result.Unknown, "neither the configuration nor the socket table"},
+		}, result.Unknown, "UNKNOWN: nothing verified: the running config could not be read: CONFIG is renamed or disabled; the socket table and config file of 127.0.0.1:6379 are not on this host"},
 		{"7.2 listener lines stand in for CONFIG", func(in *Inputs) {
 			in.Local = false
 			in.Live = &Live{VersionRaw: "7.2.4", Version: ParseVersion("7.2.4"), ConfigErr: "CONFIG is renamed or disabled",
@@ -110,6 +110,49 @@ func TestJudge(t *testing.T) {
 			in.FilePath = "redis.conf"
 			in.SocketsErr = "no /proc"
 		}, result.Warning, "judged from the config file alone"},
+		{"nothing listens, no config file", func(in *Inputs) {
+			in.LiveErr = "cannot connect to 127.0.0.1:6379: connection refused"
+			in.FileErr = "not given (--config-file) and not reported by the server"
+			in.Sockets = listen()
+		}, result.Unknown, "UNKNOWN: nothing verified: server at 127.0.0.1:6379: cannot connect to 127.0.0.1:6379: connection refused; config file: not given (--config-file) and not reported by the server; and nothing listens on the Redis ports (6379, 16379, 26379)"},
+		{"CONFIG renamed, server elsewhere, no file", func(in *Inputs) {
+			in.Live = &Live{VersionRaw: "7.0.15", Version: ParseVersion("7.0.15"), ConfigErr: "CONFIG is renamed or disabled"}
+			in.FileErr = "the server was started without a config file"
+			in.Sockets = listen()
+		}, result.Unknown, "nothing verified: the running config could not be read"},
+		{"CONFIG renamed, kernel sees loopback", func(in *Inputs) {
+			in.Live = &Live{VersionRaw: "7.0.15", Version: ParseVersion("7.0.15"), ConfigErr: "CONFIG is renamed or disabled"}
+			in.FileErr = "the server was started without a config file"
+			in.Sockets = listen("127.0.0.1:6379")
+		}, result.OK, "OK: server  7.0.15 answered; its CONFIG could not be read"},
+		{"server down, file read, nothing listens", func(in *Inputs) {
+			in.LiveErr = "cannot connect"
+			in.File = conf(t, "bind 127.0.0.1\n")
+			in.FilePath = "redis.conf"
+			in.Sockets = listen()
+		}, result.Warning, "Redis is not running"},
+		{"server needs a password, kernel sees loopback", func(in *Inputs) {
+			in.LiveErr = "the server requires a password; set $REDIS_PASSWORD"
+			in.FileErr = "not given (--config-file) and not reported by the server"
+			in.Sockets = listen("127.0.0.1:6379")
+		}, result.OK, "OK: server at 127.0.0.1:6379: the server requires a password"},
+		{"server down, only Sentinel listens", func(in *Inputs) {
+			in.LiveErr = "cannot connect"
+			in.File = conf(t, "bind 127.0.0.1\n")
+			in.FilePath = "redis.conf"
+			in.Sockets = listen("127.0.0.1:26379")
+		}, result.Warning, "nothing listens on port 6379 here: the Redis server asked about is not running"},
+		{"unreadable config file", func(in *Inputs) {
+			in.Live = live("7.0.15", "127.0.0.1")
+			in.FilePath = "/etc/redis/redis.conf"
+			in.FileErr = "/etc/redis/redis.conf is not readable by this user"
+			in.Sockets = listen("127.0.0.1:6379")
+		}, result.Unknown, "UNKNOWN: config file: /etc/redis/redis.conf is not readable"},
+		{"socket table unreadable", func(in *Inputs) {
+			in.Live = live("7.0.15", "127.0.0.1")
+			in.FileErr = "the server was started without a config file"
+			in.SocketsErr = "permission denied"
+		}, result.Warning, "what is bound was not verified by the kernel"},
 		{"server elsewhere", func(in *Inputs) {
 			in.Live = live("7.0.15", "127.0.0.1")
 			in.Sockets = listen()

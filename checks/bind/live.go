@@ -60,7 +60,7 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 	l := &Live{}
 	info, err := c.Info(ctx, "server").Result()
 	if err != nil {
-		return nil, &LiveError{Reason: describe(err, o)}
+		return nil, &LiveError{Reason: describe(err, o, "INFO")}
 	}
 	parseInfo(info, l)
 	if l.Mode == "sentinel" {
@@ -77,7 +77,7 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 	}
 	bind, ok, err := get("bind")
 	if err != nil {
-		l.ConfigErr = describe(err, o)
+		l.ConfigErr = describe(err, o, "CONFIG")
 		return l, nil
 	}
 	if ok {
@@ -87,7 +87,7 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 	for _, name := range []string{"port", "tls-port", "cluster-port"} {
 		v, ok, err := get(name)
 		if err != nil {
-			l.ConfigErr = describe(err, o)
+			l.ConfigErr = describe(err, o, "CONFIG")
 			return l, nil
 		}
 		if n, perr := strconv.Atoi(v); ok && perr == nil {
@@ -97,7 +97,7 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 	for name, dst := range map[string]**bool{"cluster-enabled": &l.ClusterEnabled, "protected-mode": &l.ProtectedMode} {
 		v, ok, err := get(name)
 		if err != nil {
-			l.ConfigErr = describe(err, o)
+			l.ConfigErr = describe(err, o, "CONFIG")
 			return l, nil
 		}
 		if ok {
@@ -108,8 +108,9 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 	return l, nil
 }
 
-// describe turns a client error into a reason a user can act on.
-func describe(err error, o *redisconn.Options) string {
+// describe turns a client error into a reason a user can act on. sent is
+// the command that failed; the login (HELLO, AUTH) goes with the first one.
+func describe(err error, o *redisconn.Options, sent string) string {
 	switch code := redisconn.ErrorCode(err); {
 	case code == "NOAUTH":
 		if o.Password == "" {
@@ -119,11 +120,19 @@ func describe(err error, o *redisconn.Options) string {
 	case code == "WRONGPASS":
 		return "authentication failed: wrong user name or password"
 	case code == "NOPERM":
-		return "the user lacks permission (NOPERM); grant it +config|get and +info"
+		return "the user may not run " + sent + " (NOPERM); grant it +info and +config|get"
 	case code == "DENIED":
 		return "refused by protected mode (connect from loopback or set a password)"
 	case redisconn.IsUnknownCommand(err):
-		return "CONFIG is renamed or disabled"
+		name, _ := redisconn.UnknownCommandName(err)
+		if name == "" {
+			name = sent
+		}
+		switch name {
+		case "AUTH", "HELLO":
+			return name + " is renamed or disabled: the check cannot log in"
+		}
+		return name + " is renamed or disabled"
 	case code != "":
 		return "the server answered " + err.Error()
 	}

@@ -119,6 +119,39 @@ func TestServerRenamedConfigFallsBackToFileAndSockets(t *testing.T) {
 	wantLines(t, out, code, 2, "kernel: listening on 0.0.0.0:PORT")
 }
 
+// A config file the server names but the check cannot read leaves what a
+// restart binds unverified.
+func TestServerConfigFileUnreadable(t *testing.T) {
+	s := redistest.Start(t, redistest.Spec{Config: []string{"bind 127.0.0.1"}})
+	if err := os.Rename(s.ConfigFile, s.ConfigFile+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	out, code := run(t, s, nil)
+	wantLines(t, out, code, 3, "UNKNOWN: config file: open DIR/redis.conf: no such file or directory",
+		"kernel: listening on 127.0.0.1:PORT")
+	if os.Geteuid() != 0 {
+		// Root reads any file: the permission case needs another user.
+		if err := os.Rename(s.ConfigFile+".moved", s.ConfigFile); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(s.ConfigFile, 0); err != nil {
+			t.Fatal(err)
+		}
+		out, code = run(t, s, nil)
+		wantLines(t, out, code, 3, "UNKNOWN: config file: DIR/redis.conf is not readable by this user")
+	}
+}
+
+// Messages name the command the server did not know, not CONFIG for all.
+func TestServerRenamedInfoIsNamed(t *testing.T) {
+	s := redistest.Start(t, redistest.Spec{Config: []string{"bind 127.0.0.1", `rename-command INFO ""`}})
+	out, code := run(t, s, nil, "--config-file", s.ConfigFile)
+	wantLines(t, out, code, 0, "server at 127.0.0.1:PORT: INFO is renamed or disabled", "kernel: listening on 127.0.0.1:PORT")
+	if strings.Contains(out, "CONFIG is renamed") {
+		t.Fatalf("blames CONFIG:\n%s", out)
+	}
+}
+
 func TestServerPasswordRequired(t *testing.T) {
 	s := redistest.Start(t, redistest.Spec{Config: []string{"bind 127.0.0.1", "requirepass s3cret-pw"}})
 	out, code := run(t, s, nil, "--config-file", s.ConfigFile)
@@ -149,8 +182,13 @@ func TestServerStopped(t *testing.T) {
 	s := redistest.Start(t, redistest.Spec{Config: []string{"bind 127.0.0.1"}})
 	s.Stop()
 	out, code := run(t, s, nil, "--config-file", s.ConfigFile)
-	wantLines(t, out, code, 0, "server at 127.0.0.1:PORT: cannot connect", "config file DIR/redis.conf:6 binds 127.0.0.1 (loopback)",
-		"kernel: nothing listens on the Redis ports")
+	wantLines(t, out, code, 1, "server at 127.0.0.1:PORT: cannot connect", "config file DIR/redis.conf:6 binds 127.0.0.1 (loopback)",
+		"kernel: nothing listens on the Redis ports", "Redis is not running (or runs in another network namespace); only the config file was judged")
+
+	// Without the file nothing at all was verified.
+	out, code = run(t, s, nil)
+	wantLines(t, out, code, 3, "redis-bind-check UNKNOWN: nothing verified: server at 127.0.0.1:PORT: cannot connect",
+		"config file: not given (--config-file) and not reported by the server; and nothing listens on the Redis ports")
 
 	open := redistest.Start(t, redistest.Spec{Config: []string{"port {{PORT}}"}})
 	open.Stop()
@@ -226,6 +264,7 @@ func TestBadInputExits3(t *testing.T) {
 		want string
 	}{
 		{[]string{"--bogus"}, "redis-bind-check UNKNOWN: unknown flag: --bogus\n"},
+		{[]string{"--password=x"}, "redis-bind-check UNKNOWN: --password is not accepted: a password on the command line is visible in ps and in the check definition; set $REDIS_PASSWORD (a Sensu secret) instead\n"},
 		{[]string{"--port", "x"}, "redis-bind-check UNKNOWN: invalid argument \"x\" for \"-p, --port\" flag: strconv.ParseInt: parsing \"x\": invalid syntax\n"},
 		{[]string{"--port", "70000"}, "redis-bind-check UNKNOWN: --port 70000 is outside 1-65535\n"},
 		{[]string{"--allow", "10.0.0.300"}, "redis-bind-check UNKNOWN: --allow \"10.0.0.300\": not an address or CIDR\n"},

@@ -37,3 +37,23 @@ func TestVersionsProtectedModeContext(t *testing.T) {
 		})
 	}
 }
+
+// Fail closed on every version: a stopped server without a config file is
+// UNKNOWN, and a renamed INFO is named as such.
+func TestVersionsNothingVerifiedAndRenamedInfo(t *testing.T) {
+	for label, bin := range redistest.Binaries(t) {
+		t.Run(label, func(t *testing.T) {
+			s := redistest.Start(t, redistest.Spec{Binary: bin, Config: []string{"bind 127.0.0.1", `rename-command INFO ""`}})
+			out, code := run(t, s, nil)
+			wantLines(t, out, code, 0, "server at 127.0.0.1:PORT: INFO is renamed or disabled", "kernel: listening on 127.0.0.1:PORT")
+			s.Stop()
+			out, code = run(t, s, nil)
+			wantLines(t, out, code, 3, "redis-bind-check UNKNOWN: nothing verified: server at 127.0.0.1:PORT: cannot connect")
+
+			auth := redistest.Start(t, redistest.Spec{Binary: bin, Config: []string{"bind 127.0.0.1", "requirepass pw-5e1",
+				`rename-command AUTH ""`, `rename-command HELLO ""`}})
+			out, code = run(t, auth, []string{"REDIS_PASSWORD=pw-5e1"})
+			wantLines(t, out, code, 0, "server at 127.0.0.1:PORT: AUTH is renamed or disabled: the check cannot log in")
+		})
+	}
+}

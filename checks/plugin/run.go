@@ -105,7 +105,12 @@ func Execute(c Check, env Env) int {
 	cmd.SetErr(env.Stdout)
 	cmd.SetArgs(env.Args)
 	cmd.CompletionOptions.DisableDefaultCmd = true
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput{err} })
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		if passwordFlag(env.Args) {
+			return badInput{errPasswordFlag}
+		}
+		return badInput{err}
+	})
 	cmd.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit and build date",
@@ -165,6 +170,24 @@ func safeRun(ctx context.Context, c Check) (r result.Result) {
 		}
 	}()
 	return c.Run(ctx)
+}
+
+// errPasswordFlag answers --password, which no check defines: a password
+// in argv is visible to every local user and stored in the check definition.
+var errPasswordFlag = errors.New("--password is not accepted: a password on the command line is visible in ps and in the check " +
+	"definition; set $REDIS_PASSWORD (a Sensu secret) instead")
+
+// passwordFlag reports a --password or --password=… among the flags.
+func passwordFlag(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "--password" || strings.HasPrefix(a, "--password=") {
+			return true
+		}
+	}
+	return false
 }
 
 // badInput marks errors in what the user gave the check.

@@ -53,6 +53,8 @@ func TestBadInputIsOneLineAndExit3(t *testing.T) {
 		want string
 	}{
 		{"unknown flag", []string{"--nope"}, nil, "redis-test-check UNKNOWN: unknown flag: --nope\n"},
+		{"password flag", []string{"--password", "s3cret"}, nil, "redis-test-check UNKNOWN: --password is not accepted: a password on the command line is visible in ps and in the check definition; set $REDIS_PASSWORD (a Sensu secret) instead\n"},
+		{"password flag with value", []string{"--password=s3cret"}, nil, "redis-test-check UNKNOWN: --password is not accepted: a password on the command line is visible in ps and in the check definition; set $REDIS_PASSWORD (a Sensu secret) instead\n"},
 		{"malformed int", []string{"--warning-days", "abc"}, nil, "redis-test-check UNKNOWN: invalid argument \"abc\" for \"--warning-days\" flag: strconv.ParseInt: parsing \"abc\": invalid syntax\n"},
 		{"stray argument", []string{"extra"}, nil, "redis-test-check UNKNOWN: unknown command \"extra\" for \"redis-test-check\"\n"},
 		{"validation", []string{"--warning-days=-1"}, nil, "redis-test-check UNKNOWN: --warning-days must not be negative\n"},

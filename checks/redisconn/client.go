@@ -76,3 +76,35 @@ func IsUnknownCommand(err error) bool {
 	}
 	return strings.HasPrefix(re.Error(), "ERR unknown command")
 }
+
+// UnknownCommandName returns the command an "ERR unknown command 'X'" reply
+// names (backticks before 7.0, quotes since), so that a message can say
+// which command was missing rather than guess from what was sent. ok is
+// false for any other error; name is "" when the reply names nothing
+// readable (it is capped and limited to printable ASCII: a hostile server
+// chooses it).
+func UnknownCommandName(err error) (name string, ok bool) {
+	if !IsUnknownCommand(err) {
+		return "", false
+	}
+	var re redis.Error
+	errors.As(err, &re)
+	rest := strings.TrimPrefix(re.Error(), "ERR unknown command ")
+	if rest == "" || (rest[0] != '\'' && rest[0] != '`') {
+		return "", true
+	}
+	end := strings.IndexByte(rest[1:], rest[0])
+	if end < 0 {
+		return "", true
+	}
+	name = rest[1 : 1+end]
+	if len(name) > 40 {
+		return "", true
+	}
+	for _, c := range name {
+		if c <= ' ' || c > '~' {
+			return "", true
+		}
+	}
+	return strings.ToUpper(name), true
+}

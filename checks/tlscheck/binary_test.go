@@ -147,7 +147,7 @@ func TestGoldenBadInput(t *testing.T) {
 		{[]string{"--min-tls-version", "1.4"}, "redis-tls-check UNKNOWN: --min-tls-version \"1.4\": want 1.0, 1.1, 1.2 or 1.3\n"},
 		{[]string{"--warning-days", "3"}, "redis-tls-check UNKNOWN: --warning-days 3 is below --critical-days 7\n"},
 		{[]string{"--plaintext-port", "0"}, "redis-tls-check UNKNOWN: --plaintext-port 0 is outside 1-65535\n"},
-		{[]string{"--password", "x"}, "redis-tls-check UNKNOWN: unknown flag: --password\n"},
+		{[]string{"--password", "x"}, "redis-tls-check UNKNOWN: --password is not accepted: a password on the command line is visible in ps and in the check definition; set $REDIS_PASSWORD (a Sensu secret) instead\n"},
 	} {
 		golden(t, 5*time.Second, nil, 3, tc.want, tc.args...)
 	}

@@ -47,7 +47,9 @@ func (e *ConfigError) Error() string {
 	case e.Code == "NOPERM":
 		return "the user may not run CONFIG GET"
 	case redisconn.IsUnknownCommand(e.Err):
-		return "CONFIG is renamed or disabled"
+		// The first command also carries the login (HELLO, AUTH): name
+		// the command the server did not know.
+		return missingCommand(e.Err, "CONFIG") + " is renamed or disabled"
 	}
 	return e.Err.Error()
 }
@@ -66,7 +68,11 @@ func readLiveConfig(ctx context.Context, o redisconn.Options) (LiveConfig, error
 		cmds[i] = pipe.ConfigGet(ctx, k)
 	}
 	info := pipe.Info(ctx, "replication")
-	_, _ = pipe.Exec(ctx) // each command carries its own error
+	// Each command carries its own error, except a failed login (HELLO,
+	// AUTH), which only Exec returns.
+	if _, err := pipe.Exec(ctx); err != nil && cmds[0].Err() == nil {
+		return lc, &ConfigError{Code: redisconn.ErrorCode(err), Err: err}
+	}
 	values := map[string]string{}
 	for i, k := range configKeys {
 		m, err := cmds[i].Result()
@@ -196,3 +202,12 @@ func yesNo(b bool) string {
 // errConfigSkipped is why the live config is not asked for when the chain
 // did not verify.
 var errConfigSkipped = errors.New("not asked: credentials are not sent to a server whose certificate failed verification")
+
+// missingCommand names the command an unknown-command reply names, or
+// sent when the reply names none.
+func missingCommand(err error, sent string) string {
+	if name, _ := redisconn.UnknownCommandName(err); name != "" {
+		return name
+	}
+	return sent
+}

@@ -179,6 +179,13 @@ func TestPlaintext(t *testing.T) {
 		expect(t, run(t, config(s.Port, ca), nil, deadline), Unknown,
 			Unknown, "live config unavailable (CONFIG is renamed or disabled)")
 	})
+	t.Run("AUTH renamed", func(t *testing.T) {
+		// The login goes with the first CONFIG GET: the message names the
+		// command the server did not know.
+		s := startTLS(t, srv, ca, "requirepass s3cret-Pa55", `rename-command AUTH ""`, `rename-command HELLO ""`)
+		expect(t, run(t, config(s.Port, ca), map[string]string{"REDIS_PASSWORD": "s3cret-Pa55"}, deadline), Unknown,
+			Unknown, "live config unavailable (AUTH is renamed or disabled)")
+	})
 	t.Run("ACL without CONFIG", func(t *testing.T) {
 		s := startTLS(t, srv, ca, "user monitor on >mon-Pa55 ~* +@all -config")
 		env := map[string]string{"REDIS_USERNAME": "monitor", "REDIS_PASSWORD": "mon-Pa55"}

@@ -14,6 +14,12 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
+// Expected are the labels Binaries should find after scripts/setup: the
+// system's 7.0 (Debian 12) and what scripts/setup-redis-versions fetches.
+// Redis 6.2, 7.2 and Valkey 7.2 are in no Debian suite; Valkey 8 reports
+// redis_version 7.2.
+var Expected = []string{"6.0", "7.0", "8.0", "valkey-8", "valkey-8.1"}
+
 var (
 	binariesOnce sync.Once
 	binaries     map[string]string

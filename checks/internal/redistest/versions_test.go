@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
 func TestMajorMinor(t *testing.T) {
@@ -16,6 +18,19 @@ func TestMajorMinor(t *testing.T) {
 		if got := majorMinor(in); got != want {
 			t.Errorf("majorMinor(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestExpectedVersions skips (fails in strict mode) for each server version
+// the version tests should cover but that is not installed here.
+func TestExpectedVersions(t *testing.T) {
+	bins := Binaries(t)
+	for _, label := range Expected {
+		t.Run(label, func(t *testing.T) {
+			if _, ok := bins[label]; !ok {
+				testenv.Skip(t, "no %s redis-server: scripts/setup-redis-versions fetches it", label)
+			}
+		})
 	}
 }
 
