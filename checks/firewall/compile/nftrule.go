@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
@@ -13,9 +14,21 @@ var harmlessStmts = map[string]bool{"counter": true, "log": true, "ct helper": t
 	"ct timeout": true, "ct expectation": true, "secmark": true, "dup": true, "flow": true,
 	"set": true, "map": true, "meta": false}
 
-// historyStmts stop the rule depending on traffic already seen.
+// stmtInv reports the "inv" flag of a statement ("limit rate over",
+// "ct count over", "quota over"): the match then holds past the bound.
+func stmtInv(raw json.RawMessage, kind string) bool {
+	var body map[string]struct {
+		Inv bool `json:"inv"`
+	}
+	if json.Unmarshal(raw, &body) != nil {
+		return false
+	}
+	return body[kind].Inv
+}
+
+// historyStmts make the rule depend on traffic already seen.
 var historyStmts = map[string]string{"limit": "rate limit", "quota": "byte quota",
-	"last": "last-seen check", "ct count": "connection count limit", "connlimit": "connection count limit"}
+	"last": "last-seen time", "ct count": "connection count limit", "connlimit": "connection count limit"}
 
 // harmlessMangle are keys whose rewrite no match of the model reads.
 var harmlessMangle = map[string]bool{"meta priority": true, "meta nftrace": true,
@@ -85,7 +98,9 @@ loop:
 				continue
 			}
 			if why, ok := historyStmts[s.Kind]; ok {
-				cur.Conds = append(cur.Conds, unknown("%s: %s depends on past traffic", origin, why))
+				// The client shapes the history: it can stay under a
+				// limit or push past it.
+				cur.Conds = append(cur.Conds, chosenHistory(why, stmtInv(s.Raw, s.Kind)))
 				continue
 			}
 			switch s.Kind {

@@ -79,6 +79,8 @@ func (t *nftTable) valueCond(f field, op string, right nftjson.Expr, origin stri
 		return wrap(unknown("%s: %s", origin, f.why))
 	case kFalse:
 		return constCond(eval.False)
+	case kChosen:
+		return wrap(chosenPacket(f.name))
 	}
 	neg := false
 	switch op {
@@ -190,6 +192,18 @@ func (t *nftTable) kindCond(f field, op string, neg bool, vals []nftjson.Expr) (
 			names = append(names, parseIfName(s))
 		}
 		return eval.Iface{Out: f.out, Names: names, Neg: neg}, nil
+	case kChosen:
+		return chosenPacket(f.name), nil
+	case kNextHdr:
+		var ps []uint8
+		for _, v := range vals {
+			p, err := protoValue(v)
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, p)
+		}
+		return eval.NextHdr{Values: ps, Neg: neg}, nil
 	case kProto:
 		var ps []uint8
 		for _, v := range vals {

@@ -16,7 +16,8 @@ var protoNumbers = map[string]uint8{
 	"icmp": 1, "igmp": 2, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "ah": 51,
 	"icmpv6": 58, "ipv6-icmp": 58, "icmp6": 58, "sctp": 132, "udplite": 136,
 	"dccp": 33, "ipip": 4, "ipv6": 41, "ospf": 89, "vrrp": 112, "l2tp": 115,
-	"comp": 108, "pim": 103,
+	"comp": 108, "pim": 103, "hopopt": 0, "ipv6-route": 43, "ipv6-frag": 44,
+	"ipv6-nonxt": 59, "ipv6-opts": 60, "mh": 135, "ipv6-mh": 135,
 }
 
 // parseProto parses a protocol name or number.
@@ -241,3 +242,21 @@ func unknown(format string, args ...any) eval.Cond {
 }
 
 func constCond(t eval.Tri) eval.Cond { return eval.Const{Value: t} }
+
+// chosenPacket is a match on a field of the first SYN that the client
+// shapes as it likes (TTL, DSCP, length, options, extension headers): it
+// can make the match hold or fail.
+func chosenPacket(what string) eval.Cond {
+	return eval.Choice("with a first SYN whose "+what+" %s matches",
+		"with a first SYN whose "+what+" %s does not match")
+}
+
+// chosenHistory is a match on past traffic the client itself can shape:
+// a rate limit, a recent list, a connection count, a quota.
+func chosenHistory(kind string, over bool) eval.Cond {
+	under, above := "while under the "+kind+" of %s", "while over the "+kind+" of %s"
+	if over {
+		return eval.Choice(above, under)
+	}
+	return eval.Choice(under, above)
+}
