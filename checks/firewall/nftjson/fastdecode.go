@@ -10,7 +10,7 @@ import (
 // below mirrors parseStd and the encoding/json rules it relies on; where
 // mirroring them would take more than a few lines, it gives up instead.
 func parseFast(text string) (*Ruleset, bool) {
-	p := &scanner{s: text}
+	p := newScanner(text)
 	rs := &Ruleset{}
 	lines := lineCounter{s: text, line: 1}
 	p.ws()
