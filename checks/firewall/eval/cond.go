@@ -269,8 +269,7 @@ func (c TCPFlags) Eval(p *Packet) (Tri, string) {
 	if p.Proto != ProtoTCP {
 		return False, ""
 	}
-	if p.TCPFlags != TCPSyn {
-		// A packet whose flags were fixed by a test: no choice left.
+	if p.Shaped {
 		return negate(triOf(p.TCPFlags&c.Mask == c.Comp), c.Neg), ""
 	}
 	n := 0
@@ -357,13 +356,8 @@ func (c NextHdr) Eval(p *Packet) (Tri, string) {
 	if p.Family != IPv6 {
 		return False, ""
 	}
-	if p.NextHdr != 0 || p.Proto != ProtoTCP {
-		// Fixed by a test (or not a TCP packet): no choice left.
-		v := p.NextHdr
-		if v == 0 {
-			v = p.Proto
-		}
-		return negate(triOf(containsU8(c.Values, v)), c.Neg), ""
+	if p.Shaped {
+		return negate(triOf(containsU8(c.Values, p.NextHdr)), c.Neg), ""
 	}
 	n := 0
 	for _, v := range FirstNextHdrs {
