@@ -1,0 +1,139 @@
+package firewall
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+)
+
+// randRuleset is a random nft ruleset for the differential test: tables
+// of chains of rules, each rule a list of match atoms and a verdict, so
+// that a failing ruleset can be shrunk rule by rule.
+type randRuleset struct {
+	tables []*randTable
+}
+
+type randTable struct {
+	family string // ip, ip6, inet
+	name   string
+	chains []*randChain
+}
+
+type randChain struct {
+	name   string
+	base   bool
+	prio   int
+	policy string
+	rules  []string
+}
+
+func (rs *randRuleset) String() string {
+	var b strings.Builder
+	for _, t := range rs.tables {
+		fmt.Fprintf(&b, "table %s %s {\n", t.family, t.name)
+		if t.family != "ip6" {
+			fmt.Fprintf(&b, "\tset src4 { type ipv4_addr; flags interval; elements = { 192.0.2.0/25, 203.0.113.0/24 } }\n")
+		}
+		if t.family != "ip" {
+			fmt.Fprintf(&b, "\tset src6 { type ipv6_addr; flags interval; elements = { 2001:db8:1::/48 } }\n")
+		}
+		for _, c := range t.chains {
+			fmt.Fprintf(&b, "\tchain %s {\n", c.name)
+			if c.base {
+				fmt.Fprintf(&b, "\t\ttype filter hook input priority %d; policy %s;\n", c.prio, c.policy)
+			}
+			for _, r := range c.rules {
+				fmt.Fprintf(&b, "\t\t%s\n", r)
+			}
+			b.WriteString("\t}\n")
+		}
+		b.WriteString("}\n")
+	}
+	return b.String()
+}
+
+// clone copies the ruleset deeply enough to drop rules from the copy.
+func (rs *randRuleset) clone() *randRuleset {
+	out := &randRuleset{}
+	for _, t := range rs.tables {
+		nt := &randTable{family: t.family, name: t.name}
+		for _, c := range t.chains {
+			nc := *c
+			nc.rules = append([]string(nil), c.rules...)
+			nt.chains = append(nt.chains, &nc)
+		}
+		out.tables = append(out.tables, nt)
+	}
+	return out
+}
+
+// Match atoms by the family of table they fit in ("" fits every one).
+var genAtoms = []struct {
+	fam  string
+	atom string
+}{
+	{"ip", "ip saddr 192.0.2.0/25"}, {"ip", "ip saddr 192.0.2.128/25"}, {"ip", "ip saddr != 198.51.100.0/24"},
+	{"ip", "ip saddr @src4"}, {"ip", "ip saddr 192.0.2.2"}, {"ip", "ip protocol tcp"}, {"ip", "ip protocol != tcp"},
+	{"ip", "ip dscp cs1"}, {"ip", "ip dscp != cs0"}, {"ip", "ip ecn ect0"}, {"ip", "ip ecn not-ect"}, {"ip", "ip ttl < 5"},
+	{"ip", "ip length > 44"}, {"ip", "ip hdrlength 5"},
+	{"ip6", "ip6 saddr 2001:db8::/64"}, {"ip6", "ip6 saddr != 2001:db8:1::/48"}, {"ip6", "ip6 saddr @src6"},
+	{"ip6", "ip6 nexthdr tcp"}, {"ip6", "ip6 nexthdr != tcp"}, {"ip6", "ip6 nexthdr { 0, 60 }"}, {"ip6", "ip6 nexthdr 44"},
+	{"ip6", "exthdr dst exists"}, {"ip6", "exthdr hbh exists"}, {"ip6", "exthdr frag exists"}, {"ip6", "exthdr rt missing"},
+	{"ip6", "ip6 hoplimit 1"}, {"ip6", "ip6 dscp af11"}, {"ip6", "ip6 ecn ect0"},
+	{"", "tcp dport 6379"}, {"", "tcp dport != 6379"}, {"", "tcp dport { 6379, 6380 }"}, {"", "tcp dport 6380"},
+	{"", "th dport 6379"}, {"", "meta l4proto tcp"}, {"", "meta l4proto != tcp"},
+	{"", "tcp flags == syn"}, {"", "tcp flags != syn"}, {"", "tcp flags & (syn | ack) == syn"},
+	{"", "tcp flags & (syn | ack | ecn) == syn"}, {"", "tcp flags & (fin | syn | rst | ack) == syn"},
+	{"", "tcp flags & (ecn | cwr) == ecn | cwr"}, {"", "tcp flags & psh == psh"}, {"", "tcp flags & urg != 0"},
+	{"", "tcp flags syn / syn,ack"}, {"", "tcp option maxseg exists"},
+	{"", "ct state new"}, {"", "ct state established,related"}, {"", "ct state invalid"}, {"", "ct state != new"},
+	{"", "iifname eth0"}, {"", "iifname != eth0"}, {"inet", "meta nfproto ipv4"}, {"inet", "meta nfproto ipv6"},
+	{"", "limit rate 1/minute burst 1 packets"}, {"", "limit rate over 1/minute burst 1 packets"},
+	{"", "ct count over 1000"}, {"", "meta length > 60"},
+}
+
+var genVerdicts = []string{"accept", "accept", "drop", "drop", "reject", "reject with tcp reset", "counter", "return", "continue"}
+
+// genRandom builds a ruleset from the seed.
+func genRandom(seed uint64) *randRuleset {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	rs := &randRuleset{}
+	fams := []string{"ip", "ip6", "inet"}
+	for ti := range 1 + r.IntN(2) {
+		t := &randTable{family: fams[r.IntN(len(fams))], name: fmt.Sprintf("t%d", ti)}
+		nbase, nreg := 1+r.IntN(2), r.IntN(3)
+		for ci := range nbase + nreg {
+			c := &randChain{name: fmt.Sprintf("c%d", ci), base: ci < nbase}
+			if c.base {
+				c.prio = r.IntN(21) - 10
+				c.policy = []string{"accept", "drop"}[r.IntN(2)]
+			}
+			for range 1 + r.IntN(6) {
+				// One rule reads one network family's headers.
+				rf := t.family
+				if rf == "inet" {
+					rf = []string{"ip", "ip6"}[r.IntN(2)]
+				}
+				var atoms []string
+				for range r.IntN(3) {
+					a := genAtoms[r.IntN(len(genAtoms))]
+					if a.fam == "" || a.fam == rf || (a.fam == "inet" && t.family == "inet") {
+						atoms = append(atoms, a.atom)
+					}
+				}
+				v := genVerdicts[r.IntN(len(genVerdicts))]
+				// Jumps and gotos go only to later chains: no loops.
+				if lo := max(ci+1, nbase); lo < nbase+nreg && r.IntN(3) == 0 {
+					v = []string{"jump", "goto"}[r.IntN(2)] + fmt.Sprintf(" c%d", lo+r.IntN(nbase+nreg-lo))
+				}
+				if v == "return" && c.base {
+					v = "accept"
+				}
+				c.rules = append(c.rules, strings.TrimSpace(strings.Join(atoms, " ")+" "+v))
+			}
+			t.chains = append(t.chains, c)
+		}
+		rs.tables = append(rs.tables, t)
+	}
+	return rs
+}
