@@ -27,9 +27,31 @@ type randChain struct {
 	rules  []string
 }
 
+// iptables-nft-restore input follows the nft text after these markers.
+var iptMarkers = map[string]string{"ipt4": "# iptables-nft-restore", "ipt6": "# ip6tables-nft-restore"}
+
 func (rs *randRuleset) String() string {
 	var b strings.Builder
 	for _, t := range rs.tables {
+		if m, ok := iptMarkers[t.family]; ok {
+			defer func() {
+				fmt.Fprintf(&b, "%s\n*filter\n", m)
+				for _, c := range t.chains {
+					pol := "-"
+					if c.base {
+						pol = strings.ToUpper(c.policy)
+					}
+					fmt.Fprintf(&b, ":%s %s [0:0]\n", c.name, pol)
+				}
+				for _, c := range t.chains {
+					for _, r := range c.rules {
+						fmt.Fprintf(&b, "-A %s %s\n", c.name, r)
+					}
+				}
+				b.WriteString("COMMIT\n")
+			}()
+			continue
+		}
 		fmt.Fprintf(&b, "table %s %s {\n", t.family, t.name)
 		if t.family != "ip6" {
 			fmt.Fprintf(&b, "\tset src4 { type ipv4_addr; flags interval; elements = { 192.0.2.0/25, 203.0.113.0/24 } }\n")
@@ -135,5 +157,89 @@ func genRandom(seed uint64) *randRuleset {
 		}
 		rs.tables = append(rs.tables, t)
 	}
+	for _, fam := range []string{"ipt4", "ipt6"} {
+		if r.IntN(3) == 0 {
+			genIpt(r, rs, fam)
+		}
+	}
 	return rs
+}
+
+// splitCase cuts a ruleset's text into the nft part and the
+// iptables-nft-restore inputs by family marker.
+func splitCase(text string) (nft string, ipt map[string]string) {
+	ipt = map[string]string{}
+	cur, key := &strings.Builder{}, ""
+	flush := func() {
+		if key == "" {
+			nft = cur.String()
+		} else {
+			ipt[key] = cur.String()
+		}
+	}
+	for _, line := range strings.SplitAfter(text, "\n") {
+		found := ""
+		for k, m := range iptMarkers {
+			if strings.TrimSpace(line) == m {
+				found = k
+			}
+		}
+		if found != "" {
+			flush()
+			cur, key = &strings.Builder{}, found
+			continue
+		}
+		cur.WriteString(line)
+	}
+	flush()
+	return nft, ipt
+}
+
+var iptAtoms = map[string][]string{
+	"ipt4": {"-s 192.0.2.0/25", "! -s 198.51.100.0/24", "-s 203.0.113.0/24", "-m ttl --ttl-lt 5",
+		"-m dscp --dscp 8", "-m ecn --ecn-ip-ect 1", "-m length --length 0:44"},
+	"ipt6": {"-s 2001:db8::/64", "! -s 2001:db8:1::/48", "-m ipv6header --header dst --soft",
+		"-m frag --fragid 0:4294967295", "-m hbh", "-m dst", "-m rt --rt-type 0", "-m hl --hl-eq 1"},
+	"": {"-m conntrack --ctstate NEW", "-m conntrack --ctstate RELATED,ESTABLISHED", "-i eth0", "! -i eth0",
+		"-m limit --limit 1/min --limit-burst 1", "-m recent --name r --rcheck", "-m recent --name r --set",
+		"-m hashlimit --hashlimit-upto 1/min --hashlimit-burst 1 --hashlimit-name h"},
+}
+
+var iptTCPAtoms = []string{"-m tcp --dport 6379", "-m tcp ! --dport 6379", "-m multiport --dports 6379,6380",
+	"-m tcp --tcp-flags ALL SYN", "-m tcp --syn", "-m tcp --tcp-flags SYN,ACK,ECE SYN", "-m tcp --tcp-flags ECE,CWR ECE,CWR",
+	"-m tcp --tcp-option 2", "-m tcp ! --tcp-flags PSH PSH"}
+
+// genIpt adds an iptables-nft filter table of one family to rs.
+func genIpt(r *rand.Rand, rs *randRuleset, fam string) {
+	t := &randTable{family: fam, name: "filter"}
+	in := &randChain{name: "INPUT", base: true, policy: []string{"accept", "drop"}[r.IntN(2)]}
+	u := &randChain{name: "U"}
+	for ci, c := range []*randChain{in, u} {
+		for range 1 + r.IntN(5) {
+			var parts []string
+			tcp := r.IntN(10) < 7
+			if tcp {
+				parts = append(parts, "-p tcp")
+			}
+			for range r.IntN(3) {
+				if tcp && r.IntN(2) == 0 {
+					parts = append(parts, iptTCPAtoms[r.IntN(len(iptTCPAtoms))])
+					continue
+				}
+				pool := append(append([]string(nil), iptAtoms[fam]...), iptAtoms[""]...)
+				parts = append(parts, pool[r.IntN(len(pool))])
+			}
+			targets := []string{"ACCEPT", "ACCEPT", "DROP", "REJECT", "RETURN"}
+			if ci == 0 {
+				targets = append(targets, "U")
+			}
+			if tcp {
+				targets = append(targets, "REJECT --reject-with tcp-reset")
+			}
+			parts = append(parts, "-j "+targets[r.IntN(len(targets))])
+			c.rules = append(c.rules, strings.Join(parts, " "))
+		}
+	}
+	t.chains = []*randChain{in, u}
+	rs.tables = append(rs.tables, t)
 }
