@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +143,12 @@ func packetOf(p synprobe.Probe) eval.Packet {
 	pk.NextHdr = eval.ProtoTCP
 	if len(p.Variant.ExtHdrs) > 0 {
 		pk.NextHdr = p.Variant.ExtHdrs[0]
+	}
+	if slices.Contains(p.Variant.ExtHdrs, synprobe.Fragment) {
+		// Where conntrack runs, its defragmentation takes the fragment
+		// header out before the filter sees the packet; where it does
+		// not, the header stays. The model leaves that to the client.
+		pk.Shaped = false
 	}
 	return pk
 }

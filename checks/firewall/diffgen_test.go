@@ -109,7 +109,7 @@ var genAtoms = []struct {
 	{"", "tcp flags & (ecn | cwr) == ecn | cwr"}, {"", "tcp flags & psh == psh"}, {"", "tcp flags & urg != 0"},
 	{"", "tcp flags syn / syn,ack"}, {"", "tcp option maxseg exists"},
 	{"", "ct state new"}, {"", "ct state established,related"}, {"", "ct state invalid"}, {"", "ct state != new"},
-	{"", "iifname eth0"}, {"", "iifname != eth0"}, {"inet", "meta nfproto ipv4"}, {"inet", "meta nfproto ipv6"},
+	{"", "iifname eth0"}, {"", "iifname != eth0"}, {"inet:ip", "meta nfproto ipv4"}, {"inet:ip6", "meta nfproto ipv6"},
 	{"", "limit rate 1/minute burst 1 packets"}, {"", "limit rate over 1/minute burst 1 packets"},
 	{"", "ct count over 1000"}, {"", "meta length > 60"},
 }
@@ -139,7 +139,7 @@ func genRandom(seed uint64) *randRuleset {
 				var atoms []string
 				for range r.IntN(3) {
 					a := genAtoms[r.IntN(len(genAtoms))]
-					if a.fam == "" || a.fam == rf || (a.fam == "inet" && t.family == "inet") {
+					if a.fam == "" || a.fam == rf || (t.family == "inet" && a.fam == "inet:"+rf) {
 						atoms = append(atoms, a.atom)
 					}
 				}

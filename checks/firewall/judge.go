@@ -143,7 +143,7 @@ func choices(res *eval.Result) string {
 		more = fmt.Sprintf("; and %d more", len(c)-maxChoices)
 		c = c[:maxChoices]
 	}
-	return " (a client it lets in: " + strings.Join(c, "; ") + more + ")"
+	return " (gets in " + strings.Join(c, "; ") + more + ")"
 }
 
 // via says how accepted connections got through when a DNAT was involved.

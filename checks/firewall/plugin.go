@@ -40,7 +40,12 @@ ip6tables-nft-save for xtables-compat rules, iptables-legacy tables, ipset save)
 for a new TCP connection to each Redis port, the exact set of source addresses that would be
 accepted, separately for IPv4 and IPv6. CRITICAL when an untrusted source is accepted or no rule
 restricts a port; WARNING when a trusted range is locked out; UNKNOWN, with the reasons, when the
-verdict depends on something the evaluator does not understand. Ports published through DNAT
+verdict depends on something the evaluator does not understand or neither the ruleset nor the
+client decides. What a client chooses counts against the ruleset: the shape of its first SYN (TCP
+flags such as an ECN client's SYN|ECE|CWR, IPv6 extension headers before TCP, TTL, DSCP and ECN
+bits, length, options) and the history of its own traffic (rate limits, recent lists, connection
+counts, quotas); a source is accepted when some such choice gets it in, and the finding names the
+choice. Ports published through DNAT
 (Docker, podman, CNI) are followed through FORWARD, where INPUT rules (ufw, firewalld) do not
 apply, including host ports DNAT'd to a Redis port. The verdict is also explained in ufw's and
 firewalld's own terms (firewalld: its running zones over D-Bus, its zone XML otherwise), and a

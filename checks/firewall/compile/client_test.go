@@ -54,7 +54,7 @@ func TestClientShapedFirstSYN(t *testing.T) {
 			eval.IPv4, all(eval.IPv4), "with first-SYN TCP flags that nft ip t in handle 0 does not match"},
 		{"flags & (syn|ack|ecn) == syn drop: an ECN SYN gets in",
 			oneChain("ip", "accept", `[`+dport6379+`, {"match": {"op": "==", "left": {"&": [{"payload": {"protocol": "tcp", "field": "flags"}}, ["syn", "ack", "ecn"]]}, "right": "syn"}}, {"drop": null}]`),
-			eval.IPv4, all(eval.IPv4), "e.g. syn|ecn"},
+			eval.IPv4, all(eval.IPv4), "e.g. syn,ecn,cwr"},
 		{"flags & (fin|syn|rst|ack) == syn drop: every first SYN",
 			oneChain("ip", "accept", `[`+dport6379+`, {"match": {"op": "==", "left": {"&": [{"payload": {"protocol": "tcp", "field": "flags"}}, ["fin", "syn", "rst", "ack"]]}, "right": "syn"}}, {"drop": null}]`),
 			eval.IPv4, none, ""},

@@ -288,9 +288,10 @@ func (c TCPFlags) Eval(p *Packet) (Tri, string) {
 		"with first-SYN TCP flags that %s does not match (e.g. "+FlagNames(c.pick(false))+")")
 }
 
-// pick returns a first-SYN flag set on which the match is want.
+// pick returns a first-SYN flag set on which the match is want,
+// preferring an ECN client's SYN (the one real clients send).
 func (c TCPFlags) pick(want bool) uint8 {
-	for _, f := range FirstSYNFlags {
+	for _, f := range append([]uint8{TCPSyn | TCPEce | TCPCwr, TCPSyn}, FirstSYNFlags...) {
 		if (negate(triOf(f&c.Mask == c.Comp), c.Neg) == True) == want {
 			return f
 		}
@@ -321,14 +322,14 @@ var FirstSYNFlags = func() []uint8 {
 	return out
 }()
 
-// FlagNames spells a flag set the way nft does ("syn|ecn|cwr").
+// FlagNames spells a flag set the way nft lists a mask ("syn,ecn,cwr").
 func FlagNames(f uint8) string {
 	names := []string{"fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"}
 	var b strings.Builder
 	for i, n := range names {
 		if f&(1<<i) != 0 {
 			if b.Len() > 0 {
-				b.WriteByte('|')
+				b.WriteByte(',')
 			}
 			b.WriteString(n)
 		}
