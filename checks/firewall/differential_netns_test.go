@@ -257,7 +257,7 @@ func TestDifferentialKernel(t *testing.T) {
 				s := seed + uint64(i)
 				rs := genRandom(s)
 				if bad := e.check(t, rs.String(), &st); len(bad) > 0 {
-					min := e.shrink(t, rs, &st)
+					min := e.shrink(t, rs, &diffStats{})
 					path := filepath.Join(diffDir, fmt.Sprintf("seed-%d.nft", s))
 					_ = os.MkdirAll(diffDir, 0o755)
 					_ = os.WriteFile(path, []byte(min.String()), 0o644)

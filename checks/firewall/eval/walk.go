@@ -168,6 +168,14 @@ func (w *walker) run(pkt *Packet, bi int, stk []frame) outcome {
 			if !done {
 				o = w.run(&q, bi, st)
 			}
+			if o == accepted {
+				// The client takes this branch; the other need not be
+				// walked (forks in a row would otherwise double the work
+				// each time).
+				y, _ := phrases(why)
+				w.choices = append(w.choices, fmtChoice(y, r.Origin))
+				return accepted
+			}
 			yes := append([]string(nil), w.choices[mark:]...)
 			w.choices = w.choices[:mark]
 			o2 := w.run(p, bi, stack)
