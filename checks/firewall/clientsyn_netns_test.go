@@ -69,7 +69,13 @@ table ip6 t6 {
 		ip6 nexthdr != tcp accept
 	}
 }`)
-	ports := []uint16{6379, 6380, 6381}
+	// iptables' ALL leaves out ECE and CWR: an ECN SYN is dropped, a SYN
+	// with PSH is not.
+	ipt := exec.Command("ip", "netns", "exec", top.server, "iptables-nft", "-A", "INPUT", "-p", "tcp", "--dport", "6382", "--tcp-flags", "ALL", "SYN", "-j", "DROP")
+	if out, err := ipt.CombinedOutput(); err != nil {
+		t.Fatalf("iptables-nft: %v: %s", err, out)
+	}
+	ports := []uint16{6379, 6380, 6381, 6382}
 	startListener(t, top.server, ports)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -87,7 +93,7 @@ table ip6 t6 {
 			crit[strings.SplitN(f.Text, ":", 2)[0]] = true
 		}
 	}
-	for _, want := range []string{"tcp/6379 IPv4", "tcp/6380 IPv4", "tcp/6379 IPv6", "tcp/6380 IPv6", "tcp/6381 IPv6"} {
+	for _, want := range []string{"tcp/6379 IPv4", "tcp/6380 IPv4", "tcp/6382 IPv4", "tcp/6379 IPv6", "tcp/6380 IPv6", "tcp/6381 IPv6"} {
 		if !crit[want] {
 			t.Errorf("%s not CRITICAL:\n%v", want, res.Findings)
 		}
@@ -115,6 +121,8 @@ table ip6 t6 {
 	add(src4, dst4, 6380, synprobe.Variant{}, false)
 	add(src4, dst4, 6380, ecn, true)
 	add(src4, dst4, 6381, ecn, false)
+	add(src4, dst4, 6382, ecn, false)
+	add(src4, dst4, 6382, synprobe.Variant{Flags: synprobe.SYN | synprobe.PSH}, true)
 	add(src6, dst6, 6379, synprobe.Variant{}, false)
 	add(src6, dst6, 6379, dstopts, true)
 	var probes []synprobe.Probe

@@ -2,6 +2,7 @@ package compile
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -88,17 +89,24 @@ func TestClientShapedFirstSYN(t *testing.T) {
 	}
 }
 
-// iptables --tcp-flags ALL SYN matches only a bare SYN; an ECN SYN passes.
+// iptables' ALL is FIN,SYN,RST,PSH,ACK,URG: --tcp-flags ALL SYN drops an
+// ECN SYN too, but not a SYN with PSH or URG, which a listener answers.
 func TestIptablesTCPFlagsAllSyn(t *testing.T) {
 	save := `*filter
 :INPUT ACCEPT [0:0]
--A INPUT -p tcp -m tcp --dport 6379 --tcp-flags FIN,SYN,RST,PSH,ACK,URG,ECE,CWR SYN -j DROP
+-A INPUT -p tcp -m tcp --dport 6379 --tcp-flags ALL SYN -j DROP
 -A INPUT -p tcp -m tcp --dport 6380 --syn -j DROP
 COMMIT
 `
 	rs, _ := Standalone(eval.IPv4, parseText(t, save, iptsave.Parse), Dump[ipset.Dump]{})
-	if res := evaluate(t, rs, eval.IPv4, 6379); res.Accepted.Equal(&netipx.IPSet{}) {
-		t.Errorf("6379: --tcp-flags ALL SYN judged to drop every first SYN")
+	res := evaluate(t, rs, eval.IPv4, 6379)
+	if res.Accepted.Equal(&netipx.IPSet{}) || !strings.Contains(strings.Join(res.Choices, ""), "(e.g. syn,psh)") {
+		t.Errorf("6379: --tcp-flags ALL SYN judged to drop every first SYN (choices %q)", res.Choices)
+	}
+	ecn := eval.NewSYN(netip.MustParseAddr("192.0.2.7"), netip.MustParseAddr("192.0.2.1"), 40000, 6379, "eth0")
+	ecn.Shaped, ecn.TCPFlags = true, eval.TCPSyn|eval.TCPEce|eval.TCPCwr
+	if acc, und := eval.EvaluateAddr(rs, ecn); acc || und {
+		t.Errorf("6379: an ECN SYN is dropped by ALL SYN; model accepted=%v undecided=%v", acc, und)
 	}
 	if res := evaluate(t, rs, eval.IPv4, 6380); !res.Accepted.Equal(&netipx.IPSet{}) || len(res.Reasons) > 0 {
 		t.Errorf("6380: --syn drops every first SYN; accepted %v", res.Accepted.Prefixes())

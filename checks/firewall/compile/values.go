@@ -223,7 +223,9 @@ func parseAddrTypes(names []string) (eval.AddrTypes, error) {
 // tcpFlagBits maps flag names.
 var tcpFlagBits = map[string]uint8{"fin": eval.TCPFin, "syn": eval.TCPSyn, "rst": eval.TCPRst,
 	"psh": eval.TCPPsh, "ack": eval.TCPAck, "urg": eval.TCPUrg, "ecn": eval.TCPEce,
-	"ece": eval.TCPEce, "cwr": eval.TCPCwr, "all": 0xff, "none": 0}
+	"ece": eval.TCPEce, "cwr": eval.TCPCwr, "none": 0,
+	// iptables' ALL is its six classic flags, without ECE and CWR.
+	"all": eval.TCPFin | eval.TCPSyn | eval.TCPRst | eval.TCPPsh | eval.TCPAck | eval.TCPUrg}
 
 func parseTCPFlags(list string) (uint8, error) {
 	var f uint8
