@@ -101,6 +101,7 @@ var genAtoms = []struct {
 	{"ip6", "ip6 saddr 2001:db8::/64"}, {"ip6", "ip6 saddr != 2001:db8:1::/48"}, {"ip6", "ip6 saddr @src6"},
 	{"ip6", "ip6 nexthdr tcp"}, {"ip6", "ip6 nexthdr != tcp"}, {"ip6", "ip6 nexthdr { 0, 60 }"}, {"ip6", "ip6 nexthdr 44"},
 	{"ip6", "exthdr dst exists"}, {"ip6", "exthdr hbh exists"}, {"ip6", "exthdr frag exists"}, {"ip6", "exthdr rt missing"},
+	{"ip6", "ip6 nexthdr tcp tcp dport 6379"}, {"ip6", "ip6 nexthdr 6 tcp dport != 6380"},
 	{"ip6", "ip6 hoplimit 1"}, {"ip6", "ip6 dscp af11"}, {"ip6", "ip6 ecn ect0"},
 	{"", "tcp dport 6379"}, {"", "tcp dport != 6379"}, {"", "tcp dport { 6379, 6380 }"}, {"", "tcp dport 6380"},
 	{"", "th dport 6379"}, {"", "meta l4proto tcp"}, {"", "meta l4proto != tcp"},

@@ -137,3 +137,36 @@ COMMIT
 		t.Errorf("choices %q", res.Choices)
 	}
 }
+
+// "ip6 nexthdr tcp tcp dport 6379 drop" lists as "tcp dport 6379 drop":
+// the bytecode shows the Next Header comparison, which a destination
+// options header escapes.
+func TestHiddenNexthdrDependency(t *testing.T) {
+	nft := `{"nftables": [{"table": {"family": "ip6", "name": "t"}},
+	{"chain": {"family": "ip6", "table": "t", "name": "in", "handle": 1, "type": "filter", "hook": "input", "prio": 0, "policy": "accept"}},
+	{"rule": {"family": "ip6", "table": "t", "chain": "in", "handle": 2, "expr": [` + dport6379 + `, {"drop": null}]}}]}`
+	netlink := `ip6 t in 2
+  [ payload load 1b @ network header + 6 => reg 1 ]
+  [ cmp eq reg 1 0x00000006 ]
+  [ payload load 2b @ transport header + 2 => reg 1 ]
+  [ cmp eq reg 1 0x0000eb18 ]
+  [ immediate reg 0 drop ]
+`
+	s := Sources{NFT: parseText(t, nft, nftjson.Parse), NFTNetlink: parseText(t, netlink, nftjson.ParseNetlink)}
+	rs, notes := Build(s)
+	res := evaluate(t, rs, eval.IPv6, 6379)
+	if res.Accepted.Equal(&netipx.IPSet{}) || !strings.Contains(strings.Join(res.Choices, ""), "destination options") {
+		t.Errorf("hidden ip6 nexthdr: accepted %v choices %q", res.Accepted.Prefixes(), res.Choices)
+	}
+	if len(notes) > 0 {
+		t.Errorf("notes %q", notes)
+	}
+	s.NFTNetlink = Dump[nftjson.Netlink]{}
+	rs, notes = Build(s)
+	if res := evaluate(t, rs, eval.IPv6, 6379); !res.Accepted.Equal(&netipx.IPSet{}) {
+		t.Errorf("without bytecode: accepted %v", res.Accepted.Prefixes())
+	}
+	if !strings.Contains(strings.Join(notes, ""), "nft bytecode (nft --debug=netlink list ruleset) not given") {
+		t.Errorf("notes %q", notes)
+	}
+}

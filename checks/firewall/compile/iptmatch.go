@@ -44,8 +44,12 @@ var overOptions = map[string]bool{"--hashlimit-above": true, "--connlimit-above"
 var clientModules = map[string]bool{
 	"ttl": true, "hl": true, "length": true, "mac": true, "tos": true, "dscp": true,
 	"ecn": true, "string": true, "ipv6header": true, "osf": true, "cpu": true,
-	"tcpmss": true, "rt": true, "frag": true, "hbh": true, "dst": true,
+	"tcpmss": true,
 }
+
+// extHeaderModules match only a packet carrying that IPv6 extension
+// header, which a client adds or leaves out as it likes.
+var extHeaderModules = map[string]bool{"rt": true, "frag": true, "hbh": true, "dst": true}
 
 // opaqueModules depend on what neither the ruleset dump nor the client
 // decides, or on code the model does not run.
@@ -73,6 +77,10 @@ func (c *iptCompiler) moduleConds(out []eval.Cond, m *iptsave.Match, fam eval.Fa
 			over = over || overOptions[o.Name]
 		}
 		return []eval.Cond{chosenHistory(why, over)}
+	}
+	if extHeaderModules[m.Module] {
+		// These need the header present, whatever their options.
+		return []eval.Cond{chosenHeader("-m "+m.Module+" header", false)}
 	}
 	if clientModules[m.Module] {
 		return []eval.Cond{chosenPacket("-m " + m.Module + " field")}
@@ -118,7 +126,7 @@ func (c *iptCompiler) moduleConds(out []eval.Cond, m *iptsave.Match, fam eval.Fa
 				}
 				out = append(out, eval.TCPFlags{Mask: mask, Comp: comp, Neg: o.Neg})
 			case "--tcp-option":
-				out = append(out, chosenPacket("TCP options"))
+				out = append(out, chosenHeader("TCP options", o.Neg))
 			default:
 				return []eval.Cond{unknown("%s: option %s not modelled", where(), o.Name)}
 			}

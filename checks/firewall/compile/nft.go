@@ -67,6 +67,18 @@ func (b *builder) nft() {
 		}
 		tables[key{t.Family, t.Name}] = nt
 	}
+	if nl := b.src.NFTNetlink; !nl.ok() {
+		for _, t := range rs.Tables {
+			if t.Family != "ip" && t.Family != "arp" {
+				why := "not given"
+				if nl.Err != nil {
+					why = fmt.Sprintf("%s: %v", nl.Name, nl.Err)
+				}
+				b.note("nft bytecode (nft --debug=netlink list ruleset) %s: an \"ip6 nexthdr\" match written before a transport match, which nft -j does not show, is not evaluated", why)
+				break
+			}
+		}
+	}
 	for _, s := range rs.Sets {
 		if nt := tables[key{s.Family, s.Table}]; nt != nil {
 			nt.sets[s.Name] = s

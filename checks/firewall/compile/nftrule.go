@@ -3,6 +3,7 @@ package compile
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nftjson"
@@ -127,10 +128,47 @@ loop:
 	if len(xtMatches) > 0 || xtTarget != "" {
 		t.mergeXt(cur, r, pos, xtMatches, xtTarget, origin)
 	}
+	cur.Conds = append(cur.Conds, t.hiddenNexthdr(r)...)
 	if len(cur.Conds) == 0 {
 		cur.Conds = nil
 	}
 	return append(out, cur)
+}
+
+// hiddenNexthdr returns the Next Header comparisons the rule's bytecode
+// makes that its JSON does not show (see nftjson.Netlink).
+func (t *nftTable) hiddenNexthdr(r *nftjson.Rule) []eval.Cond {
+	nl := t.b.src.NFTNetlink.Value
+	if nl == nil {
+		return nil
+	}
+	cmps := nl.Nexthdr[nftjson.RuleRef{Family: r.Family, Table: r.Table, Chain: r.Chain, Handle: r.Handle}]
+	if len(cmps) == 0 {
+		return nil
+	}
+	var shown []nftjson.NexthdrCmp
+	for _, st := range r.Stmts {
+		m, ok := st.(nftjson.Match)
+		if !ok {
+			continue
+		}
+		p, ok := m.Left.(nftjson.Payload)
+		if !ok || p.Protocol != "ip6" || p.Field != "nexthdr" {
+			continue
+		}
+		if v, err := protoValue(m.Right); err == nil && (m.Op == "==" || m.Op == "!=") {
+			shown = append(shown, nftjson.NexthdrCmp{Value: v, Neg: m.Op == "!="})
+		}
+	}
+	var out []eval.Cond
+	for _, c := range cmps {
+		if i := slices.Index(shown, c); i >= 0 {
+			shown = slices.Delete(shown, i, i+1)
+			continue
+		}
+		out = append(out, eval.NextHdr{Values: []uint8{c.Value}, Neg: c.Neg})
+	}
+	return out
 }
 
 // match compiles one match statement.

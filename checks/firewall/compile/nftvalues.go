@@ -80,6 +80,13 @@ func (t *nftTable) valueCond(f field, op string, right nftjson.Expr, origin stri
 	case kFalse:
 		return constCond(eval.False)
 	case kChosen:
+		if f.name == "exthdr" || f.name == "tcp option" || f.name == "ip option" {
+			// "exists" is true, "missing" false; a plain first SYN has
+			// neither extension headers nor options.
+			if l, ok := right.(nftjson.Literal); ok && (l.Str == "true" || l.Str == "false") && (op == "==" || op == "!=") {
+				return wrap(chosenHeader(f.name, (l.Str == "false") == (op == "==")))
+			}
+		}
 		return wrap(chosenPacket(f.name))
 	}
 	neg := false

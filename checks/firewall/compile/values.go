@@ -253,6 +253,17 @@ func chosenPacket(what string) eval.Cond {
 		"with a first SYN whose "+what+" %s does not match")
 }
 
+// chosenHeader is a match on the presence of an IPv6 extension header or
+// an IP or TCP option (or on what is in one): a plain first SYN has none,
+// and takes the branch plain says (true: the match holds without one).
+func chosenHeader(what string, plain bool) eval.Cond {
+	yes, no := "with a first SYN whose "+what+" %s matches", ""
+	if plain {
+		yes, no = "", "with a first SYN whose "+what+" %s does not match"
+	}
+	return eval.Choice(yes, no)
+}
+
 // chosenHistory is a match on past traffic the client itself can shape:
 // a rate limit, a recent list, a connection count, a quota.
 func chosenHistory(kind string, over bool) eval.Cond {

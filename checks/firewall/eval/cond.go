@@ -284,8 +284,14 @@ func (c TCPFlags) Eval(p *Packet) (Tri, string) {
 	case len(FirstSYNFlags):
 		return True, ""
 	}
-	return Chosen, choice("with first-SYN TCP flags that %s matches (e.g. "+FlagNames(c.pick(true))+")",
-		"with first-SYN TCP flags that %s does not match (e.g. "+FlagNames(c.pick(false))+")")
+	yes := "with first-SYN TCP flags that %s matches (e.g. " + FlagNames(c.pick(true)) + ")"
+	no := "with first-SYN TCP flags that %s does not match (e.g. " + FlagNames(c.pick(false)) + ")"
+	if negate(triOf(TCPSyn&c.Mask == c.Comp), c.Neg) == True {
+		yes = ""
+	} else {
+		no = ""
+	}
+	return Chosen, choice(yes, no)
 }
 
 // pick returns a first-SYN flag set on which the match is want,
@@ -372,8 +378,14 @@ func (c NextHdr) Eval(p *Packet) (Tri, string) {
 	case len(FirstNextHdrs):
 		return True, ""
 	}
-	return Chosen, choice("with an IPv6 header chain that %s matches (e.g. "+c.pick(true)+")",
-		"with an IPv6 header chain that %s does not match (e.g. "+c.pick(false)+")")
+	yes := "with an IPv6 header chain that %s matches (e.g. " + c.pick(true) + ")"
+	no := "with an IPv6 header chain that %s does not match (e.g. " + c.pick(false) + ")"
+	if negate(triOf(containsU8(c.Values, ProtoTCP)), c.Neg) == True {
+		yes = ""
+	} else {
+		no = ""
+	}
+	return Chosen, choice(yes, no)
 }
 
 // nextHdrNames describe the first header of a chain in FirstNextHdrs.
@@ -396,7 +408,10 @@ func (NextHdr) addPoints(*Points) {}
 const choiceSep = "\x00"
 
 // choice is the reason of a Chosen condition: yes describes the branch
-// on which it holds, no the other; %s in them stands for the rule.
+// on which it holds, no the other; %s in them stands for the rule. An
+// empty phrase marks the branch a plain first SYN (bare SYN flag, no
+// extension header or option) takes: getting in that way needs no
+// choice worth naming.
 func choice(yes, no string) string { return yes + choiceSep + no }
 
 // Choice is a condition the client decides (its packet's fields, the

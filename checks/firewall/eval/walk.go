@@ -173,7 +173,7 @@ func (w *walker) run(pkt *Packet, bi int, stk []frame) outcome {
 				// walked (forks in a row would otherwise double the work
 				// each time).
 				y, _ := phrases(why)
-				w.choices = append(w.choices, fmtChoice(y, r.Origin))
+				w.addChoice(y, r.Origin)
 				return accepted
 			}
 			yes := append([]string(nil), w.choices[mark:]...)
@@ -230,19 +230,23 @@ func (w *walker) choose(o, o2 outcome, mark int, yes []string, why, origin strin
 		}
 		return accepted
 	case o == accepted:
-		w.choices = append(append(w.choices[:mark], yes...), fmtChoice(y, origin))
+		w.choices = append(w.choices[:mark], yes...)
+		w.addChoice(y, origin)
 		return accepted
 	case o2 == accepted:
-		w.choices = append(w.choices, fmtChoice(n, origin))
+		w.addChoice(n, origin)
 		return accepted
 	}
 	w.choices = w.choices[:mark]
 	return o | o2
 }
 
-// fmtChoice fills the rule into a choice phrase.
-func fmtChoice(phrase, origin string) string {
-	return strings.ReplaceAll(phrase, "%s", origin)
+// addChoice records a choice phrase with the rule filled in; an empty
+// phrase is the plain first SYN's branch and is not recorded.
+func (w *walker) addChoice(phrase, origin string) {
+	if phrase != "" {
+		w.choices = append(w.choices, strings.ReplaceAll(phrase, "%s", origin))
+	}
 }
 
 // fire applies a matched rule. It returns done=true with the outcome when
