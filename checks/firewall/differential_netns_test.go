@@ -24,9 +24,11 @@ import (
 // calls not accepted (and not undecided) is a false OK and fails the test.
 //
 // FWDIFF_RULESETS sets how many rulesets (default 60), FWDIFF_SEED the
-// first seed (default 1); a failing ruleset is shrunk and written to
-// testdata/firewall/differential, whose files TestDifferentialRegressions
-// replays.
+// first seed (default 1), FWDIFF_SHOW=1 logs a sample of the packets the
+// model accepts for some shape but the kernel did not answer in the shape
+// sent (over-approximation, never a failure). A failing ruleset is shrunk
+// and written to testdata/firewall/differential, whose files
+// TestDifferentialRegressions replays.
 
 const diffDir = "../../testdata/firewall/differential"
 
