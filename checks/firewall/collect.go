@@ -145,6 +145,9 @@ func collectFiles(cfg Config) *Input {
 	s := &in.Sources
 	if cfg.NftJSON != "" {
 		s.NFT = parseFile(cfg.NftJSON, nftjson.Parse)
+		if cfg.NftNetlink != "" {
+			s.NFTNetlink = parseFile(cfg.NftNetlink, nftjson.ParseNetlink)
+		}
 	}
 	s.IptNFT = parseFile(cfg.IptablesSave, iptsave.Parse)
 	s.Ip6tNFT = parseFile(cfg.Ip6tablesSave, iptsave.Parse)
