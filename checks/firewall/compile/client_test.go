@@ -170,3 +170,16 @@ func TestHiddenNexthdrDependency(t *testing.T) {
 		t.Errorf("notes %q", notes)
 	}
 }
+
+// "meta nfproto ipv6 reject" in an inet table lists as a bare
+// {"reject": {"type": "icmpv6", ...}}: IPv4 is not rejected by it.
+func TestRejectTypeImpliesFamily(t *testing.T) {
+	nft := oneChain("inet", "drop", `[{"reject": {"type": "icmpv6", "expr": "port-unreachable"}}]`, `[{"accept": null}]`)
+	rs, _ := Build(Sources{NFT: parseText(t, nft, nftjson.Parse)})
+	if res := evaluate(t, rs, eval.IPv4, 6379); res.Accepted.Equal(&netipx.IPSet{}) {
+		t.Errorf("IPv4 taken as rejected by reject with icmpv6")
+	}
+	if res := evaluate(t, rs, eval.IPv6, 6379); !res.Accepted.Equal(&netipx.IPSet{}) {
+		t.Errorf("IPv6 accepted: %v", res.Accepted.Prefixes())
+	}
+}

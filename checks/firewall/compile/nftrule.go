@@ -74,6 +74,15 @@ loop:
 			cur.Map = t.vmap(s, origin)
 			break loop
 		case nftjson.Reject:
+			// "reject with icmpv6 ..." in an inet table lists without the
+			// "meta nfproto ipv6" it implies: the kernel rejects only that
+			// family there and the other goes on.
+			switch s.Type {
+			case "icmp":
+				cur.Conds = append(cur.Conds, eval.IsFamily{Family: eval.IPv4})
+			case "icmpv6":
+				cur.Conds = append(cur.Conds, eval.IsFamily{Family: eval.IPv6})
+			}
 			cur.Verdict = eval.Verdict{Kind: eval.Reject}
 			break loop
 		case nftjson.Xt:

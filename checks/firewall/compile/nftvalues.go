@@ -411,6 +411,11 @@ func protoValue(v nftjson.Expr) (uint8, error) {
 			}
 			return uint8(l.Num), nil
 		}
+		if l.Str == "ip" {
+			// nft names protocol number 0 after /etc/protocols ("ip"),
+			// where iptables means any protocol by it.
+			return 0, nil
+		}
 		return parseProto(l.Str)
 	}
 	return 0, fmt.Errorf("protocol value %v not modelled", v)
