@@ -61,6 +61,9 @@ func Collect(ctx context.Context, cfg Config) (*Input, error) {
 	in := &Input{}
 	s := &in.Sources
 	s.NFT = runParse(ctx, sys, nftjson.Parse, "nft", "-j", "list", "ruleset")
+	if needsBytecode(s.NFT.Value) {
+		s.NFTNetlink = runParse(ctx, sys, nftjson.ParseNetlink, "nft", "--debug=netlink", "list", "ruleset")
+	}
 	s.IptNFT = runParse(ctx, sys, iptsave.Parse, "iptables-nft-save")
 	s.Ip6tNFT = runParse(ctx, sys, iptsave.Parse, "ip6tables-nft-save")
 	s.LegacyTables4, s.LegacyNamesErr4 = legacyNames(ctx, sys, "/proc/net/ip_tables_names")
@@ -80,6 +83,20 @@ func Collect(ctx context.Context, cfg Config) (*Input, error) {
 	in.UFW, _, in.UFWErr = readUFW(ctx, sys, dir)
 	in.Firewalld, in.FirewalldErr = collectFirewalld(ctx, sys, cfg, in)
 	return in, nil
+}
+
+// needsBytecode reports whether the ruleset has a table where IPv6 rules
+// may hide an "ip6 nexthdr" dependency (see nftjson.Netlink).
+func needsBytecode(rs *nftjson.Ruleset) bool {
+	if rs == nil {
+		return false
+	}
+	for _, t := range rs.Tables {
+		if t.Family != "ip" && t.Family != "arp" {
+			return true
+		}
+	}
+	return false
 }
 
 // liveRoutes reads both families' routing tables.
@@ -128,6 +145,9 @@ func collectFiles(cfg Config) *Input {
 	s := &in.Sources
 	if cfg.NftJSON != "" {
 		s.NFT = parseFile(cfg.NftJSON, nftjson.Parse)
+		if cfg.NftNetlink != "" {
+			s.NFTNetlink = parseFile(cfg.NftNetlink, nftjson.ParseNetlink)
+		}
 	}
 	s.IptNFT = parseFile(cfg.IptablesSave, iptsave.Parse)
 	s.Ip6tNFT = parseFile(cfg.Ip6tablesSave, iptsave.Parse)

@@ -19,6 +19,9 @@ type Config struct {
 	// NftJSON is given (they complete its xt expressions), or the whole
 	// ruleset of their family otherwise.
 	NftJSON, IptablesSave, Ip6tablesSave, IpsetSave string
+	// NftNetlink is `nft --debug=netlink list ruleset` output, read with
+	// NftJSON for the "ip6 nexthdr" matches nft -j does not show.
+	NftNetlink string
 	// Routes is `ip -j route show table all` output (both families), for
 	// where DNAT targets go; offline only.
 	Routes string

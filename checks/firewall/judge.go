@@ -67,10 +67,13 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw *UFW
 
 	bad := minus(res.Accepted, trust)
 	if !empty(bad) {
-		if isAllButLoopback(res.Accepted, fam) {
+		switch {
+		case isAllButLoopback(res.Accepted, fam) && len(res.Choices) == 0:
 			r.Add(result.Critical, "%v: accepted from %s: no rule restricts it%s%s%s%s", q, fam.All(), where(res, trust), via(res), ufwBut(ufw, q, res, trust), firewalldBut(fw, q, res, trust))
-		} else {
-			r.Add(result.Critical, "%v: accepted from %s%s%s%s%s", q, describeSet(bad, fam, trust), where(res, trust), via(res), ufwBut(ufw, q, res, trust), firewalldBut(fw, q, res, trust))
+		case isAllButLoopback(res.Accepted, fam):
+			r.Add(result.Critical, "%v: accepted from %s%s%s%s%s%s", q, fam.All(), choices(res), where(res, trust), via(res), ufwBut(ufw, q, res, trust), firewalldBut(fw, q, res, trust))
+		default:
+			r.Add(result.Critical, "%v: accepted from %s%s%s%s%s%s", q, describeSet(bad, fam, trust), choices(res), where(res, trust), via(res), ufwBut(ufw, q, res, trust), firewalldBut(fw, q, res, trust))
 		}
 	}
 	if ufw != nil && ufw.Enabled && q.To == 0 {
@@ -123,6 +126,24 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw *UFW
 			r.Add(result.Warning, "%s", d)
 		}
 	}
+}
+
+// maxChoices caps how many client choices one finding names.
+const maxChoices = 3
+
+// choices says what the client had to choose to get in, when it had to:
+// the shape of its first SYN or the history of its own traffic.
+func choices(res *eval.Result) string {
+	if len(res.Choices) == 0 {
+		return ""
+	}
+	c := res.Choices
+	more := ""
+	if len(c) > maxChoices {
+		more = fmt.Sprintf("; and %d more", len(c)-maxChoices)
+		c = c[:maxChoices]
+	}
+	return " (gets in " + strings.Join(c, "; ") + more + ")"
 }
 
 // via says how accepted connections got through when a DNAT was involved.

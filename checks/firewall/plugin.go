@@ -22,6 +22,7 @@ type flags struct {
 	ports                                 string
 	trusted                               []string
 	nftJSON, iptSave, ip6tSave, ipsetSave string
+	nftNetlink                            string
 	routes, ufwDir, firewalldDir          string
 	cfg                                   Config
 }
@@ -40,7 +41,12 @@ ip6tables-nft-save for xtables-compat rules, iptables-legacy tables, ipset save)
 for a new TCP connection to each Redis port, the exact set of source addresses that would be
 accepted, separately for IPv4 and IPv6. CRITICAL when an untrusted source is accepted or no rule
 restricts a port; WARNING when a trusted range is locked out; UNKNOWN, with the reasons, when the
-verdict depends on something the evaluator does not understand. Ports published through DNAT
+verdict depends on something the evaluator does not understand or neither the ruleset nor the
+client decides. What a client chooses counts against the ruleset: the shape of its first SYN (TCP
+flags such as an ECN client's SYN|ECE|CWR, IPv6 extension headers before TCP, TTL, DSCP and ECN
+bits, length, options) and the history of its own traffic (rate limits, recent lists, connection
+counts, quotas); a source is accepted when some such choice gets it in, and the finding names the
+choice. Ports published through DNAT
 (Docker, podman, CNI) are followed through FORWARD, where INPUT rules (ufw, firewalld) do not
 apply, including host ports DNAT'd to a Redis port. The verdict is also explained in ufw's and
 firewalld's own terms (firewalld: its running zones over D-Bus, its zone XML otherwise), and a
@@ -53,6 +59,7 @@ options evaluate saved dumps instead.`,
 			&plugin.SliceOption[string]{Path: "trusted", Argument: "trusted", Value: &f.trusted, UseCobraStringArray: true,
 				Usage: "CIDR or address allowed to reach Redis (repeatable; commas also separate); loopback is always trusted"},
 			file("nft-json", "offline: `nft -j list ruleset` output to evaluate instead of the live system", &f.nftJSON),
+			file("nft-netlink", "offline: the output of nft --debug=netlink list ruleset, with --nft-json (shows the ip6 nexthdr matches nft -j hides)", &f.nftNetlink),
 			file("iptables-save", "offline: iptables-save output (iptables-nft-save with --nft-json)", &f.iptSave),
 			file("ip6tables-save", "offline: ip6tables-save output (ip6tables-nft-save with --nft-json)", &f.ip6tSave),
 			file("ipset-save", "offline: `ipset save` output for set matches", &f.ipsetSave),
@@ -67,7 +74,7 @@ options evaluate saved dumps instead.`,
 }
 
 func (f *flags) validate() error {
-	cfg := Config{NftJSON: f.nftJSON, IptablesSave: f.iptSave, Ip6tablesSave: f.ip6tSave, IpsetSave: f.ipsetSave, Routes: f.routes, UFWDir: f.ufwDir, FirewalldDir: f.firewalldDir}
+	cfg := Config{NftJSON: f.nftJSON, NftNetlink: f.nftNetlink, IptablesSave: f.iptSave, Ip6tablesSave: f.ip6tSave, IpsetSave: f.ipsetSave, Routes: f.routes, UFWDir: f.ufwDir, FirewalldDir: f.firewalldDir}
 	if cfg.Routes != "" && !cfg.Offline() {
 		return fmt.Errorf("--routes is for offline mode: give the ruleset dumps too (the live routing tables are read otherwise)")
 	}
@@ -94,7 +101,10 @@ func (f *flags) validate() error {
 		return err
 	}
 	cfg.Trusted = trusted
-	for flag, path := range map[string]string{"--nft-json": cfg.NftJSON, "--iptables-save": cfg.IptablesSave,
+	if cfg.NftNetlink != "" && cfg.NftJSON == "" {
+		return fmt.Errorf("--nft-netlink: needs --nft-json")
+	}
+	for flag, path := range map[string]string{"--nft-json": cfg.NftJSON, "--nft-netlink": cfg.NftNetlink, "--iptables-save": cfg.IptablesSave,
 		"--ip6tables-save": cfg.Ip6tablesSave, "--ipset-save": cfg.IpsetSave, "--routes": cfg.Routes, "--ufw-dir": cfg.UFWDir, "--firewalld-dir": cfg.FirewalldDir} {
 		if path == "" {
 			continue

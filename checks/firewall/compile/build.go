@@ -26,6 +26,10 @@ type Sources struct {
 	// NFT is "nft -j list ruleset". Nil Value with nil Err means the
 	// source was not consulted (offline mode without --nft-json).
 	NFT Dump[nftjson.Ruleset]
+	// NFTNetlink is "nft --debug=netlink list ruleset": the bytecode shows
+	// an "ip6 nexthdr" match nft -j hides when a transport match uses it
+	// as its dependency. Nil Value with nil Err: not consulted.
+	NFTNetlink Dump[nftjson.Netlink]
 	// IptNFT and Ip6tNFT are iptables-nft-save and ip6tables-nft-save.
 	IptNFT, Ip6tNFT Dump[iptsave.Dump]
 	// Legacy4 and Legacy6 are iptables-legacy-save and ip6tables-legacy-save.

@@ -175,7 +175,10 @@ func TestUnreadableSourcesAreUnknown(t *testing.T) {
 	}
 }
 
-func TestHistoryAndClientMatchesAreUnknown(t *testing.T) {
+// History matches (limit, hashlimit, recent) and matches on fields of
+// the first SYN (TTL) are the client's to satisfy: the sources are
+// accepted, and the result says on what. An unknown module stays unknown.
+func TestHistoryAndClientMatchesAreChosen(t *testing.T) {
 	save := `*filter
 :INPUT DROP [0:0]
 -A INPUT -s 192.0.2.0/24 -p tcp -m tcp --dport 6379 -m hashlimit --hashlimit-upto 5/sec --hashlimit-name h -j ACCEPT
@@ -187,13 +190,15 @@ COMMIT
 	d := parseText(t, save, iptsave.Parse)
 	rs, _ := Standalone(eval.IPv4, d, Dump[ipset.Dump]{})
 	res := evaluate(t, rs, eval.IPv4, 6379)
-	if !res.Undecided.Equal(prefixSet(t, "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")) || !res.Accepted.Equal(&netipx.IPSet{}) {
+	if !res.Accepted.Equal(prefixSet(t, "192.0.2.0/24", "198.51.100.0/24")) || !res.Undecided.Equal(prefixSet(t, "203.0.113.0/24")) {
 		t.Errorf("accepted %v undecided %v", res.Accepted.Prefixes(), res.Undecided.Prefixes())
 	}
-	for _, want := range []string{"depends on past traffic", "depends on the client's packet", "-m weird: option --opt not understood"} {
-		if !hasReason(res, want) {
-			t.Errorf("no reason %q in %v", want, res.Reasons)
-		}
+	want := []string{"while under the per-source rate limit of inline line 3", "with a first SYN whose -m ttl field inline line 4 matches"}
+	if strings.Join(res.Choices, "\n") != strings.Join(want, "\n") {
+		t.Errorf("choices %q, want %q", res.Choices, want)
+	}
+	if !hasReason(res, "-m weird: option --opt not understood") || len(res.Reasons) != 1 {
+		t.Errorf("reasons %q", res.Reasons)
 	}
 }
 

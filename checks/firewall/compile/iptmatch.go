@@ -26,47 +26,72 @@ func addrCond(field eval.AddrField, fam eval.Family, neg bool, rs []rangeOrErr, 
 	return eval.NewAddr(field, fam, neg, ranges...)
 }
 
-// historyModules decide on traffic already seen, which a ruleset dump
-// cannot know.
+// historyModules decide on traffic already seen. The client makes that
+// history (or, for time, picks the moment): it can keep under a limit or
+// push past it, so both outcomes are its to choose.
 var historyModules = map[string]string{
-	"limit": "rate limit", "hashlimit": "per-source rate limit", "recent": "recent-list check",
+	"limit": "rate limit", "hashlimit": "per-source rate limit", "recent": "recent list",
 	"connlimit": "connection count limit", "quota": "byte quota", "statistic": "random or nth sampling",
-	"connbytes": "connection byte count", "time": "time of day",
+	"connbytes": "connection byte count", "time": "time window", "nfacct": "accounting counter",
 }
 
-// clientModules depend on properties of the client's packet the check
-// cannot assume (TTL, length, MAC, payload).
+// overOptions turn a history match around: it then holds past the bound.
+var overOptions = map[string]bool{"--hashlimit-above": true, "--connlimit-above": true}
+
+// clientModules match fields of the first SYN the client shapes freely
+// (TTL, length, DSCP, ECN bits, extension headers, options, payload,
+// source MAC, the receiving CPU through its flow hash).
 var clientModules = map[string]bool{
 	"ttl": true, "hl": true, "length": true, "mac": true, "tos": true, "dscp": true,
-	"ecn": true, "u32": true, "string": true, "bpf": true, "ipv6header": true,
-	"esp": true, "ah": true, "osf": true,
-	"devgroup": true, "realm": true, "cluster": true, "cpu": true, "nfacct": true, "ipvs": true,
+	"ecn": true, "string": true, "ipv6header": true, "osf": true, "cpu": true,
+	"tcpmss": true,
 }
 
-// extHeaderModules need an IPv6 extension header to match at all.
-var extHeaderModules = map[string]bool{"rt": true, "frag": true, "hbh": true, "dst": true, "mh": true}
+// extHeaderModules match only a packet carrying that IPv6 extension
+// header, which a client adds or leaves out as it likes.
+var extHeaderModules = map[string]bool{"rt": true, "frag": true, "hbh": true, "dst": true}
+
+// opaqueModules depend on what neither the ruleset dump nor the client
+// decides, or on code the model does not run.
+var opaqueModules = map[string]string{
+	"u32": "raw header test (u32) can read the source address and is not evaluated",
+	"bpf": "BPF program is not evaluated", "devgroup": "device groups are not in the dump",
+	"realm": "routing realms are not in the dump", "cluster": "cluster node assignment is not in the dump",
+	"ipvs": "IPVS state is not in the dump", "esp": "IPsec SPI matches are not modelled",
+	"ah": "IPsec SPI matches are not modelled",
+}
 
 // moduleConds compiles one "-m module" with its options, appending to
 // out (which a module that turns unknown gives up for its one unknown).
 func (c *iptCompiler) moduleConds(out []eval.Cond, m *iptsave.Match, fam eval.Family, proto string, origin string) []eval.Cond {
 	// where locates the module in messages; only unknowns need it.
 	where := func() string { return origin + ": -m " + m.Module }
-	if extHeaderModules[m.Module] {
-		// These match only a packet carrying that IPv6 extension header,
-		// whatever their options; a client's SYN carries none (ufw drops
-		// routing header type 0 this way).
+	if m.Module == "mh" {
+		// Mobility header: never a TCP SYN.
 		return []eval.Cond{constCond(eval.False)}
+	}
+	// Whatever their options say, these match what the client decides.
+	if why, ok := historyModules[m.Module]; ok {
+		over := false
+		for _, o := range m.Options {
+			over = over || overOptions[o.Name]
+		}
+		return []eval.Cond{chosenHistory(why, over)}
+	}
+	if extHeaderModules[m.Module] {
+		// These need the header present, whatever their options.
+		return []eval.Cond{chosenHeader("-m "+m.Module+" header", false)}
+	}
+	if clientModules[m.Module] {
+		return []eval.Cond{chosenPacket("-m " + m.Module + " field")}
+	}
+	if why, ok := opaqueModules[m.Module]; ok {
+		return []eval.Cond{unknown("%s: %s", where(), why)}
 	}
 	for _, o := range m.Options {
 		if o.Guessed {
 			return []eval.Cond{unknown("%s: option %s not understood", where(), o.Name)}
 		}
-	}
-	if why, ok := historyModules[m.Module]; ok {
-		return []eval.Cond{unknown("%s: %s depends on past traffic", where(), why)}
-	}
-	if clientModules[m.Module] {
-		return []eval.Cond{unknown("%s: depends on the client's packet, not only its source", where())}
 	}
 	bad := func(o iptsave.Option, err error) []eval.Cond {
 		return []eval.Cond{unknown("%s %s: %v", where(), o.Name, err)}
@@ -100,6 +125,8 @@ func (c *iptCompiler) moduleConds(out []eval.Cond, m *iptsave.Match, fam eval.Fa
 					}
 				}
 				out = append(out, eval.TCPFlags{Mask: mask, Comp: comp, Neg: o.Neg})
+			case "--tcp-option":
+				out = append(out, chosenHeader("TCP options", o.Neg))
 			default:
 				return []eval.Cond{unknown("%s: option %s not modelled", where(), o.Name)}
 			}

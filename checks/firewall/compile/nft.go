@@ -67,6 +67,13 @@ func (b *builder) nft() {
 		}
 		tables[key{t.Family, t.Name}] = nt
 	}
+	if nl := b.src.NFTNetlink; !nl.ok() && hidesNexthdr(rs) {
+		why := "not given"
+		if nl.Err != nil {
+			why = fmt.Sprintf("%s: %v", nl.Name, nl.Err)
+		}
+		b.note("nft bytecode (nft --debug=netlink list ruleset) %s: an \"ip6 nexthdr\" match written before a transport match, which nft -j does not show, is not evaluated", why)
+	}
 	for _, s := range rs.Sets {
 		if nt := tables[key{s.Family, s.Table}]; nt != nil {
 			nt.sets[s.Name] = s
@@ -203,4 +210,45 @@ func (t *nftTable) baseChain(c *nftjson.Chain) {
 		}
 	}
 	t.b.rs.BaseChains = append(t.b.rs.BaseChains, base)
+}
+
+// hidesNexthdr reports whether a rule could hide an "ip6 nexthdr" match
+// that matters: a transport match in a table that sees IPv6, in a rule
+// that does not simply accept (a hidden match only narrows a rule, which
+// can only let more through where the rule refuses or diverts).
+func hidesNexthdr(rs *nftjson.Ruleset) bool {
+	for _, r := range rs.Rules {
+		if r.Family == "ip" || r.Family == "arp" {
+			continue
+		}
+		transport, accepts := false, false
+		for _, st := range r.Stmts {
+			switch x := st.(type) {
+			case nftjson.Match:
+				transport = transport || readsTransport(x.Left)
+			case nftjson.Verdict:
+				accepts = x.Kind == "accept"
+			}
+		}
+		if transport && !accepts {
+			return true
+		}
+	}
+	return false
+}
+
+func readsTransport(e nftjson.Expr) bool {
+	switch x := e.(type) {
+	case nftjson.Payload:
+		return x.Protocol != "" && x.Protocol != "ip" && x.Protocol != "ip6" && x.Protocol != "ether" && x.Protocol != "vlan" && x.Protocol != "arp"
+	case nftjson.Binop:
+		return readsTransport(x.Left)
+	case nftjson.Concat:
+		for _, k := range x {
+			if readsTransport(k) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -27,6 +27,8 @@ const (
 	kPktType
 	kIifType
 	kCtDir
+	kNextHdr // the IPv6 header's own Next Header field
+	kChosen  // a field of the first SYN the client shapes freely
 )
 
 // field describes a match's left side.
@@ -59,6 +61,13 @@ func leftField(e nftjson.Expr, tableFam eval.Family) field {
 		return ctField(x, tableFam)
 	case nftjson.Fib:
 		return fibField(x)
+	case nftjson.OtherExpr:
+		switch x.Kind {
+		case "exthdr", "tcp option", "ip option":
+			// Whether the first SYN carries the header or option, and
+			// what is in it, is the client's choice.
+			return field{kind: kChosen, name: x.Kind}
+		}
 	case nftjson.Binop:
 		if x.Op != "&" {
 			break
@@ -104,10 +113,14 @@ func payloadField(p nftjson.Payload) field {
 				af = eval.Dst
 			}
 			return field{kind: kAddr, name: name, addrField: af, fam: fam}
-		case "protocol", "nexthdr":
+		case "protocol":
 			return field{kind: kProto, name: name, fam: fam}
+		case "nexthdr":
+			// Not the transport protocol: the first extension header,
+			// which the client may put before TCP.
+			return field{kind: kNextHdr, name: name, fam: fam}
 		}
-		return field{kind: kUnknown, name: name, fam: fam, why: name + " depends on the client's packet"}
+		return field{kind: kChosen, name: name, fam: fam}
 	case "tcp", "udp", "sctp", "dccp", "udplite", "th":
 		var protos []uint8
 		if p.Protocol != "th" {
@@ -124,6 +137,9 @@ func payloadField(p nftjson.Payload) field {
 			if p.Protocol == "tcp" {
 				return field{kind: kTCPFlags, name: name, protos: protos, mask: 0xff}
 			}
+		}
+		if p.Protocol == "tcp" {
+			return field{kind: kChosen, name: name, protos: protos}
 		}
 		return field{kind: kUnknown, name: name, protos: protos, why: name + " depends on the client's packet"}
 	case "icmp", "icmpv6", "igmp", "esp", "ah", "comp", "gre":
@@ -158,6 +174,8 @@ func metaField(m nftjson.Meta, tableFam eval.Family) field {
 		return field{kind: kPktType, name: name}
 	case "iiftype":
 		return field{kind: kIifType, name: name}
+	case "length":
+		return field{kind: kChosen, name: name}
 	}
 	return field{kind: kUnknown, name: name, why: name + " not modelled"}
 }

@@ -1,7 +1,9 @@
 package compile
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nftjson"
@@ -13,9 +15,21 @@ var harmlessStmts = map[string]bool{"counter": true, "log": true, "ct helper": t
 	"ct timeout": true, "ct expectation": true, "secmark": true, "dup": true, "flow": true,
 	"set": true, "map": true, "meta": false}
 
-// historyStmts stop the rule depending on traffic already seen.
+// stmtInv reports the "inv" flag of a statement ("limit rate over",
+// "ct count over", "quota over"): the match then holds past the bound.
+func stmtInv(raw json.RawMessage, kind string) bool {
+	var body map[string]struct {
+		Inv bool `json:"inv"`
+	}
+	if json.Unmarshal(raw, &body) != nil {
+		return false
+	}
+	return body[kind].Inv
+}
+
+// historyStmts make the rule depend on traffic already seen.
 var historyStmts = map[string]string{"limit": "rate limit", "quota": "byte quota",
-	"last": "last-seen check", "ct count": "connection count limit", "connlimit": "connection count limit"}
+	"last": "last-seen time", "ct count": "connection count limit", "connlimit": "connection count limit"}
 
 // harmlessMangle are keys whose rewrite no match of the model reads.
 var harmlessMangle = map[string]bool{"meta priority": true, "meta nftrace": true,
@@ -60,6 +74,15 @@ loop:
 			cur.Map = t.vmap(s, origin)
 			break loop
 		case nftjson.Reject:
+			// "reject with icmpv6 ..." in an inet table lists without the
+			// "meta nfproto ipv6" it implies: the kernel rejects only that
+			// family there and the other goes on.
+			switch s.Type {
+			case "icmp":
+				cur.Conds = append(cur.Conds, eval.IsFamily{Family: eval.IPv4})
+			case "icmpv6":
+				cur.Conds = append(cur.Conds, eval.IsFamily{Family: eval.IPv6})
+			}
 			cur.Verdict = eval.Verdict{Kind: eval.Reject}
 			break loop
 		case nftjson.Xt:
@@ -85,7 +108,9 @@ loop:
 				continue
 			}
 			if why, ok := historyStmts[s.Kind]; ok {
-				cur.Conds = append(cur.Conds, unknown("%s: %s depends on past traffic", origin, why))
+				// The client shapes the history: it can stay under a
+				// limit or push past it.
+				cur.Conds = append(cur.Conds, chosenHistory(why, stmtInv(s.Raw, s.Kind)))
 				continue
 			}
 			switch s.Kind {
@@ -112,10 +137,47 @@ loop:
 	if len(xtMatches) > 0 || xtTarget != "" {
 		t.mergeXt(cur, r, pos, xtMatches, xtTarget, origin)
 	}
+	cur.Conds = append(cur.Conds, t.hiddenNexthdr(r)...)
 	if len(cur.Conds) == 0 {
 		cur.Conds = nil
 	}
 	return append(out, cur)
+}
+
+// hiddenNexthdr returns the Next Header comparisons the rule's bytecode
+// makes that its JSON does not show (see nftjson.Netlink).
+func (t *nftTable) hiddenNexthdr(r *nftjson.Rule) []eval.Cond {
+	nl := t.b.src.NFTNetlink.Value
+	if nl == nil {
+		return nil
+	}
+	cmps := nl.Nexthdr[nftjson.RuleRef{Family: r.Family, Table: r.Table, Chain: r.Chain, Handle: r.Handle}]
+	if len(cmps) == 0 {
+		return nil
+	}
+	var shown []nftjson.NexthdrCmp
+	for _, st := range r.Stmts {
+		m, ok := st.(nftjson.Match)
+		if !ok {
+			continue
+		}
+		p, ok := m.Left.(nftjson.Payload)
+		if !ok || p.Protocol != "ip6" || p.Field != "nexthdr" {
+			continue
+		}
+		if v, err := protoValue(m.Right); err == nil && (m.Op == "==" || m.Op == "!=") {
+			shown = append(shown, nftjson.NexthdrCmp{Value: v, Neg: m.Op == "!="})
+		}
+	}
+	var out []eval.Cond
+	for _, c := range cmps {
+		if i := slices.Index(shown, c); i >= 0 {
+			shown = slices.Delete(shown, i, i+1)
+			continue
+		}
+		out = append(out, eval.NextHdr{Values: []uint8{c.Value}, Neg: c.Neg})
+	}
+	return out
 }
 
 // match compiles one match statement.

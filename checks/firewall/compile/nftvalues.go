@@ -79,6 +79,15 @@ func (t *nftTable) valueCond(f field, op string, right nftjson.Expr, origin stri
 		return wrap(unknown("%s: %s", origin, f.why))
 	case kFalse:
 		return constCond(eval.False)
+	case kChosen:
+		if f.name == "exthdr" || f.name == "tcp option" || f.name == "ip option" {
+			// "exists" is true, "missing" false; a plain first SYN has
+			// neither extension headers nor options.
+			if l, ok := right.(nftjson.Literal); ok && (l.Str == "true" || l.Str == "false") && (op == "==" || op == "!=") {
+				return wrap(chosenHeader(f.name, (l.Str == "false") == (op == "==")))
+			}
+		}
+		return wrap(chosenPacket(f.name))
 	}
 	neg := false
 	switch op {
@@ -190,6 +199,18 @@ func (t *nftTable) kindCond(f field, op string, neg bool, vals []nftjson.Expr) (
 			names = append(names, parseIfName(s))
 		}
 		return eval.Iface{Out: f.out, Names: names, Neg: neg}, nil
+	case kChosen:
+		return chosenPacket(f.name), nil
+	case kNextHdr:
+		var ps []uint8
+		for _, v := range vals {
+			p, err := protoValue(v)
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, p)
+		}
+		return eval.NextHdr{Values: ps, Neg: neg}, nil
 	case kProto:
 		var ps []uint8
 		for _, v := range vals {
@@ -389,6 +410,11 @@ func protoValue(v nftjson.Expr) (uint8, error) {
 				return 0, fmt.Errorf("protocol %d out of range", l.Num)
 			}
 			return uint8(l.Num), nil
+		}
+		if l.Str == "ip" {
+			// nft names protocol number 0 after /etc/protocols ("ip"),
+			// where iptables means any protocol by it.
+			return 0, nil
 		}
 		return parseProto(l.Str)
 	}

@@ -16,7 +16,8 @@ var protoNumbers = map[string]uint8{
 	"icmp": 1, "igmp": 2, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "ah": 51,
 	"icmpv6": 58, "ipv6-icmp": 58, "icmp6": 58, "sctp": 132, "udplite": 136,
 	"dccp": 33, "ipip": 4, "ipv6": 41, "ospf": 89, "vrrp": 112, "l2tp": 115,
-	"comp": 108, "pim": 103,
+	"comp": 108, "pim": 103, "hopopt": 0, "ipv6-route": 43, "ipv6-frag": 44,
+	"ipv6-nonxt": 59, "ipv6-opts": 60, "mh": 135, "ipv6-mh": 135,
 }
 
 // parseProto parses a protocol name or number.
@@ -222,7 +223,9 @@ func parseAddrTypes(names []string) (eval.AddrTypes, error) {
 // tcpFlagBits maps flag names.
 var tcpFlagBits = map[string]uint8{"fin": eval.TCPFin, "syn": eval.TCPSyn, "rst": eval.TCPRst,
 	"psh": eval.TCPPsh, "ack": eval.TCPAck, "urg": eval.TCPUrg, "ecn": eval.TCPEce,
-	"ece": eval.TCPEce, "cwr": eval.TCPCwr, "all": 0xff, "none": 0}
+	"ece": eval.TCPEce, "cwr": eval.TCPCwr, "none": 0,
+	// iptables' ALL is its six classic flags, without ECE and CWR.
+	"all": eval.TCPFin | eval.TCPSyn | eval.TCPRst | eval.TCPPsh | eval.TCPAck | eval.TCPUrg}
 
 func parseTCPFlags(list string) (uint8, error) {
 	var f uint8
@@ -241,3 +244,32 @@ func unknown(format string, args ...any) eval.Cond {
 }
 
 func constCond(t eval.Tri) eval.Cond { return eval.Const{Value: t} }
+
+// chosenPacket is a match on a field of the first SYN that the client
+// shapes as it likes (TTL, DSCP, length, options, extension headers): it
+// can make the match hold or fail.
+func chosenPacket(what string) eval.Cond {
+	return eval.Choice("with a first SYN whose "+what+" %s matches",
+		"with a first SYN whose "+what+" %s does not match")
+}
+
+// chosenHeader is a match on the presence of an IPv6 extension header or
+// an IP or TCP option (or on what is in one): a plain first SYN has none,
+// and takes the branch plain says (true: the match holds without one).
+func chosenHeader(what string, plain bool) eval.Cond {
+	yes, no := "with a first SYN whose "+what+" %s matches", ""
+	if plain {
+		yes, no = "", "with a first SYN whose "+what+" %s does not match"
+	}
+	return eval.Choice(yes, no)
+}
+
+// chosenHistory is a match on past traffic the client itself can shape:
+// a rate limit, a recent list, a connection count, a quota.
+func chosenHistory(kind string, over bool) eval.Cond {
+	under, above := "while under the "+kind+" of %s", "while over the "+kind+" of %s"
+	if over {
+		return eval.Choice(above, under)
+	}
+	return eval.Choice(under, above)
+}

@@ -257,7 +257,9 @@ func (c Mark) Eval(p *Packet) (Tri, string) {
 }
 func (Mark) addPoints(*Points) {}
 
-// TCPFlags matches (flags & Mask) == Comp for TCP packets.
+// TCPFlags matches (flags & Mask) == Comp for TCP packets. The client
+// picks the flags of its first SYN among FirstSYNFlags, so the match is
+// Chosen when it holds for some of them and not for others.
 type TCPFlags struct {
 	Mask, Comp uint8
 	Neg        bool
@@ -267,9 +269,169 @@ func (c TCPFlags) Eval(p *Packet) (Tri, string) {
 	if p.Proto != ProtoTCP {
 		return False, ""
 	}
-	return negate(triOf(p.TCPFlags&c.Mask == c.Comp), c.Neg), ""
+	if p.Shaped {
+		return negate(triOf(p.TCPFlags&c.Mask == c.Comp), c.Neg), ""
+	}
+	n := 0
+	for _, f := range FirstSYNFlags {
+		if negate(triOf(f&c.Mask == c.Comp), c.Neg) == True {
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return False, ""
+	case len(FirstSYNFlags):
+		return True, ""
+	}
+	yes := "with first-SYN TCP flags that %s matches (e.g. " + FlagNames(c.pick(true)) + ")"
+	no := "with first-SYN TCP flags that %s does not match (e.g. " + FlagNames(c.pick(false)) + ")"
+	if negate(triOf(TCPSyn&c.Mask == c.Comp), c.Neg) == True {
+		yes = ""
+	} else {
+		no = ""
+	}
+	return Chosen, choice(yes, no)
 }
+
+// pick returns a first-SYN flag set on which the match is want,
+// preferring an ECN client's SYN (the one real clients send).
+func (c TCPFlags) pick(want bool) uint8 {
+	for _, f := range append([]uint8{TCPSyn | TCPEce | TCPCwr, TCPSyn}, FirstSYNFlags...) {
+		if (negate(triOf(f&c.Mask == c.Comp), c.Neg) == True) == want {
+			return f
+		}
+	}
+	return 0
+}
+
 func (TCPFlags) addPoints(*Points) {}
+
+// FirstSYNFlags are the TCP flag sets of a first SYN that a listening
+// socket answers with a SYN-ACK: tcp_rcv_state_process in LISTEN resets
+// on ACK, drops on RST and on SYN|FIN, and takes any other SYN; PSH, URG,
+// ECE and CWR are the client's to add (an ECN client sends SYN|ECE|CWR),
+// and conntrack's tcp_valid_flags treats all of these as a valid new
+// connection.
+var FirstSYNFlags = func() []uint8 {
+	extra := []uint8{TCPPsh, TCPUrg, TCPEce, TCPCwr}
+	var out []uint8
+	for m := 0; m < 1<<len(extra); m++ {
+		f := TCPSyn
+		for i, e := range extra {
+			if m&(1<<i) != 0 {
+				f |= e
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}()
+
+// FlagNames spells a flag set the way nft lists a mask ("syn,ecn,cwr").
+func FlagNames(f uint8) string {
+	names := []string{"fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"}
+	var b strings.Builder
+	for i, n := range names {
+		if f&(1<<i) != 0 {
+			if b.Len() > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(n)
+		}
+	}
+	if b.Len() == 0 {
+		return "none"
+	}
+	return b.String()
+}
+
+// FirstNextHdrs are the values the Next Header field of the IPv6 header
+// can take in a first SYN the kernel's TCP still answers: TCP itself, or
+// a hop-by-hop, destination options, routing (segments left 0) or
+// fragment header before it. "ip6 nexthdr" reads this field, unlike
+// "meta l4proto" and ip6tables -p, which skip the extension headers.
+var FirstNextHdrs = []uint8{ProtoTCP, 0, 43, 44, 60}
+
+// NextHdr matches the Next Header field of the IPv6 header ("ip6 nexthdr").
+type NextHdr struct {
+	Values []uint8
+	Neg    bool
+}
+
+func (c NextHdr) Eval(p *Packet) (Tri, string) {
+	if p.Family != IPv6 {
+		return False, ""
+	}
+	if p.Shaped {
+		return negate(triOf(containsU8(c.Values, p.NextHdr)), c.Neg), ""
+	}
+	n := 0
+	for _, v := range FirstNextHdrs {
+		if negate(triOf(containsU8(c.Values, v)), c.Neg) == True {
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return False, ""
+	case len(FirstNextHdrs):
+		return True, ""
+	}
+	yes := "with an IPv6 header chain that %s matches (e.g. " + c.pick(true) + ")"
+	no := "with an IPv6 header chain that %s does not match (e.g. " + c.pick(false) + ")"
+	if negate(triOf(containsU8(c.Values, ProtoTCP)), c.Neg) == True {
+		yes = ""
+	} else {
+		no = ""
+	}
+	return Chosen, choice(yes, no)
+}
+
+// nextHdrNames describe the first header of a chain in FirstNextHdrs.
+var nextHdrNames = map[uint8]string{ProtoTCP: "TCP directly", 0: "a hop-by-hop header before TCP",
+	43: "a routing header before TCP", 44: "a fragment header before TCP", 60: "a destination options header before TCP"}
+
+// pick describes a header chain on which the match is want, preferring
+// destination options (the one the kernel accepts most plainly).
+func (c NextHdr) pick(want bool) string {
+	for _, v := range []uint8{60, ProtoTCP, 0, 43, 44} {
+		if (negate(triOf(containsU8(c.Values, v)), c.Neg) == True) == want {
+			return nextHdrNames[v]
+		}
+	}
+	return "?"
+}
+func (NextHdr) addPoints(*Points) {}
+
+// choiceSep separates the two phrases of a Chosen reason.
+const choiceSep = "\x00"
+
+// choice is the reason of a Chosen condition: yes describes the branch
+// on which it holds, no the other; %s in them stands for the rule. An
+// empty phrase marks the branch a plain first SYN (bare SYN flag, no
+// extension header or option) takes: getting in that way needs no
+// choice worth naming.
+func choice(yes, no string) string { return yes + choiceSep + no }
+
+// Choice is a condition the client decides (its packet's fields, the
+// history of its own traffic); yes and no are as for choice.
+func Choice(yes, no string) Const { return Const{Value: Chosen, Reason: choice(yes, no)} }
+
+// phrases splits a Chosen reason; a reason without both phrases gets
+// generic ones.
+func phrases(reason string) (yes, no string) {
+	if i := strings.Index(reason, choiceSep); i >= 0 {
+		return reason[:i], reason[i+len(choiceSep):]
+	}
+	return "while %s matches", "while %s does not match"
+}
+
+// swapChoice negates a Chosen reason.
+func swapChoice(reason string) string {
+	yes, no := phrases(reason)
+	return choice(no, yes)
+}
 
 // AddrTypes is a bit set of routing address types (addrtype, fib ... type).
 type AddrTypes uint16
@@ -324,11 +486,15 @@ func (c And) Eval(p *Packet) (Tri, string) {
 	res, why := True, ""
 	for _, x := range c {
 		t, r := x.Eval(p)
-		if t == False {
+		switch {
+		case t == False:
 			return False, ""
-		}
-		if t == Unknown {
+		case t == Unknown:
 			res, why = Unknown, r
+		case t == Chosen && res == True:
+			res, why = Chosen, r
+		case t == Chosen && res == Chosen:
+			why = "" // several choices: generic phrases
 		}
 	}
 	return res, why
@@ -348,11 +514,15 @@ func (c Or) Eval(p *Packet) (Tri, string) {
 	res, why := False, ""
 	for _, x := range c {
 		t, r := x.Eval(p)
-		if t == True {
+		switch {
+		case t == True:
 			return True, ""
-		}
-		if t == Unknown {
+		case t == Unknown:
 			res, why = Unknown, r
+		case t == Chosen && res == False:
+			res, why = Chosen, r
+		case t == Chosen && res == Chosen:
+			why = ""
 		}
 	}
 	return res, why
@@ -369,6 +539,9 @@ type Not struct{ C Cond }
 
 func (c Not) Eval(p *Packet) (Tri, string) {
 	t, r := c.C.Eval(p)
+	if t == Chosen {
+		r = swapChoice(r)
+	}
 	return t.Not(), r
 }
 func (c Not) addPoints(pt *Points) { c.C.addPoints(pt) }

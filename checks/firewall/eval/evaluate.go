@@ -59,6 +59,11 @@ type Result struct {
 	ContextCount int
 	// Reasons explains Undecided (and undecided loopback traffic).
 	Reasons []string
+	// Choices lists what some accepted sources rely on the client
+	// choosing: the shape of its first SYN ("with first-SYN TCP flags
+	// that rule X does not match") or the history of its own traffic
+	// ("while under the rate limit of rule X").
+	Choices []string
 	// Pieces is the number of source-address pieces evaluated per context.
 	Pieces int
 	// Via lists how accepted connections were delivered (locally, or
@@ -184,6 +189,7 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 	res := &Result{Query: q, Pieces: len(srcs), ContextCount: n}
 	w := newWalker(path, srcs)
 	w.routing, w.to, w.via = rs.Routing, q.To, map[Delivery]bool{}
+	w.allChoices = map[string]bool{}
 	reasons := map[string]bool{}
 	var acc, und netipx.IPSetBuilder
 	for _, ic := range ifs {
@@ -254,6 +260,10 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 		res.Reasons = append(res.Reasons, r)
 	}
 	slices.Sort(res.Reasons)
+	for c := range w.allChoices {
+		res.Choices = append(res.Choices, c)
+	}
+	slices.Sort(res.Choices)
 	res.Via = sortedVia(w.via)
 	return res, nil
 }
@@ -263,11 +273,17 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 func (w *walker) eval(p Packet, budget int, reasons map[string]bool) outcome {
 	w.budget = budget
 	w.reasons = w.reasons[:0]
+	w.choices = w.choices[:0]
 	w.ix.seek(p.Src)
 	o := w.fromBase(p, 0)
 	if o == both {
 		for _, r := range w.reasons {
 			reasons[r] = true
+		}
+	}
+	if o == accepted && w.allChoices != nil {
+		for _, c := range w.choices {
+			w.allChoices[c] = true
 		}
 	}
 	return o

@@ -90,7 +90,14 @@ type Packet struct {
 	Proto    uint8
 	SPort    uint16
 	DPort    uint16
+	// TCPFlags and NextHdr (the IPv6 header's Next Header field) are
+	// read only when Shaped is set; otherwise they are the client's to
+	// choose, and a condition on them considers every first SYN it may
+	// send (FirstSYNFlags, FirstNextHdrs).
 	TCPFlags uint8
+	NextHdr  uint8
+	// Shaped fixes the shape of the packet (a test that sent one).
+	Shaped bool
 	// IIf is the input interface name.
 	IIf string
 	// Local marks a packet the host sends to itself (it arrives on lo).

@@ -215,13 +215,13 @@ func jumpHeight(chains []*Chain) (int, bool) {
 func decided(conds []Cond) bool {
 	for _, c := range conds {
 		switch c := c.(type) {
-		case Addr, Port, Proto, IsFamily, Conntrack, TCPFlags, AddrType:
+		case Addr, Port, Proto, IsFamily, Conntrack, AddrType:
 		case Iface:
 			if c.Out {
 				return false // unknown on the forward path without routes
 			}
 		case Const:
-			if c.Value == Unknown {
+			if c.Value == Unknown || c.Value == Chosen {
 				return false
 			}
 		case And:

@@ -7,6 +7,11 @@ const (
 	False Tri = iota
 	True
 	Unknown
+	// Chosen is decided by the client: some first SYN it may send, or
+	// some history of its own traffic, makes the condition true and some
+	// makes it false. The evaluator follows both branches and the client
+	// takes the one it likes (see choose).
+	Chosen
 )
 
 func (t Tri) String() string {
@@ -15,11 +20,13 @@ func (t Tri) String() string {
 		return "false"
 	case True:
 		return "true"
+	case Chosen:
+		return "chosen by the client"
 	}
 	return "unknown"
 }
 
-// Not negates t; Unknown stays Unknown.
+// Not negates t; Unknown and Chosen stay as they are.
 func (t Tri) Not() Tri {
 	switch t {
 	case False:
@@ -27,7 +34,7 @@ func (t Tri) Not() Tri {
 	case True:
 		return False
 	}
-	return Unknown
+	return t
 }
 
 // triOf converts a decided boolean.

@@ -1,6 +1,9 @@
 package eval
 
-import "net/netip"
+import (
+	"net/netip"
+	"strings"
+)
 
 // outcome is the set of fates a packet may meet: accepted, refused, or
 // both when an unknown condition decides.
@@ -30,6 +33,12 @@ type walker struct {
 	path    []*BaseChain
 	budget  int
 	reasons []string
+	// choices are the client's choices the accepted outcome of the
+	// current representative relies on (see choose).
+	choices []string
+	// allChoices collects choices over every accepted representative;
+	// nil when not wanted.
+	allChoices map[string]bool
 	// routing, to and via serve the NAT path (nat.go).
 	routing Routing
 	to      uint16
@@ -150,6 +159,27 @@ func (w *walker) run(pkt *Packet, bi int, stk []frame) outcome {
 			if o, done := w.fire(r, p, bi, &stack); done {
 				return o
 			}
+		case Chosen:
+			// The client takes whichever branch gets it in.
+			q := *p
+			st := cloneStack(stack)
+			mark := len(w.choices)
+			o, done := w.fire(r, &q, bi, &st)
+			if !done {
+				o = w.run(&q, bi, st)
+			}
+			if o == accepted {
+				// The client takes this branch; the other need not be
+				// walked (forks in a row would otherwise double the work
+				// each time).
+				y, _ := phrases(why)
+				w.addChoice(y, r.Origin)
+				return accepted
+			}
+			yes := append([]string(nil), w.choices[mark:]...)
+			w.choices = w.choices[:mark]
+			o2 := w.run(p, bi, stack)
+			return w.choose(o, o2, mark, yes, why, r.Origin)
 		default:
 			w.note(why)
 			q := *p
@@ -166,19 +196,57 @@ func (w *walker) run(pkt *Packet, bi int, stk []frame) outcome {
 	}
 }
 
-// match evaluates a rule's conjunction.
+// match evaluates a rule's conjunction. Unknown wins over Chosen: a
+// branch the client cannot pick is followed as undecided.
 func match(r *Rule, p *Packet) (Tri, string) {
 	res, why := True, ""
 	for _, c := range r.Conds {
 		t, reason := c.Eval(p)
-		if t == False {
+		switch {
+		case t == False:
 			return False, ""
-		}
-		if t == Unknown && res == True {
+		case t == Unknown && res != Unknown:
 			res, why = Unknown, reason
+		case t == Chosen && res == True:
+			res, why = Chosen, reason
+		case t == Chosen && res == Chosen:
+			why = ""
 		}
 	}
 	return res, why
+}
+
+// choose merges the two branches of a condition the client decides: o
+// when it holds (with the choices yes that branch needed), o2 when it
+// does not (its choices are w.choices[mark:]). The client gets in when
+// either branch lets it; the choice it relies on is recorded.
+func (w *walker) choose(o, o2 outcome, mark int, yes []string, why, origin string) outcome {
+	y, n := phrases(why)
+	switch {
+	case o == accepted && o2 == accepted:
+		// Either way in: keep the branch that needs fewer choices.
+		if len(yes) < len(w.choices)-mark {
+			w.choices = append(w.choices[:mark], yes...)
+		}
+		return accepted
+	case o == accepted:
+		w.choices = append(w.choices[:mark], yes...)
+		w.addChoice(y, origin)
+		return accepted
+	case o2 == accepted:
+		w.addChoice(n, origin)
+		return accepted
+	}
+	w.choices = w.choices[:mark]
+	return o | o2
+}
+
+// addChoice records a choice phrase with the rule filled in; an empty
+// phrase is the plain first SYN's branch and is not recorded.
+func (w *walker) addChoice(phrase, origin string) {
+	if phrase != "" {
+		w.choices = append(w.choices, strings.ReplaceAll(phrase, "%s", origin))
+	}
 }
 
 // fire applies a matched rule. It returns done=true with the outcome when
@@ -204,19 +272,29 @@ func (w *walker) fireMap(m *VerdictMap, i int, p *Packet, bi int, stack *[]frame
 		switch t {
 		case True:
 			return w.verdict(e.Verdict, p, bi, stack)
-		case Unknown:
-			w.note(why)
+		case Unknown, Chosen:
+			if t == Unknown {
+				w.note(why)
+			}
 			q := *p
 			st := cloneStack(*stack)
+			mark := len(w.choices)
 			o, done := w.verdict(e.Verdict, &q, bi, &st)
 			if !done {
 				o = w.run(&q, bi, st)
+			}
+			yes := append([]string(nil), w.choices[mark:]...)
+			if t == Chosen {
+				w.choices = w.choices[:mark]
 			}
 			o2, done2 := w.fireMap(m, i+1, p, bi, stack)
 			if !done2 {
 				o2 = w.run(p, bi, *stack)
 			}
-			return o | o2, true
+			if t == Unknown {
+				return o | o2, true
+			}
+			return w.choose(o, o2, mark, yes, why, "a verdict map element"), true
 		}
 	}
 	return 0, false

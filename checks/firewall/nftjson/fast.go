@@ -47,6 +47,20 @@ type scanner struct {
 	depth int
 	stack []jnode
 	kids  []jnode // the current block
+	// block is the size of the next block: it starts from the input's
+	// length, so that a small text does not pay for a large block (a
+	// block of 4096 nodes is 200 KB to zero, which made a short or
+	// invalid input cost a hundred times its parse).
+	block int
+}
+
+// maxBlock caps a block; a large dump is read in blocks of this size.
+const maxBlock = 4096
+
+// newScanner returns a scanner over s.
+func newScanner(s string) *scanner {
+	// A node takes at least two bytes of text ("0," or "[]").
+	return &scanner{s: s, block: min(maxBlock, max(16, len(s)/8))}
 }
 
 func (p *scanner) ws() {
@@ -68,7 +82,8 @@ func (p *scanner) take(mark int) []jnode {
 		return nil
 	}
 	if n > cap(p.kids)-len(p.kids) {
-		p.kids = make([]jnode, 0, max(n, 4096))
+		p.kids = make([]jnode, 0, max(n, p.block))
+		p.block = maxBlock
 	}
 	i := len(p.kids)
 	p.kids = append(p.kids, p.stack[mark:]...)

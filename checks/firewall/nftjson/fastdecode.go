@@ -10,7 +10,7 @@ import (
 // below mirrors parseStd and the encoding/json rules it relies on; where
 // mirroring them would take more than a few lines, it gives up instead.
 func parseFast(text string) (*Ruleset, bool) {
-	p := &scanner{s: text}
+	p := newScanner(text)
 	rs := &Ruleset{}
 	lines := lineCounter{s: text, line: 1}
 	p.ws()
@@ -127,6 +127,8 @@ var (
 // a struct with the named fields. It gives up on a key that differs from
 // a field name only in case (encoding/json would use it), and on a value
 // that is neither an object nor null (encoding/json reports an error).
+var rejectFields = []string{"type"}
+
 func fields(n *jnode, names []string, out []*jnode) bool {
 	switch n.kind {
 	case jNull:
@@ -404,7 +406,15 @@ func decodeStmtNode(n *jnode) (Stmt, bool) {
 		}
 		return Xt{Type: typ, Name: name}, true
 	case k == "reject":
-		return Reject{}, true
+		var f [1]*jnode
+		if !fields(body, rejectFields, f[:]) {
+			return nil, false
+		}
+		typ, ok := strField(f[0])
+		if !ok {
+			return nil, false
+		}
+		return Reject{Type: typ}, true
 	case k == "notrack":
 		return Notrack{}, true
 	case passiveKinds[k]:

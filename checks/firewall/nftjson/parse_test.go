@@ -163,12 +163,7 @@ func TestSizeLimit(t *testing.T) {
 
 // FuzzParse checks that no input panics the decoder.
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("../../../testdata/firewall/scenarios/*/nft.json")
-	for _, file := range files {
-		if data, err := os.ReadFile(file); err == nil {
-			f.Add(data)
-		}
-	}
+	addSeeds(f)
 	f.Add([]byte(`{"nftables": [{"rule": {"family": "inet", "table": "t", "chain": "c", "expr": [{"vmap": {"key": {"concat": [{"payload": {"protocol": "ip", "field": "saddr"}}, {"meta": {"key": "iifname"}}]}, "data": {"set": [[{"concat": [{"prefix": {"addr": "192.0.2.0", "len": 24}}, "eth*"]}, {"goto": {"target": "x"}}]]}}}]}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rs, err := Parse(bytes.NewReader(data))

@@ -27,8 +27,9 @@ type Mangle struct{ Key, Value Expr }
 // Xt is an xtables-compat match or target; nft shows only its name.
 type Xt struct{ Type, Name string }
 
-// Reject is {"reject": ...}.
-type Reject struct{}
+// Reject is {"reject": ...}. Type is "icmp", "icmpv6", "icmpx", "tcp
+// reset" or empty; icmp and icmpv6 carry a family nft does not list.
+type Reject struct{ Type string }
 
 // Counter, Log and the like do not change the packet's fate.
 type Passive struct{ Kind string }
@@ -131,7 +132,11 @@ func decodeStmt(raw json.RawMessage) (Stmt, error) {
 			}
 			return Xt{Type: x.Type, Name: x.Name}, nil
 		case k == "reject":
-			return Reject{}, nil
+			var x struct{ Type string }
+			if json.Unmarshal(body, &x) != nil {
+				return Reject{}, nil
+			}
+			return Reject{Type: x.Type}, nil
 		case k == "notrack":
 			return Notrack{}, nil
 		case passiveKinds[k]:

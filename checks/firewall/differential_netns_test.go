@@ -1,0 +1,299 @@
+package firewall
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/synprobe"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
+)
+
+// The differential test lets the kernel judge the model: random rulesets
+// are loaded into a namespace, read back the way the check reads a live
+// system, and evaluated; then first SYNs of every shape a client may send
+// go to a listener from several sources. A SYN-ACK for a packet the model
+// calls not accepted (and not undecided) is a false OK and fails the test.
+//
+// FWDIFF_RULESETS sets how many rulesets (default 60), FWDIFF_SEED the
+// first seed (default 1), FWDIFF_SHOW=1 logs a sample of the packets the
+// model accepts for some shape but the kernel did not answer in the shape
+// sent (over-approximation, never a failure). A failing ruleset is shrunk
+// and written to testdata/firewall/differential, whose files
+// TestDifferentialRegressions replays.
+
+const diffDir = "../../testdata/firewall/differential"
+
+var (
+	diffSources4  = []string{"192.0.2.2", "192.0.2.130", "198.51.100.7", "203.0.113.9"}
+	diffSources6  = []string{"2001:db8::2", "2001:db8:1::5"}
+	diffPorts     = []uint16{6379, 6380}
+	diffVariants4 = []synprobe.Variant{
+		{}, {Flags: synprobe.SYN | synprobe.ECE | synprobe.CWR}, {Flags: synprobe.SYN | synprobe.PSH},
+		{Flags: synprobe.SYN | synprobe.URG}, {TOS: 0x22}, {TTL: 1}, {IPOptions: true}, {MSS: true},
+	}
+	diffVariants6 = []synprobe.Variant{
+		{}, {Flags: synprobe.SYN | synprobe.ECE | synprobe.CWR}, {ExtHdrs: []uint8{synprobe.DstOpts}},
+		{ExtHdrs: []uint8{synprobe.HopByHop}}, {ExtHdrs: []uint8{synprobe.Fragment}},
+		{ExtHdrs: []uint8{synprobe.Routing}}, {ExtHdrs: []uint8{synprobe.HopByHop, synprobe.DstOpts}},
+		{TOS: 0x29}, {TTL: 1},
+	}
+)
+
+// nsenterSystem reads a namespace's firewall like netnsSystem, through
+// nsenter, which only switches the network namespace: `ip netns exec`
+// also remounts /sys for every command, several times the cost of the
+// command itself.
+type nsenterSystem struct{ ns string }
+
+func (s nsenterSystem) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return Host{}.Run(ctx, "nsenter", append([]string{"--net=/run/netns/" + s.ns, name}, args...)...)
+}
+
+func (s nsenterSystem) ReadFile(ctx context.Context, path string) ([]byte, error) {
+	return s.Run(ctx, "cat", path)
+}
+
+func (nsenterSystem) Privileged() error { return nil }
+
+// diffStats counts what a run saw.
+type diffStats struct {
+	rulesets, rejected, probes, answered, modelAccepted, undecided, overcautious int
+}
+
+// diffEnv is the namespace pair a batch of rulesets runs in.
+type diffEnv struct {
+	top   topology
+	sport uint16
+}
+
+func newDiffEnv(t *testing.T, name string) *diffEnv {
+	t.Helper()
+	top := newTopology(t, name)
+	// Static neighbours: a random IPv6 policy may drop neighbour
+	// discovery, which would silence the kernel for another reason.
+	mac := func(ns string) string {
+		out, err := exec.Command("ip", "netns", "exec", ns, "cat", "/sys/class/net/eth0/address").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	sm, cm := mac(top.server), mac(top.client)
+	ipCmd(t, "-n", top.server, "neigh", "replace", "2001:db8::2", "lladdr", cm, "dev", "eth0", "nud", "permanent")
+	ipCmd(t, "-n", top.server, "neigh", "replace", "192.0.2.2", "lladdr", cm, "dev", "eth0", "nud", "permanent")
+	ipCmd(t, "-n", top.client, "neigh", "replace", "2001:db8::1", "lladdr", sm, "dev", "eth0", "nud", "permanent")
+	startListener(t, top.server, diffPorts)
+	return &diffEnv{top: top, sport: 20000}
+}
+
+// check loads one ruleset and returns the false OKs it finds.
+func (e *diffEnv) check(t *testing.T, ruleset string, st *diffStats) []string {
+	t.Helper()
+	if err := e.load(ruleset); err != nil {
+		st.rejected++
+		t.Logf("ruleset refused: %v", err)
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	in, err := Collect(ctx, Config{System: nsenterSystem{e.top.server}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, _ := Build(in)
+	rep := Evaluate(rs, diffPorts)
+
+	var probes []synprobe.Probe
+	for _, port := range diffPorts {
+		for _, srcs := range [][]string{diffSources4, diffSources6} {
+			for _, s := range srcs {
+				src := netip.MustParseAddr(s)
+				dst := netip.MustParseAddr(serverAddr[eval.FamilyOf(src)])
+				vs := diffVariants4
+				if src.Is6() {
+					vs = diffVariants6
+				}
+				for _, v := range vs {
+					e.sport++
+					if e.sport < 20000 {
+						e.sport = 20000
+					}
+					probes = append(probes, synprobe.Probe{Src: src, Dst: dst, SPort: e.sport, DPort: port, Variant: v})
+				}
+			}
+		}
+	}
+	got := probeFrom(t, e.top.client, probes)
+	st.rulesets++
+	var bad []string
+	for i, p := range probes {
+		acc, und := eval.EvaluateAddr(rs, packetOf(p))
+		st.probes++
+		if got[i] {
+			st.answered++
+		}
+		if acc {
+			st.modelAccepted++
+		}
+		if und {
+			st.undecided++
+		}
+		if acc && !got[i] {
+			st.overcautious++
+			if os.Getenv("FWDIFF_SHOW") != "" && st.overcautious%40 == 1 {
+				t.Logf("accepted by the model, no SYN-ACK: %v -> %v:%d [%v]\n%s", p.Src, p.Dst, p.DPort, p.Variant, ruleset)
+			}
+		}
+		if got[i] && !acc && !und {
+			bad = append(bad, fmt.Sprintf("%v -> %v:%d [%v]: SYN-ACK, but the model refuses the packet", p.Src, p.Dst, p.DPort, p.Variant))
+		}
+		// The reported sets must hold the source as well.
+		for _, pr := range rep.Ports {
+			if !got[i] || pr.Query.Port != p.DPort || pr.Query.Family != eval.FamilyOf(p.Src) || pr.Err != nil {
+				continue
+			}
+			if !pr.Result.Accepted.Contains(p.Src) && !pr.Result.Undecided.Contains(p.Src) {
+				bad = append(bad, fmt.Sprintf("%v -> %v:%d [%v]: SYN-ACK, but the report accepts only %v", p.Src, p.Dst, p.DPort, p.Variant, pr.Result.Accepted.Prefixes()))
+			}
+		}
+	}
+	return dedupeLines(bad)
+}
+
+func dedupeLines(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// shrink drops rules while the ruleset still shows a false OK.
+func (e *diffEnv) shrink(t *testing.T, rs *randRuleset, st *diffStats) *randRuleset {
+	for changed := true; changed; {
+		changed = false
+		for ti, tb := range rs.tables {
+			for ci, c := range tb.chains {
+				for ri := 0; ri < len(c.rules); ri++ {
+					try := rs.clone()
+					ch := try.tables[ti].chains[ci]
+					ch.rules = append(ch.rules[:ri], ch.rules[ri+1:]...)
+					if try.loads(e) && len(e.check(t, try.String(), st)) > 0 {
+						rs, changed = try, true
+						ri--
+						c = rs.tables[ti].chains[ci]
+					}
+				}
+			}
+		}
+	}
+	return rs
+}
+
+// load replaces the server's ruleset: the nft part, then the
+// iptables-nft tables.
+func (e *diffEnv) load(text string) error {
+	nft, ipt := splitCase(text)
+	run := func(stdin string, args ...string) error {
+		cmd := exec.Command("nsenter", append([]string{"--net=/run/netns/" + e.top.server}, args...)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: %v: %s", args[0], err, out)
+		}
+		return nil
+	}
+	if err := run("flush ruleset\n"+nft, "nft", "-f", "-"); err != nil {
+		return err
+	}
+	for fam, tool := range map[string]string{"ipt4": "iptables-nft-restore", "ipt6": "ip6tables-nft-restore"} {
+		if r, ok := ipt[fam]; ok {
+			if err := run(r, tool); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// loads reports whether the ruleset still loads once shrunk.
+func (rs *randRuleset) loads(e *diffEnv) bool { return e.load(rs.String()) == nil }
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func requireDiff(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "ip", "nft", "iptables-nft", "ip6tables-nft", "iptables-legacy", "ip6tables-legacy", "ipset")
+}
+
+func TestDifferentialKernel(t *testing.T) {
+	requireDiff(t)
+	n := envInt("FWDIFF_RULESETS", 60)
+	seed := uint64(envInt("FWDIFF_SEED", 1))
+	// A fresh namespace pair every batch keeps conntrack and source ports
+	// from one ruleset away from the next.
+	const batch = 150
+	var st diffStats
+	start := time.Now()
+	for b := 0; b*batch < n; b++ {
+		t.Run(fmt.Sprintf("batch%d", b), func(t *testing.T) {
+			e := newDiffEnv(t, fmt.Sprintf("diff%d", b))
+			for i := b * batch; i < min(n, (b+1)*batch); i++ {
+				s := seed + uint64(i)
+				rs := genRandom(s)
+				if bad := e.check(t, rs.String(), &st); len(bad) > 0 {
+					min := e.shrink(t, rs, &diffStats{})
+					path := filepath.Join(diffDir, fmt.Sprintf("seed-%d.nft", s))
+					_ = os.MkdirAll(diffDir, 0o755)
+					_ = os.WriteFile(path, []byte(min.String()), 0o644)
+					t.Errorf("seed %d: false OK (kept as %s):\n%s\nruleset:\n%s\nshrunk:\n%s",
+						s, path, strings.Join(bad, "\n"), rs, min)
+				}
+			}
+		})
+	}
+	if st.rejected*10 > n {
+		t.Errorf("nft refused %d of %d generated rulesets", st.rejected, n)
+	}
+	d := time.Since(start)
+	t.Logf("%d rulesets in %v (%.1f rulesets/s); %d probes, %d answered by the kernel, %d accepted by the model, %d undecided, %d accepted by the model but not answered",
+		st.rulesets, d.Round(time.Millisecond), float64(st.rulesets)/d.Seconds(), st.probes, st.answered, st.modelAccepted, st.undecided, st.overcautious)
+}
+
+// TestDifferentialRegressions replays every ruleset a differential run
+// kept.
+func TestDifferentialRegressions(t *testing.T) {
+	requireDiff(t)
+	files, _ := filepath.Glob(filepath.Join(diffDir, "*.nft"))
+	if len(files) == 0 {
+		t.Skip("no kept rulesets")
+	}
+	e := newDiffEnv(t, "diffreg")
+	var st diffStats
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bad := e.check(t, string(data), &st); len(bad) > 0 {
+			t.Errorf("%s: false OK:\n%s", f, strings.Join(bad, "\n"))
+		}
+	}
+}

@@ -1,0 +1,246 @@
+package firewall
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+)
+
+// randRuleset is a random nft ruleset for the differential test: tables
+// of chains of rules, each rule a list of match atoms and a verdict, so
+// that a failing ruleset can be shrunk rule by rule.
+type randRuleset struct {
+	tables []*randTable
+}
+
+type randTable struct {
+	family string // ip, ip6, inet
+	name   string
+	chains []*randChain
+}
+
+type randChain struct {
+	name   string
+	base   bool
+	prio   int
+	policy string
+	rules  []string
+}
+
+// iptables-nft-restore input follows the nft text after these markers.
+var iptMarkers = map[string]string{"ipt4": "# iptables-nft-restore", "ipt6": "# ip6tables-nft-restore"}
+
+func (rs *randRuleset) String() string {
+	var b strings.Builder
+	for _, t := range rs.tables {
+		if m, ok := iptMarkers[t.family]; ok {
+			defer func() {
+				fmt.Fprintf(&b, "%s\n*filter\n", m)
+				for _, c := range t.chains {
+					pol := "-"
+					if c.base {
+						pol = strings.ToUpper(c.policy)
+					}
+					fmt.Fprintf(&b, ":%s %s [0:0]\n", c.name, pol)
+				}
+				for _, c := range t.chains {
+					for _, r := range c.rules {
+						fmt.Fprintf(&b, "-A %s %s\n", c.name, r)
+					}
+				}
+				b.WriteString("COMMIT\n")
+			}()
+			continue
+		}
+		fmt.Fprintf(&b, "table %s %s {\n", t.family, t.name)
+		if t.family != "ip6" {
+			fmt.Fprintf(&b, "\tset src4 { type ipv4_addr; flags interval; elements = { 192.0.2.0/25, 203.0.113.0/24 } }\n")
+		}
+		if t.family != "ip" {
+			fmt.Fprintf(&b, "\tset src6 { type ipv6_addr; flags interval; elements = { 2001:db8:1::/48 } }\n")
+		}
+		for _, c := range t.chains {
+			fmt.Fprintf(&b, "\tchain %s {\n", c.name)
+			if c.base {
+				fmt.Fprintf(&b, "\t\ttype filter hook input priority %d; policy %s;\n", c.prio, c.policy)
+			}
+			for _, r := range c.rules {
+				fmt.Fprintf(&b, "\t\t%s\n", r)
+			}
+			b.WriteString("\t}\n")
+		}
+		b.WriteString("}\n")
+	}
+	return b.String()
+}
+
+// clone copies the ruleset deeply enough to drop rules from the copy.
+func (rs *randRuleset) clone() *randRuleset {
+	out := &randRuleset{}
+	for _, t := range rs.tables {
+		nt := &randTable{family: t.family, name: t.name}
+		for _, c := range t.chains {
+			nc := *c
+			nc.rules = append([]string(nil), c.rules...)
+			nt.chains = append(nt.chains, &nc)
+		}
+		out.tables = append(out.tables, nt)
+	}
+	return out
+}
+
+// Match atoms by the family of table they fit in ("" fits every one).
+var genAtoms = []struct {
+	fam  string
+	atom string
+}{
+	{"ip", "ip saddr 192.0.2.0/25"}, {"ip", "ip saddr 192.0.2.128/25"}, {"ip", "ip saddr != 198.51.100.0/24"},
+	{"ip", "ip saddr @src4"}, {"ip", "ip saddr 192.0.2.2"}, {"ip", "ip protocol tcp"}, {"ip", "ip protocol != tcp"},
+	{"ip", "ip dscp cs1"}, {"ip", "ip dscp != cs0"}, {"ip", "ip ecn ect0"}, {"ip", "ip ecn not-ect"}, {"ip", "ip ttl < 5"},
+	{"ip", "ip length > 44"}, {"ip", "ip hdrlength 5"},
+	{"ip6", "ip6 saddr 2001:db8::/64"}, {"ip6", "ip6 saddr != 2001:db8:1::/48"}, {"ip6", "ip6 saddr @src6"},
+	{"ip6", "ip6 nexthdr tcp"}, {"ip6", "ip6 nexthdr != tcp"}, {"ip6", "ip6 nexthdr { 0, 60 }"}, {"ip6", "ip6 nexthdr 44"},
+	{"ip6", "exthdr dst exists"}, {"ip6", "exthdr hbh exists"}, {"ip6", "exthdr frag exists"}, {"ip6", "exthdr rt missing"},
+	{"ip6", "ip6 nexthdr tcp tcp dport 6379"}, {"ip6", "ip6 nexthdr 6 tcp dport != 6380"},
+	{"ip6", "ip6 hoplimit 1"}, {"ip6", "ip6 dscp af11"}, {"ip6", "ip6 ecn ect0"},
+	{"", "tcp dport 6379"}, {"", "tcp dport != 6379"}, {"", "tcp dport { 6379, 6380 }"}, {"", "tcp dport 6380"},
+	{"", "th dport 6379"}, {"", "meta l4proto tcp"}, {"", "meta l4proto != tcp"},
+	{"", "tcp flags == syn"}, {"", "tcp flags != syn"}, {"", "tcp flags & (syn | ack) == syn"},
+	{"", "tcp flags & (syn | ack | ecn) == syn"}, {"", "tcp flags & (fin | syn | rst | ack) == syn"},
+	{"", "tcp flags & (ecn | cwr) == ecn | cwr"}, {"", "tcp flags & psh == psh"}, {"", "tcp flags & urg != 0"},
+	{"", "tcp flags syn / syn,ack"}, {"", "tcp option maxseg exists"},
+	{"", "ct state new"}, {"", "ct state established,related"}, {"", "ct state invalid"}, {"", "ct state != new"},
+	{"", "iifname eth0"}, {"", "iifname != eth0"}, {"inet:ip", "meta nfproto ipv4"}, {"inet:ip6", "meta nfproto ipv6"},
+	{"", "limit rate 1/minute burst 1 packets"}, {"", "limit rate over 1/minute burst 1 packets"},
+	{"", "ct count over 1000"}, {"", "meta length > 60"},
+}
+
+var genVerdicts = []string{"accept", "accept", "drop", "drop", "reject", "reject with tcp reset", "counter", "return", "continue"}
+
+// genRandom builds a ruleset from the seed.
+func genRandom(seed uint64) *randRuleset {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	rs := &randRuleset{}
+	fams := []string{"ip", "ip6", "inet"}
+	for ti := range 1 + r.IntN(2) {
+		t := &randTable{family: fams[r.IntN(len(fams))], name: fmt.Sprintf("t%d", ti)}
+		nbase, nreg := 1+r.IntN(2), r.IntN(3)
+		for ci := range nbase + nreg {
+			c := &randChain{name: fmt.Sprintf("c%d", ci), base: ci < nbase}
+			if c.base {
+				c.prio = r.IntN(21) - 10
+				c.policy = []string{"accept", "drop"}[r.IntN(2)]
+			}
+			for range 1 + r.IntN(6) {
+				// One rule reads one network family's headers.
+				rf := t.family
+				if rf == "inet" {
+					rf = []string{"ip", "ip6"}[r.IntN(2)]
+				}
+				var atoms []string
+				for range r.IntN(3) {
+					a := genAtoms[r.IntN(len(genAtoms))]
+					if a.fam == "" || a.fam == rf || (t.family == "inet" && a.fam == "inet:"+rf) {
+						atoms = append(atoms, a.atom)
+					}
+				}
+				v := genVerdicts[r.IntN(len(genVerdicts))]
+				// Jumps and gotos go only to later chains: no loops.
+				if lo := max(ci+1, nbase); lo < nbase+nreg && r.IntN(3) == 0 {
+					v = []string{"jump", "goto"}[r.IntN(2)] + fmt.Sprintf(" c%d", lo+r.IntN(nbase+nreg-lo))
+				}
+				if v == "return" && c.base {
+					v = "accept"
+				}
+				c.rules = append(c.rules, strings.TrimSpace(strings.Join(atoms, " ")+" "+v))
+			}
+			t.chains = append(t.chains, c)
+		}
+		rs.tables = append(rs.tables, t)
+	}
+	for _, fam := range []string{"ipt4", "ipt6"} {
+		if r.IntN(3) == 0 {
+			genIpt(r, rs, fam)
+		}
+	}
+	return rs
+}
+
+// splitCase cuts a ruleset's text into the nft part and the
+// iptables-nft-restore inputs by family marker.
+func splitCase(text string) (nft string, ipt map[string]string) {
+	ipt = map[string]string{}
+	cur, key := &strings.Builder{}, ""
+	flush := func() {
+		if key == "" {
+			nft = cur.String()
+		} else {
+			ipt[key] = cur.String()
+		}
+	}
+	for _, line := range strings.SplitAfter(text, "\n") {
+		found := ""
+		for k, m := range iptMarkers {
+			if strings.TrimSpace(line) == m {
+				found = k
+			}
+		}
+		if found != "" {
+			flush()
+			cur, key = &strings.Builder{}, found
+			continue
+		}
+		cur.WriteString(line)
+	}
+	flush()
+	return nft, ipt
+}
+
+var iptAtoms = map[string][]string{
+	"ipt4": {"-s 192.0.2.0/25", "! -s 198.51.100.0/24", "-s 203.0.113.0/24", "-m ttl --ttl-lt 5",
+		"-m dscp --dscp 8", "-m ecn --ecn-ip-ect 1", "-m length --length 0:44"},
+	"ipt6": {"-s 2001:db8::/64", "! -s 2001:db8:1::/48", "-m ipv6header --header dst --soft",
+		"-m frag --fragid 0:4294967295", "-m hbh", "-m dst", "-m rt --rt-type 0", "-m hl --hl-eq 1"},
+	"": {"-m conntrack --ctstate NEW", "-m conntrack --ctstate RELATED,ESTABLISHED", "-i eth0", "! -i eth0",
+		"-m limit --limit 1/min --limit-burst 1", "-m recent --name r --rcheck", "-m recent --name r --set",
+		"-m hashlimit --hashlimit-upto 1/min --hashlimit-burst 1 --hashlimit-name h"},
+}
+
+var iptTCPAtoms = []string{"-m tcp --dport 6379", "-m tcp ! --dport 6379", "-m multiport --dports 6379,6380",
+	"-m tcp --tcp-flags ALL SYN", "-m tcp --syn", "-m tcp --tcp-flags SYN,ACK,ECE SYN", "-m tcp --tcp-flags ECE,CWR ECE,CWR",
+	"-m tcp --tcp-option 2", "-m tcp ! --tcp-flags PSH PSH"}
+
+// genIpt adds an iptables-nft filter table of one family to rs.
+func genIpt(r *rand.Rand, rs *randRuleset, fam string) {
+	t := &randTable{family: fam, name: "filter"}
+	in := &randChain{name: "INPUT", base: true, policy: []string{"accept", "drop"}[r.IntN(2)]}
+	u := &randChain{name: "U"}
+	for ci, c := range []*randChain{in, u} {
+		for range 1 + r.IntN(5) {
+			var parts []string
+			tcp := r.IntN(10) < 7
+			if tcp {
+				parts = append(parts, "-p tcp")
+			}
+			for range r.IntN(3) {
+				if tcp && r.IntN(2) == 0 {
+					parts = append(parts, iptTCPAtoms[r.IntN(len(iptTCPAtoms))])
+					continue
+				}
+				pool := append(append([]string(nil), iptAtoms[fam]...), iptAtoms[""]...)
+				parts = append(parts, pool[r.IntN(len(pool))])
+			}
+			targets := []string{"ACCEPT", "ACCEPT", "DROP", "REJECT", "RETURN"}
+			if ci == 0 {
+				targets = append(targets, "U")
+			}
+			if tcp {
+				targets = append(targets, "REJECT --reject-with tcp-reset")
+			}
+			parts = append(parts, "-j "+targets[r.IntN(len(targets))])
+			c.rules = append(c.rules, strings.Join(parts, " "))
+		}
+	}
+	t.chains = []*randChain{in, u}
+	rs.tables = append(rs.tables, t)
+}
