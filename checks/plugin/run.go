@@ -20,24 +20,26 @@ import (
 // process; tests fill it by hand.
 type Env struct {
 	Args   []string
-	Stdin  io.Reader // nil or not a pipe: no event is read
+	Stdin  io.Reader // nil: no event is read
 	Stdout io.Writer
 	Getenv func(string) string
 }
 
 // Main runs c as the process and exits with its state's code.
 func Main(c Check) {
-	os.Exit(Execute(c, Env{Args: os.Args[1:], Stdin: pipedStdin(), Stdout: os.Stdout, Getenv: os.Getenv}))
+	os.Exit(Execute(c, Env{Args: os.Args[1:], Stdin: eventStdin(os.Stdin), Stdout: os.Stdout, Getenv: os.Getenv}))
 }
 
-// pipedStdin returns stdin only when it is a pipe: the agent gives /dev/null
-// to checks without `stdin: true`, and a terminal must never be waited on.
-func pipedStdin() io.Reader {
-	fi, err := os.Stdin.Stat()
-	if err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+// eventStdin returns stdin when it can hold an event: a pipe (the agent's
+// `stdin: true`) or a regular file (`< event.json`). The agent gives
+// /dev/null, a character device, to checks without `stdin: true`, and a
+// terminal must never be waited on.
+func eventStdin(f *os.File) io.Reader {
+	fi, err := f.Stat()
+	if err != nil || (fi.Mode()&os.ModeNamedPipe == 0 && !fi.Mode().IsRegular()) {
 		return nil
 	}
-	return os.Stdin
+	return f
 }
 
 // grace is how long after the deadline the runner waits for Run before it

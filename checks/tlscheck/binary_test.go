@@ -47,7 +47,7 @@ func TestGoldenHealthy(t *testing.T) {
 	s := startTLS(t, leaf, ca, "requirepass golden-Pa55")
 	p := strconv.Itoa(s.Port)
 	closed := strconv.Itoa(redistest.FreePort(t))
-	want := fmt.Sprintf(`redis-tls-check OK: 127.0.0.1:%[1]s: Redis over TLS 1.3, chain verified, plaintext off, earliest expiry in 90 days | days_to_expiry=90
+	want := fmt.Sprintf(`redis-tls-check OK: 127.0.0.1:%[1]s: Redis over TLS 1.3, chain verified, plaintext off, earliest expiry in 90 days
 OK: Redis answers PING over TLS (NOAUTH)
 OK: chain verified: "redis.test" issued by "Test Root" (the --ca-cert roots)
 OK: earliest expiry in 90 days: "redis.test", %[2]s
@@ -57,6 +57,7 @@ OK: client certificates: the server does not request a client certificate
 OK: no plaintext Redis on port %[3]s: connection refused or unreachable
 OK: plaintext port off (port 0), tls-port %[1]s
 OK: tls-auth-clients no
+| check_state=0;;;0;3 days_to_expiry=90;30:;7:
 `, p, date(leaf.Cert.NotAfter), closed)
 	golden(t, 10*time.Second, []string{"REDIS_PASSWORD=golden-Pa55"}, 0, want,
 		"-p", p, "--ca-cert", ca.RootFile, "--server-name", "localhost", "--plaintext-port", closed)
@@ -67,7 +68,7 @@ func TestGoldenExpiredAndSoon(t *testing.T) {
 	expired := ca.Server(t, "old", certtest.Validity(time.Now().Add(-40*certtest.Day), time.Now().Add(-3*certtest.Day-time.Hour)))
 	s := startTLS(t, expired, ca)
 	p := strconv.Itoa(s.Port)
-	want := fmt.Sprintf(`redis-tls-check CRITICAL: expired: leaf "old" expired %s (3 days ago) | days_to_expiry=-3
+	want := fmt.Sprintf(`redis-tls-check CRITICAL: expired: leaf "old" expired %s (3 days ago)
 CRITICAL: expired: leaf "old" expired %s (3 days ago)
 UNKNOWN: plaintext port not verified: live config unavailable (not asked: credentials are not sent to a server whose certificate failed verification); give --plaintext-port to probe
 OK: Redis answers PING over TLS (PONG)
@@ -75,6 +76,7 @@ OK: chain verified: "old" issued by "Test Root" (the --ca-cert roots)
 OK: negotiated TLS 1.3, TLS_AES_128_GCM_SHA256
 OK: protocol floor: TLS 1.1 and below refused
 OK: client certificates: the server does not request a client certificate
+| check_state=2;;;0;3 days_to_expiry=-3;30:;7:
 `, date(expired.Cert.NotAfter), date(expired.Cert.NotAfter))
 	golden(t, 10*time.Second, nil, 2, want, "-p", p, "--ca-cert", ca.RootFile)
 
@@ -82,7 +84,7 @@ OK: client certificates: the server does not request a client certificate
 	s2 := startTLS(t, soon, ca, "tls-auth-clients yes")
 	client := ca.Client(t, "monitor")
 	p2 := strconv.Itoa(s2.Port)
-	want = fmt.Sprintf(`redis-tls-check WARNING: expires soon: leaf "soon" expires %s (in 10 days) | days_to_expiry=10
+	want = fmt.Sprintf(`redis-tls-check WARNING: expires soon: leaf "soon" expires %s (in 10 days)
 WARNING: expires soon: leaf "soon" expires %s (in 10 days)
 OK: Redis answers PING over TLS (PONG)
 OK: chain verified: "soon" issued by "Test Root" (the --ca-cert roots)
@@ -91,6 +93,7 @@ OK: protocol floor: TLS 1.1 and below refused
 OK: client certificates: the server requires one
 OK: plaintext port off (port 0), tls-port %s
 OK: tls-auth-clients yes
+| check_state=1;;;0;3 days_to_expiry=10;30:;7:
 `, date(soon.Cert.NotAfter), date(soon.Cert.NotAfter), p2)
 	golden(t, 10*time.Second, nil, 1, want, "-p", p2, "--ca-cert", ca.RootFile,
 		"--cert", client.CertFile, "--key", client.KeyFile, "--require-client-cert")
