@@ -32,11 +32,11 @@ func TestJudgeUnreachableListsOpenWorstFirst(t *testing.T) {
 		out("192.0.2.10:6379", OpenUnauthenticated, "answered PING with \"+PONG\""),
 	}})
 	got := render(t, r)
-	want := "redis-exposure-check CRITICAL: 2 of 4 attempts reached a Redis port that must be unreachable: 1 open-unauthenticated, 1 open-auth-required |" +
-		" open_unauthenticated=1 open_error_reply=0 open_auth_required=1 open_client_cert_required=0 open_protected_mode=0 open_not_redis=0 open_silent=0" +
-		" refused=1 filtered=1 unreachable=0 prohibited=0 local_error=0 not_finished=0 attempts=4 elapsed=0s\n" +
+	want := "redis-exposure-check CRITICAL: 2 of 4 attempts reached a Redis port that must be unreachable: 1 open-unauthenticated, 1 open-auth-required\n" +
 		"CRITICAL: 192.0.2.10:6379 open-unauthenticated: answered PING with \"+PONG\"\n" +
-		"CRITICAL: 192.0.2.10:26379 open-auth-required: answered PING with \"-NOAUTH Authentication required.\"\n"
+		"CRITICAL: 192.0.2.10:26379 open-auth-required: answered PING with \"-NOAUTH Authentication required.\"\n" +
+		"| check_state=2;;;0;3 open_unauthenticated=1 open_error_reply=0 open_auth_required=1 open_client_cert_required=0 open_protected_mode=0 open_not_redis=0 open_silent=0" +
+		" refused=1 filtered=1 unreachable=0 prohibited=0 local_error=0 not_finished=0 attempts=4 elapsed=0s\n"
 	if got != want {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
 	}

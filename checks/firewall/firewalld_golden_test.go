@@ -58,7 +58,7 @@ OK: firewalld (permanent configuration): tcp/6379 IPv6: no zone binds IPv6 sourc
 	}
 	// A directory that does not exist is bad input.
 	r := bintest.Run(t, 20*time.Second, nil, bin, "--nft-json", filepath.Join(dir, "nft.json"), "--firewalld-dir", "/nonexistent/firewalld")
-	if r.Code != 3 || r.Stdout != "redis-firewall-check UNKNOWN: --firewalld-dir /nonexistent/firewalld: stat /nonexistent/firewalld: no such file or directory\n" {
+	if r.Code != 3 || r.Stdout != "redis-firewall-check UNKNOWN: --firewalld-dir /nonexistent/firewalld: stat /nonexistent/firewalld: no such file or directory\n| check_state=3;;;0;3\n" {
 		t.Errorf("missing directory: exit %d, %q", r.Code, r.Stdout)
 	}
 }

@@ -109,6 +109,9 @@ func Execute(c Check, env Env) int {
 					if err := setFormat(); err != nil {
 						return err
 					}
+					if c.Event != nil {
+						c.Event(ev)
+					}
 				}
 			}
 			d, err := parseTimeout(flag, timeoutText)
