@@ -80,12 +80,13 @@ func (o *Options) Validate(getenv func(string) string) error {
 	if (o.Cert == "") != (o.Key == "") {
 		return errors.New("--cert and --key go together")
 	}
-	for flag, path := range map[string]string{"--ca-cert": o.CACert, "--cert": o.Cert, "--key": o.Key} {
-		if path == "" {
+	// In a fixed order: the same bad input must give the same answer.
+	for _, f := range []struct{ flag, path string }{{"--ca-cert", o.CACert}, {"--cert", o.Cert}, {"--key", o.Key}} {
+		if f.path == "" {
 			continue
 		}
-		if _, err := os.Stat(path); err != nil {
-			return fmt.Errorf("%s %s: %w", flag, path, errors.Unwrap(err))
+		if _, err := os.Stat(f.path); err != nil {
+			return fmt.Errorf("%s %s: %w", f.flag, f.path, errors.Unwrap(err))
 		}
 	}
 	if getenv != nil {
