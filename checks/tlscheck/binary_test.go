@@ -104,7 +104,8 @@ func TestGoldenPlainRedisOnTLSPort(t *testing.T) {
 	p := strconv.Itoa(s.Port)
 	r := golden(t, 5*time.Second, nil, 2,
 		"redis-tls-check CRITICAL: not TLS on 127.0.0.1:"+p+": plaintext Redis answers PING there (PONG)\n"+
-			"CRITICAL: not TLS on 127.0.0.1:"+p+": plaintext Redis answers PING there (PONG)\n",
+			"CRITICAL: not TLS on 127.0.0.1:"+p+": plaintext Redis answers PING there (PONG)\n"+
+			"| check_state=2;;;0;3\n",
 		"-p", p, "--timeout", "2s")
 	if r.Elapsed > 2*time.Second {
 		t.Errorf("took %v with a 2s deadline", r.Elapsed)
@@ -130,7 +131,7 @@ func TestGoldenSilentServer(t *testing.T) {
 	t.Cleanup(func() { ln.Close(); <-done })
 	p := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	line := "no TLS handshake on 127.0.0.1:" + p + " within 400ms: the server accepted the connection and stayed silent"
-	r := golden(t, 5*time.Second, nil, 3, "redis-tls-check UNKNOWN: "+line+"\nUNKNOWN: "+line+"\n", "-p", p, "--timeout", "1s")
+	r := golden(t, 5*time.Second, nil, 3, "redis-tls-check UNKNOWN: "+line+"\nUNKNOWN: "+line+"\n| check_state=3;;;0;3\n", "-p", p, "--timeout", "1s")
 	if r.Elapsed > 1300*time.Millisecond {
 		t.Errorf("took %v with a 1s deadline", r.Elapsed)
 	}
@@ -141,10 +142,10 @@ func TestGoldenBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--min-tls-version", "1.4"}, "redis-tls-check UNKNOWN: --min-tls-version \"1.4\": want 1.0, 1.1, 1.2 or 1.3\n"},
-		{[]string{"--warning-days", "3"}, "redis-tls-check UNKNOWN: --warning-days 3 is below --critical-days 7\n"},
-		{[]string{"--plaintext-port", "0"}, "redis-tls-check UNKNOWN: --plaintext-port 0 is outside 1-65535\n"},
-		{[]string{"--password", "x"}, "redis-tls-check UNKNOWN: unknown flag: --password\n"},
+		{[]string{"--min-tls-version", "1.4"}, "redis-tls-check UNKNOWN: --min-tls-version \"1.4\": want 1.0, 1.1, 1.2 or 1.3\n| check_state=3;;;0;3\n"},
+		{[]string{"--warning-days", "3"}, "redis-tls-check UNKNOWN: --warning-days 3 is below --critical-days 7\n| check_state=3;;;0;3\n"},
+		{[]string{"--plaintext-port", "0"}, "redis-tls-check UNKNOWN: --plaintext-port 0 is outside 1-65535\n| check_state=3;;;0;3\n"},
+		{[]string{"--password", "x"}, "redis-tls-check UNKNOWN: unknown flag: --password\n| check_state=3;;;0;3\n"},
 	} {
 		golden(t, 5*time.Second, nil, 3, tc.want, tc.args...)
 	}
@@ -184,7 +185,8 @@ func TestGoldenBlackHoled(t *testing.T) {
 	r := bintest.Run(t, 5*time.Second, nil, ip, "netns", "exec", ns, bin, "-H", "192.0.2.2", "--plaintext-port", "6380", "--timeout", "1s")
 	want := "redis-tls-check UNKNOWN: no TCP connection to 192.0.2.2:6379 within 400ms: filtered, black-holed or down\n" +
 		"UNKNOWN: no TCP connection to 192.0.2.2:6379 within 400ms: filtered, black-holed or down\n" +
-		"OK: no plaintext Redis on port 6380: no connection before the deadline\n"
+		"OK: no plaintext Redis on port 6380: no connection before the deadline\n" +
+		"| check_state=3;;;0;3\n"
 	if r.Code != 3 || r.Stdout != want || r.Stderr != "" {
 		t.Fatalf("exit %d, stdout:\n%s\nstderr %q\nwant exit 3, stdout:\n%s", r.Code, r.Stdout, r.Stderr, want)
 	}
