@@ -3,6 +3,7 @@ package exposure
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 
@@ -128,5 +129,31 @@ func TestLineNamesTargetAndTLS(t *testing.T) {
 	want := "192.0.2.10:6379 open-unauthenticated (TLS): answered PING over TLS with \"+PONG\" [target redis.example]"
 	if got := line(o); got != want {
 		t.Fatalf("got %q\nwant %q", got, want)
+	}
+}
+
+// One event per agent must say which agent saw it and from where.
+func TestJudgeNamesVantagePoint(t *testing.T) {
+	r := Judge(ExpectUnreachable, Report{
+		Outcomes: []Outcome{out("192.0.2.10:6379", Refused, "refused")},
+		Vantage:  &Vantage{Agent: "agent-2", Sources: []string{"198.51.100.7"}},
+	})
+	got := render(t, r)
+	if !strings.Contains(got, "\nOK: vantage point: agent-2, source address 198.51.100.7\n") {
+		t.Fatalf("no vantage line:\n%s", got)
+	}
+	r = Judge(ExpectUnreachable, Report{Outcomes: []Outcome{out("192.0.2.10:6379", Refused, "refused")}, Vantage: &Vantage{Agent: "a"}})
+	if got := render(t, r); !strings.Contains(got, "vantage point: a, no route to any target") {
+		t.Fatalf("no-route vantage line:\n%s", got)
+	}
+}
+
+// The source address is the kernel's choice for the route, looked up
+// without sending anything; the agent defaults to the host name.
+func TestFindVantageLoopback(t *testing.T) {
+	v := FindVantage("", []Outcome{{Attempt: Attempt{Addr: netip.MustParseAddrPort("127.0.0.1:6379")}}})
+	host, _ := os.Hostname()
+	if v.Agent != host || len(v.Sources) != 1 || v.Sources[0] != "127.0.0.1" {
+		t.Fatalf("vantage %+v, want host %q from 127.0.0.1", v, host)
 	}
 }
