@@ -92,49 +92,55 @@ func TestJudgeAudit(t *testing.T) {
 		{"clean", Audit{As: "admin", Users: users(t, "user default off "+hash+" +@all", "user admin on "+hash+" ~* +@all", "user app on "+hash+" ~app:* -@all +@read +@write -@dangerous")},
 			[]string{"admin"}, result.OK,
 			"c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required); 2 enabled ACL users, none without a password, dangerous commands only for admin users; default user disabled" +
-				" | acl_users_enabled=2 acl_users_nopass=0 acl_users_dangerous=0 acl_users_unclear=0\n" +
+				"\n" +
 				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n" +
-				"OK: 2 enabled ACL users, none without a password, dangerous commands only for admin users; default user disabled\n"},
+				"OK: 2 enabled ACL users, none without a password, dangerous commands only for admin users; default user disabled\n" +
+				"| check_state=0;;;0;3 acl_users_enabled=2 acl_users_nopass=0 acl_users_dangerous=0 acl_users_unclear=0\n"},
 		{"nopass and dangerous", Audit{As: "admin", Users: users(t, "user default on "+hash+" +@all", "user cache on nopass ~* -@all +get +flushall", "user ops on "+hash+" +@all -@dangerous +config|get", "user old off nopass +@all")},
 			[]string{"default"}, result.Critical,
 			"c CRITICAL: user \"cache\" is enabled without a password (nopass): AUTH with any password logs in as it and can run FLUSHALL" +
-				" | acl_users_enabled=3 acl_users_nopass=1 acl_users_dangerous=1 acl_users_unclear=0\n" +
+				"\n" +
 				"CRITICAL: user \"cache\" is enabled without a password (nopass): AUTH with any password logs in as it and can run FLUSHALL\n" +
 				"WARNING: user \"ops\" is not an --admin-user but can run CONFIG GET\n" +
-				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
+				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n" +
+				"| check_state=2;;;0;3 acl_users_enabled=3 acl_users_nopass=1 acl_users_dangerous=1 acl_users_unclear=0\n"},
 		{"default nopass off is fine", Audit{As: "a", Users: users(t, "user default off nopass +@all", "user a on "+hash+" +@all")},
 			[]string{"a"}, result.OK, ""},
 		{"unknown rule", Audit{As: "a", Users: users(t, "user a on "+hash+" +@all", "user b on "+hash+" -@all +get frobnicate")},
 			[]string{"a"}, result.Warning,
 			"c WARNING: user \"b\" has ACL rules this check does not understand (frobnicate): its permissions may be wider than reported" +
-				" | acl_users_enabled=2 acl_users_nopass=0 acl_users_dangerous=0 acl_users_unclear=1\n" +
+				"\n" +
 				"WARNING: user \"b\" has ACL rules this check does not understand (frobnicate): its permissions may be wider than reported\n" +
-				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
+				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n" +
+				"| check_state=1;;;0;3 acl_users_enabled=2 acl_users_nopass=0 acl_users_dangerous=0 acl_users_unclear=1\n"},
 		{"no password at all cannot log in", Audit{As: "a", Users: users(t, "user a on "+hash+" +@all", "user b on +@all")},
 			[]string{"a"}, result.OK, ""},
 		{"wrong password", Audit{As: "admin", Code: "WRONGPASS"}, nil, result.Unknown,
 			"c UNKNOWN: ACL audit: the server refused the credentials of user \"admin\" (WRONGPASS)\n" +
 				"UNKNOWN: ACL audit: the server refused the credentials of user \"admin\" (WRONGPASS)\n" +
-				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
+				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n" +
+				"| check_state=3;;;0;3\n"},
 		{"not admin", Audit{As: "mon", ACLCode: "NOPERM"}, nil, result.Unknown, ""},
 		{"old server", Audit{As: "default", Version: "5.0.14", NoACL: true}, nil, result.OK,
 			"c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required); Redis 5.0.14 has no ACLs: requirepass is its only credential\n" +
 				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n" +
-				"OK: Redis 5.0.14 has no ACLs: requirepass is its only credential\n"},
+				"OK: Redis 5.0.14 has no ACLs: requirepass is its only credential\n" +
+				"| check_state=0;;;0;3\n"},
 		{"ACL renamed on 7.0", Audit{As: "default", Version: "7.0.15", ACLMissing: true, ACLCode: "ERR", InfoWhy: "unknown command"}, nil, result.Unknown,
 			"c UNKNOWN: ACL audit: ACL LIST is an unknown command, but Redis 7.0.15 has ACL users (6.0+, Sentinel 6.2+): the ACL command is renamed or disabled (rename-command ACL), so users that log in without a password cannot be ruled out; give the audit access to ACL LIST and ACL CAT under their own names\n" +
 				"UNKNOWN: ACL audit: ACL LIST is an unknown command, but Redis 7.0.15 has ACL users (6.0+, Sentinel 6.2+): the ACL command is renamed or disabled (rename-command ACL), so users that log in without a password cannot be ruled out; give the audit access to ACL LIST and ACL CAT under their own names\n" +
-				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
+				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n| check_state=3;;;0;3\n"},
 		{"INFO claims 5.0, HELLO says 7.0", Audit{As: "default", Version: "7.0.15", VersionConflict: "5.0.14", ACLMissing: true, ACLCode: "ERR"}, nil, result.Unknown,
-			"c UNKNOWN: ACL audit: ACL LIST is an unknown command, but Redis 7.0.15 (INFO claims 5.0.14, but HELLO answers) has ACL users (6.0+, Sentinel 6.2+): the ACL command is renamed or disabled (rename-command ACL), so users that log in without a password cannot be ruled out; give the audit access to ACL LIST and ACL CAT under their own names\nUNKNOWN: ACL audit: ACL LIST is an unknown command, but Redis 7.0.15 (INFO claims 5.0.14, but HELLO answers) has ACL users (6.0+, Sentinel 6.2+): the ACL command is renamed or disabled (rename-command ACL), so users that log in without a password cannot be ruled out; give the audit access to ACL LIST and ACL CAT under their own names\nOK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
+			"c UNKNOWN: ACL audit: ACL LIST is an unknown command, but Redis 7.0.15 (INFO claims 5.0.14, but HELLO answers) has ACL users (6.0+, Sentinel 6.2+): the ACL command is renamed or disabled (rename-command ACL), so users that log in without a password cannot be ruled out; give the audit access to ACL LIST and ACL CAT under their own names\nUNKNOWN: ACL audit: ACL LIST is an unknown command, but Redis 7.0.15 (INFO claims 5.0.14, but HELLO answers) has ACL users (6.0+, Sentinel 6.2+): the ACL command is renamed or disabled (rename-command ACL), so users that log in without a password cannot be ruled out; give the audit access to ACL LIST and ACL CAT under their own names\nOK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n| check_state=3;;;0;3\n"},
 		{"ACL missing, version unknown", Audit{As: "mon", ACLMissing: true, ACLCode: "ERR", InfoWhy: "NOPERM", HelloWhy: "unknown command"}, nil, result.Unknown,
 			"c UNKNOWN: ACL audit: ACL LIST is an unknown command and the server's version could not be read (INFO server: NOPERM; HELLO: unknown command): ACL users (6.0+) cannot be ruled out; grant user \"mon\" +info, or restore the ACL command\n" +
 				"UNKNOWN: ACL audit: ACL LIST is an unknown command and the server's version could not be read (INFO server: NOPERM; HELLO: unknown command): ACL users (6.0+) cannot be ruled out; grant user \"mon\" +info, or restore the ACL command\n" +
-				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
+				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n| check_state=3;;;0;3\n"},
 		{"unparsable", Audit{As: "a", ACLErr: &ParseError{Line: 3, Err: ErrNotUserLine}}, nil, result.Unknown,
 			"c UNKNOWN: ACL audit: could not read ACL LIST: ACL LIST line 3: not an ACL LIST user line\n" +
 				"UNKNOWN: ACL audit: could not read ACL LIST: ACL LIST line 3: not an ACL LIST user line\n" +
-				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
+				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n" +
+				"| check_state=3;;;0;3\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := tc.a
@@ -162,7 +168,8 @@ func TestJudgeProtectedModeBlocksAudit(t *testing.T) {
 	}
 	want := "c UNKNOWN: ACL audit not possible from here: protected mode refuses every non-local client, even one with credentials\n" +
 		"UNKNOWN: ACL audit not possible from here: protected mode refuses every non-local client, even one with credentials\n" +
-		"WARNING: 192.0.2.1:6379: clients without credentials are refused only by protected mode (DENIED): the default user has no password, local clients get in, and so does everyone once protected mode is off (on Redis 6.x, also once any bind line is set)\n"
+		"WARNING: 192.0.2.1:6379: clients without credentials are refused only by protected mode (DENIED): the default user has no password, local clients get in, and so does everyone once protected mode is off (on Redis 6.x, also once any bind line is set)\n" +
+		"| check_state=3;;;0;3\n"
 	if out != want {
 		t.Fatalf("got\n%s\nwant\n%s", out, want)
 	}

@@ -36,7 +36,7 @@ func New() plugin.Check {
 	opts := o.Conn.ConfigOptions(6379)
 	opts = append(opts,
 		&plugin.Option[string]{Path: "config-file", Argument: "config-file", Shorthand: "c", Value: &o.ConfigFile,
-			Usage: "redis.conf or sentinel.conf to read (default: the file the server reports, when it runs on this host)"},
+			Usage: "redis.conf or sentinel.conf `FILE` to read (default: the file the server reports, when it runs on this host)"},
 		&plugin.SliceOption[string]{Path: "allow", Argument: "allow", Value: &o.Allow, UseCobraStringArray: true,
 			Usage: "address or CIDR Redis may bind besides loopback (repeatable); without it any single host address is accepted"},
 		&plugin.Option[string]{Path: "proc-root", Argument: "proc-root", Default: "/proc", Value: &o.ProcRoot,

@@ -263,14 +263,14 @@ func TestBadInputExits3(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--bogus"}, "redis-bind-check UNKNOWN: unknown flag: --bogus\n"},
-		{[]string{"--password=x"}, "redis-bind-check UNKNOWN: --password is not accepted: a password on the command line is visible in ps and in the check definition; set $REDIS_PASSWORD (a Sensu secret) instead\n"},
-		{[]string{"--port", "x"}, "redis-bind-check UNKNOWN: invalid argument \"x\" for \"-p, --port\" flag: strconv.ParseInt: parsing \"x\": invalid syntax\n"},
-		{[]string{"--port", "70000"}, "redis-bind-check UNKNOWN: --port 70000 is outside 1-65535\n"},
-		{[]string{"--allow", "10.0.0.300"}, "redis-bind-check UNKNOWN: --allow \"10.0.0.300\": not an address or CIDR\n"},
-		{[]string{"--config-file", "/nonexistent/redis.conf"}, "redis-bind-check UNKNOWN: --config-file /nonexistent/redis.conf: stat /nonexistent/redis.conf: no such file or directory\n"},
-		{[]string{"--ca-cert", "/nonexistent/ca.pem"}, "redis-bind-check UNKNOWN: --ca-cert /nonexistent/ca.pem: no such file or directory\n"},
-		{[]string{"--cert", "/etc/hostname"}, "redis-bind-check UNKNOWN: --cert and --key go together\n"},
+		{[]string{"--bogus"}, "redis-bind-check UNKNOWN: unknown flag: --bogus\n| check_state=3;;;0;3\n"},
+		{[]string{"--password=x"}, "redis-bind-check UNKNOWN: --password is not accepted: a password on the command line is visible in ps and in the check definition; set $REDIS_PASSWORD (a Sensu secret) instead\n| check_state=3;;;0;3\n"},
+		{[]string{"--port", "x"}, "redis-bind-check UNKNOWN: invalid argument \"x\" for \"-p, --port\" flag: strconv.ParseInt: parsing \"x\": invalid syntax\n| check_state=3;;;0;3\n"},
+		{[]string{"--port", "70000"}, "redis-bind-check UNKNOWN: --port 70000 is outside 1-65535\n| check_state=3;;;0;3\n"},
+		{[]string{"--allow", "10.0.0.300"}, "redis-bind-check UNKNOWN: --allow \"10.0.0.300\": not an address or CIDR\n| check_state=3;;;0;3\n"},
+		{[]string{"--config-file", "/nonexistent/redis.conf"}, "redis-bind-check UNKNOWN: --config-file /nonexistent/redis.conf: stat /nonexistent/redis.conf: no such file or directory\n| check_state=3;;;0;3\n"},
+		{[]string{"--ca-cert", "/nonexistent/ca.pem"}, "redis-bind-check UNKNOWN: --ca-cert /nonexistent/ca.pem: no such file or directory\n| check_state=3;;;0;3\n"},
+		{[]string{"--cert", "/etc/hostname"}, "redis-bind-check UNKNOWN: --cert and --key go together\n| check_state=3;;;0;3\n"},
 	} {
 		r := bintest.Run(t, 10*time.Second, nil, append([]string{bin}, tc.args...)...)
 		if r.Code != 3 || r.Stdout != tc.want || r.Stderr != "" {

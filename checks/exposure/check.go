@@ -39,6 +39,9 @@ type Config struct {
 	ExpectArg   string
 	TimeoutArg  string
 	Concurrency int
+	// Agent is the Sensu entity that runs the check (from the event on
+	// stdin); empty: the host name.
+	Agent string
 
 	Targets []Target
 	Ports   []int
@@ -111,7 +114,12 @@ func (c *Config) Validate() error {
 // Run scans and judges.
 func (c *Config) Run(ctx context.Context) result.Result {
 	s := Scanner{Ports: c.Ports, Timeout: c.Timeout, Concurrency: c.Concurrency, Dial: c.Dial, Resolve: c.Resolve}
-	return Judge(c.Expect, s.Scan(ctx, c.Targets))
+	rep := s.Scan(ctx, c.Targets)
+	if c.Dial == nil {
+		v := FindVantage(c.Agent, rep.Outcomes)
+		rep.Vantage = &v
+	}
+	return Judge(c.Expect, rep)
 }
 
 // NewCheck returns the check for plugin.Main.
@@ -124,6 +132,7 @@ func NewCheck() plugin.Check {
 		DefaultTimeout: DefaultDeadline,
 		DeadlineFlag:   "deadline",
 		Validate:       c.Validate,
+		Event:          func(ev *plugin.Event) { c.Agent = ev.EntityName() },
 		Run:            c.Run,
 	}
 }

@@ -28,8 +28,11 @@ var elapsedRe = regexp.MustCompile(`elapsed=[0-9.]+s`)
 
 // normalise makes an output comparable: the elapsed time is blanked and
 // the per-run port numbers become their names ({{open}}, …).
+var vantageRe = regexp.MustCompile(`vantage point: [^,\n]+,`)
+
 func normalise(out string, ports map[string]int) string {
 	out = elapsedRe.ReplaceAllString(out, "elapsed=Xs")
+	out = vantageRe.ReplaceAllString(out, "vantage point: HOST,") // the host name
 	names := make([]string, 0, len(ports))
 	for n := range ports {
 		names = append(names, n)
@@ -88,8 +91,8 @@ func TestBinaryBadInput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := bintest.Run(t, 10*time.Second, tc.env, append([]string{bin}, tc.args...)...)
-			if r.Code != 3 || strings.Count(r.Stdout, "\n") != 1 {
-				t.Fatalf("exit %d, %q; want one line and exit 3", r.Code, r.Stdout)
+			if r.Code != 3 || strings.Count(r.Stdout, "\n") != 2 || !strings.HasSuffix(r.Stdout, "\n| check_state=3;;;0;3\n") {
+				t.Fatalf("exit %d, %q; want one line, the state metric and exit 3", r.Code, r.Stdout)
 			}
 			golden(t, "bad-input-"+tc.name, r, nil)
 		})

@@ -93,6 +93,9 @@ func Judge(e Expectation, r Report) result.Result {
 		res.State = result.Unknown // nothing tried proves nothing
 	}
 	res.Summary = summary(e, res.State, counts, len(outs))
+	if r.Vantage != nil {
+		res.Add(result.OK, "%s", r.Vantage.line())
+	}
 	for c := Class(0); c < numClasses; c++ {
 		res.Metric(c.perfLabel(), float64(counts[c]), "")
 	}

@@ -3,6 +3,7 @@ package exposure
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 
@@ -32,11 +33,11 @@ func TestJudgeUnreachableListsOpenWorstFirst(t *testing.T) {
 		out("192.0.2.10:6379", OpenUnauthenticated, "answered PING with \"+PONG\""),
 	}})
 	got := render(t, r)
-	want := "redis-exposure-check CRITICAL: 2 of 4 attempts reached a Redis port that must be unreachable: 1 open-unauthenticated, 1 open-auth-required |" +
-		" open_unauthenticated=1 open_error_reply=0 open_auth_required=1 open_client_cert_required=0 open_protected_mode=0 open_not_redis=0 open_silent=0" +
-		" refused=1 filtered=1 unreachable=0 prohibited=0 local_error=0 not_finished=0 attempts=4 elapsed=0s\n" +
+	want := "redis-exposure-check CRITICAL: 2 of 4 attempts reached a Redis port that must be unreachable: 1 open-unauthenticated, 1 open-auth-required\n" +
 		"CRITICAL: 192.0.2.10:6379 open-unauthenticated: answered PING with \"+PONG\"\n" +
-		"CRITICAL: 192.0.2.10:26379 open-auth-required: answered PING with \"-NOAUTH Authentication required.\"\n"
+		"CRITICAL: 192.0.2.10:26379 open-auth-required: answered PING with \"-NOAUTH Authentication required.\"\n" +
+		"| check_state=2;;;0;3 open_unauthenticated=1 open_error_reply=0 open_auth_required=1 open_client_cert_required=0 open_protected_mode=0 open_not_redis=0 open_silent=0" +
+		" refused=1 filtered=1 unreachable=0 prohibited=0 local_error=0 not_finished=0 attempts=4 elapsed=0s\n"
 	if got != want {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
 	}
@@ -128,5 +129,31 @@ func TestLineNamesTargetAndTLS(t *testing.T) {
 	want := "192.0.2.10:6379 open-unauthenticated (TLS): answered PING over TLS with \"+PONG\" [target redis.example]"
 	if got := line(o); got != want {
 		t.Fatalf("got %q\nwant %q", got, want)
+	}
+}
+
+// One event per agent must say which agent saw it and from where.
+func TestJudgeNamesVantagePoint(t *testing.T) {
+	r := Judge(ExpectUnreachable, Report{
+		Outcomes: []Outcome{out("192.0.2.10:6379", Refused, "refused")},
+		Vantage:  &Vantage{Agent: "agent-2", Sources: []string{"198.51.100.7"}},
+	})
+	got := render(t, r)
+	if !strings.Contains(got, "\nOK: vantage point: agent-2, source address 198.51.100.7\n") {
+		t.Fatalf("no vantage line:\n%s", got)
+	}
+	r = Judge(ExpectUnreachable, Report{Outcomes: []Outcome{out("192.0.2.10:6379", Refused, "refused")}, Vantage: &Vantage{Agent: "a"}})
+	if got := render(t, r); !strings.Contains(got, "vantage point: a, no route to any target") {
+		t.Fatalf("no-route vantage line:\n%s", got)
+	}
+}
+
+// The source address is the kernel's choice for the route, looked up
+// without sending anything; the agent defaults to the host name.
+func TestFindVantageLoopback(t *testing.T) {
+	v := FindVantage("", []Outcome{{Attempt: Attempt{Addr: netip.MustParseAddrPort("127.0.0.1:6379")}}})
+	host, _ := os.Hostname()
+	if v.Agent != host || len(v.Sources) != 1 || v.Sources[0] != "127.0.0.1" {
+		t.Fatalf("vantage %+v, want host %q from 127.0.0.1", v, host)
 	}
 }

@@ -36,7 +36,9 @@ type Scanner struct {
 
 // Report is what a scan found.
 type Report struct {
-	Outcomes    []Outcome
+	Outcomes []Outcome
+	// Vantage, when set, names the agent and source addresses.
+	Vantage     *Vantage
 	Concurrency int
 	Elapsed     time.Duration
 }

@@ -28,7 +28,7 @@ OK: note: offline: iptables-legacy tables, if the host has any, are not part of 
 		code  int
 		out   string
 	}{
-		{"6379,16379,26379", 1, `redis-firewall-check WARNING: tcp/16379 IPv4: trusted 198.51.100.30/32 not accepted (and 1 more) | exposed_port_families=0 rules=136
+		{"6379,16379,26379", 1, `redis-firewall-check WARNING: tcp/16379 IPv4: trusted 198.51.100.30/32 not accepted (and 1 more)
 WARNING: tcp/16379 IPv4: trusted 198.51.100.30/32 not accepted
 WARNING: tcp/26379 IPv4: trusted 198.51.100.30/32 not accepted
 OK: tcp/6379 IPv4: accepted only from trusted 198.51.100.30/32
@@ -43,13 +43,13 @@ OK: tcp/26379 IPv4: no remote source accepted
 OK: firewalld (permanent configuration): tcp/26379 IPv4: zone redis (sources 198.51.100.30/32) rejects it; other sources fall into zone public (default), which rejects it
 OK: tcp/26379 IPv6: no remote source accepted
 OK: firewalld (permanent configuration): tcp/26379 IPv6: no zone binds IPv6 sources: they fall into zone public (default), which rejects it
-` + fwNotes},
-		{"6379", 0, `redis-firewall-check OK: tcp/6379 IPv4: accepted only from trusted 198.51.100.30/32 (and 5 more) | exposed_port_families=0 rules=136
+` + fwNotes + "| check_state=1;;;0;3 exposed_port_families=0 rules=136\n"},
+		{"6379", 0, `redis-firewall-check OK: tcp/6379 IPv4: accepted only from trusted 198.51.100.30/32 (and 5 more)
 OK: tcp/6379 IPv4: accepted only from trusted 198.51.100.30/32
 OK: firewalld (permanent configuration): tcp/6379 IPv4: zone redis (sources 198.51.100.30/32) allows it (port 6379/tcp); other sources fall into zone public (default), which rejects it
 OK: tcp/6379 IPv6: no remote source accepted
 OK: firewalld (permanent configuration): tcp/6379 IPv6: no zone binds IPv6 sources: they fall into zone public (default), which rejects it
-` + fwNotes},
+` + fwNotes + "| check_state=0;;;0;3 exposed_port_families=0 rules=136\n"},
 	} {
 		r := bintest.Run(t, 20*time.Second, nil, append(args, "--ports", c.ports)...)
 		if r.Stdout != c.out || r.Code != c.code || r.Stderr != "" {
@@ -58,7 +58,7 @@ OK: firewalld (permanent configuration): tcp/6379 IPv6: no zone binds IPv6 sourc
 	}
 	// A directory that does not exist is bad input.
 	r := bintest.Run(t, 20*time.Second, nil, bin, "--nft-json", filepath.Join(dir, "nft.json"), "--firewalld-dir", "/nonexistent/firewalld")
-	if r.Code != 3 || r.Stdout != "redis-firewall-check UNKNOWN: --firewalld-dir /nonexistent/firewalld: stat /nonexistent/firewalld: no such file or directory\n" {
+	if r.Code != 3 || r.Stdout != "redis-firewall-check UNKNOWN: --firewalld-dir /nonexistent/firewalld: stat /nonexistent/firewalld: no such file or directory\n| check_state=3;;;0;3\n" {
 		t.Errorf("missing directory: exit %d, %q", r.Code, r.Stdout)
 	}
 }

@@ -123,7 +123,7 @@ func TestGoldenDocker(t *testing.T) {
 		code int
 		out  string
 	}{
-		true: {2, `redis-firewall-check CRITICAL: tcp/26379 IPv4 via host port 7000: accepted from 0.0.0.0/0: no rule restricts it (only for 2 of 6 interface/destination/source-port classes: input any interface no rule names, to 0.0.0.0-203.0.113.129; input any interface no rule names, to 203.0.113.131-255.255.255.255): published through DNAT to 203.0.113.130:26379; INPUT rules do not apply | exposed_port_families=1 rules=29
+		true: {2, `redis-firewall-check CRITICAL: tcp/26379 IPv4 via host port 7000: accepted from 0.0.0.0/0: no rule restricts it (only for 2 of 6 interface/destination/source-port classes: input any interface no rule names, to 0.0.0.0-203.0.113.129; input any interface no rule names, to 203.0.113.131-255.255.255.255): published through DNAT to 203.0.113.130:26379; INPUT rules do not apply
 CRITICAL: tcp/26379 IPv4 via host port 7000: accepted from 0.0.0.0/0: no rule restricts it (only for 2 of 6 interface/destination/source-port classes: input any interface no rule names, to 0.0.0.0-203.0.113.129; input any interface no rule names, to 203.0.113.131-255.255.255.255): published through DNAT to 203.0.113.130:26379; INPUT rules do not apply
 WARNING: tcp/26379 IPv4: trusted 192.0.2.0/25 not accepted
 OK: tcp/6379 IPv4: accepted only from trusted 192.0.2.0/25: published through DNAT to 203.0.113.130:6379; INPUT rules do not apply
@@ -131,8 +131,9 @@ OK: tcp/6379 IPv6: no remote source accepted
 OK: tcp/26379 IPv4: no remote source accepted
 OK: tcp/26379 IPv6: no remote source accepted
 OK: note: offline: iptables-legacy tables, if the host has any, are not part of the given dumps
+| check_state=2;;;0;3 exposed_port_families=1 rules=29
 `},
-		false: {3, `redis-firewall-check UNKNOWN: tcp/6379 IPv4: cannot tell whether 0.0.0.0-126.255.255.255, 128.0.0.0/2, 192.0.0.0/23, 192.0.2.128-255.255.255.255 is accepted: no route to DNAT target 203.0.113.130 is known (and 3 more) | exposed_port_families=0 rules=29
+		false: {3, `redis-firewall-check UNKNOWN: tcp/6379 IPv4: cannot tell whether 0.0.0.0-126.255.255.255, 128.0.0.0/2, 192.0.0.0/23, 192.0.2.128-255.255.255.255 is accepted: no route to DNAT target 203.0.113.130 is known (and 3 more)
 UNKNOWN: tcp/6379 IPv4: cannot tell whether 0.0.0.0-126.255.255.255, 128.0.0.0/2, 192.0.0.0/23, 192.0.2.128-255.255.255.255 is accepted: no route to DNAT target 203.0.113.130 is known
 UNKNOWN: tcp/6379 IPv4: cannot tell whether trusted 192.0.2.0/31, 192.0.2.3-192.0.2.127 is accepted: no route to DNAT target 203.0.113.130 is known
 UNKNOWN: tcp/26379 IPv4 via host port 7000: cannot tell whether 0.0.0.0-126.255.255.255, 128.0.0.0/2, 192.0.0.0/23, 192.0.2.128-255.255.255.255 is accepted: no route to DNAT target 203.0.113.130 is known
@@ -143,6 +144,7 @@ OK: tcp/26379 IPv4: no remote source accepted
 OK: tcp/26379 IPv6: no remote source accepted
 OK: note: offline: iptables-legacy tables, if the host has any, are not part of the given dumps
 OK: note: offline without --routes: DNAT targets in private ranges are taken as containers behind an unknown interface, others as unknown (give --routes: ` + "`ip -j route show table all`" + ` output)
+| check_state=3;;;0;3 exposed_port_families=0 rules=29
 `},
 	}
 	for _, withRoutes := range []bool{true, false} {

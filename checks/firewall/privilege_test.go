@@ -36,9 +36,9 @@ func TestUnprivileged(t *testing.T) {
 	asNobody := []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"}
 
 	r := bintest.Run(t, 20*time.Second, nil, append(asNobody, bin, "--trusted", "192.0.2.0/25")...)
-	line := strings.TrimSuffix(r.Stdout, "\n")
-	if r.Code != 3 || strings.Contains(line, "\n") {
-		t.Fatalf("exit %d, want 3 and one line: %q", r.Code, r.Stdout)
+	line, perf, _ := strings.Cut(r.Stdout, "\n")
+	if r.Code != 3 || perf != "| check_state=3;;;0;3\n" {
+		t.Fatalf("exit %d, want 3, one line and the state metric: %q", r.Code, r.Stdout)
 	}
 	for _, want := range []string{
 		"redis-firewall-check UNKNOWN: insufficient privilege to read the firewall: ",

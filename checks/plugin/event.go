@@ -21,8 +21,18 @@ type Event struct {
 
 type annotated struct {
 	Metadata struct {
+		Name        string            `json:"name"`
 		Annotations map[string]string `json:"annotations"`
 	} `json:"metadata"`
+}
+
+// EntityName is the name of the entity that ran the check: the agent's
+// entity, even for a proxy check.
+func (e *Event) EntityName() string {
+	if e == nil || e.Entity == nil {
+		return ""
+	}
+	return e.Entity.Metadata.Name
 }
 
 func (a *annotated) annotation(key string) string {

@@ -40,6 +40,9 @@ type Check struct {
 	// Validate checks the options once they are all known (flags, env,
 	// annotations). An error is bad input: UNKNOWN, exit 3.
 	Validate func() error
+	// Event, when set, receives the event read from stdin (after its
+	// annotations were applied), e.g. to name the agent in the output.
+	Event func(*Event)
 	// Run does the work. It must honour ctx; the runner reports UNKNOWN
 	// if it has not returned by the deadline.
 	Run func(ctx context.Context) result.Result

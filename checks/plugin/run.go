@@ -20,24 +20,26 @@ import (
 // process; tests fill it by hand.
 type Env struct {
 	Args   []string
-	Stdin  io.Reader // nil or not a pipe: no event is read
+	Stdin  io.Reader // nil: no event is read
 	Stdout io.Writer
 	Getenv func(string) string
 }
 
 // Main runs c as the process and exits with its state's code.
 func Main(c Check) {
-	os.Exit(Execute(c, Env{Args: os.Args[1:], Stdin: pipedStdin(), Stdout: os.Stdout, Getenv: os.Getenv}))
+	os.Exit(Execute(c, Env{Args: os.Args[1:], Stdin: eventStdin(os.Stdin), Stdout: os.Stdout, Getenv: os.Getenv}))
 }
 
-// pipedStdin returns stdin only when it is a pipe: the agent gives /dev/null
-// to checks without `stdin: true`, and a terminal must never be waited on.
-func pipedStdin() io.Reader {
-	fi, err := os.Stdin.Stat()
-	if err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+// eventStdin returns stdin when it can hold an event: a pipe (the agent's
+// `stdin: true`) or a regular file (`< event.json`). The agent gives
+// /dev/null, a character device, to checks without `stdin: true`, and a
+// terminal must never be waited on.
+func eventStdin(f *os.File) io.Reader {
+	fi, err := f.Stat()
+	if err != nil || (fi.Mode()&os.ModeNamedPipe == 0 && !fi.Mode().IsRegular()) {
 		return nil
 	}
-	return os.Stdin
+	return f
 }
 
 // grace is how long after the deadline the runner waits for Run before it
@@ -59,10 +61,25 @@ func Execute(c Check, env Env) int {
 	if flag == "" {
 		flag, short = "timeout", "t"
 	}
+	formatText, format := "nagios", result.Nagios
 	opts := append([]ConfigOption{&Option[string]{
 		Path: flag, Argument: flag, Shorthand: short, Default: timeoutText, Value: &timeoutText,
 		Usage: "deadline of the whole check (Go duration: 500ms, 10s); keep it below the Sensu check's timeout",
+	}, &Option[string]{
+		Path: "metrics-format", Argument: "metrics-format", Env: "REDIS_CHECKS_METRICS_FORMAT",
+		Default: formatText, Value: &formatText,
+		Usage: "nagios (perf data on a last line after the only |; output_metric_format: nagios_perfdata) or prometheus (text lines as # comments, then gauges; output_metric_format: prometheus_text) [$REDIS_CHECKS_METRICS_FORMAT]",
 	}}, c.Options...)
+	// setFormat makes even a bad-input answer use the format asked for,
+	// once it is known.
+	setFormat := func() error {
+		f, err := result.ParseFormat(formatText)
+		if err != nil {
+			return badInput{err}
+		}
+		format = f
+		return nil
+	}
 
 	code := -1 // set when the command ran the check itself
 	cmd := &cobra.Command{
@@ -76,6 +93,9 @@ func Execute(c Check, env Env) int {
 			if err := applyEnv(cmd, opts, env.Getenv); err != nil {
 				return err
 			}
+			if err := setFormat(); err != nil {
+				return err
+			}
 			deadline := time.Now().Add(timeout) // provisional, for reading stdin
 			if env.Stdin != nil {
 				ev, err := readEvent(env.Stdin, time.Until(deadline))
@@ -85,6 +105,12 @@ func Execute(c Check, env Env) int {
 				if ev != nil {
 					if err := applyAnnotations(c.Name, opts, ev); err != nil {
 						return err
+					}
+					if err := setFormat(); err != nil {
+						return err
+					}
+					if c.Event != nil {
+						c.Event(ev)
 					}
 				}
 			}
@@ -97,7 +123,7 @@ func Execute(c Check, env Env) int {
 					return err
 				}
 			}
-			code = runWithDeadline(c, d, env.Stdout)
+			code = runWithDeadline(c, d, env.Stdout, format)
 			return nil
 		},
 	}
@@ -122,11 +148,11 @@ func Execute(c Check, env Env) int {
 	})
 	for _, o := range opts {
 		if err := o.setupFlag(cmd.Flags()); err != nil {
-			return fail(env.Stdout, c.Name, fmt.Errorf("internal: %w", err))
+			return fail(env.Stdout, c.Name, fmt.Errorf("internal: %w", err), format)
 		}
 	}
 	if err := cmd.Execute(); err != nil {
-		return fail(env.Stdout, c.Name, err)
+		return fail(env.Stdout, c.Name, err, format)
 	}
 	if code < 0 { // --help
 		return 0
@@ -145,7 +171,7 @@ func parseTimeout(flag, s string) (time.Duration, error) {
 // runWithDeadline gives the check its context and renders what it returns.
 // If the check overruns, the runner still answers before the agent's kill:
 // a late check is UNKNOWN, never silent.
-func runWithDeadline(c Check, d time.Duration, out io.Writer) int {
+func runWithDeadline(c Check, d time.Duration, out io.Writer, f result.Format) int {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	done := make(chan result.Result, 1)
@@ -157,7 +183,7 @@ func runWithDeadline(c Check, d time.Duration, out io.Writer) int {
 		r = result.Unknownf("check did not finish within its %s deadline", d)
 	}
 	r.Finalize()
-	_ = result.Render(out, c.Name, r)
+	_ = result.RenderAs(out, c.Name, r, f)
 	return r.State.ExitCode()
 }
 
@@ -201,7 +227,7 @@ func (b badInput) Unwrap() error { return b.err }
 func BadInput(err error) error { return badInput{err} }
 
 // fail prints the single line bad input gets and returns exit code 3.
-func fail(w io.Writer, name string, err error) int {
+func fail(w io.Writer, name string, err error, f result.Format) int {
 	msg := err.Error()
 	var b badInput
 	if !errors.As(err, &b) {
@@ -209,6 +235,6 @@ func fail(w io.Writer, name string, err error) int {
 	}
 	r := result.Unknownf("%s", msg)
 	r.Finalize()
-	_ = result.Render(w, name, r)
+	_ = result.RenderAs(w, name, r, f)
 	return result.Unknown.ExitCode()
 }

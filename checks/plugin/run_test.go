@@ -3,6 +3,8 @@ package plugin
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,14 +54,14 @@ func TestBadInputIsOneLineAndExit3(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"unknown flag", []string{"--nope"}, nil, "redis-test-check UNKNOWN: unknown flag: --nope\n"},
-		{"password flag", []string{"--password", "s3cret"}, nil, "redis-test-check UNKNOWN: --password is not accepted: a password on the command line is visible in ps and in the check definition; set $REDIS_PASSWORD (a Sensu secret) instead\n"},
-		{"password flag with value", []string{"--password=s3cret"}, nil, "redis-test-check UNKNOWN: --password is not accepted: a password on the command line is visible in ps and in the check definition; set $REDIS_PASSWORD (a Sensu secret) instead\n"},
-		{"malformed int", []string{"--warning-days", "abc"}, nil, "redis-test-check UNKNOWN: invalid argument \"abc\" for \"--warning-days\" flag: strconv.ParseInt: parsing \"abc\": invalid syntax\n"},
-		{"stray argument", []string{"extra"}, nil, "redis-test-check UNKNOWN: unknown command \"extra\" for \"redis-test-check\"\n"},
-		{"validation", []string{"--warning-days=-1"}, nil, "redis-test-check UNKNOWN: --warning-days must not be negative\n"},
-		{"bad env", nil, map[string]string{"TEST_DAYS": "soon"}, "redis-test-check UNKNOWN: invalid value in $TEST_DAYS\n"},
-		{"bad timeout", []string{"--timeout", "5"}, nil, "redis-test-check UNKNOWN: invalid --timeout \"5\": want a positive duration such as 10s\n"},
+		{"unknown flag", []string{"--nope"}, nil, "redis-test-check UNKNOWN: unknown flag: --nope\n| check_state=3;;;0;3\n"},
+		{"password flag", []string{"--password", "s3cret"}, nil, "redis-test-check UNKNOWN: --password is not accepted: a password on the command line is visible in ps and in the check definition; set $REDIS_PASSWORD (a Sensu secret) instead\n| check_state=3;;;0;3\n"},
+		{"password flag with value", []string{"--password=s3cret"}, nil, "redis-test-check UNKNOWN: --password is not accepted: a password on the command line is visible in ps and in the check definition; set $REDIS_PASSWORD (a Sensu secret) instead\n| check_state=3;;;0;3\n"},
+		{"malformed int", []string{"--warning-days", "abc"}, nil, "redis-test-check UNKNOWN: invalid argument \"abc\" for \"--warning-days\" flag: strconv.ParseInt: parsing \"abc\": invalid syntax\n| check_state=3;;;0;3\n"},
+		{"stray argument", []string{"extra"}, nil, "redis-test-check UNKNOWN: unknown command \"extra\" for \"redis-test-check\"\n| check_state=3;;;0;3\n"},
+		{"validation", []string{"--warning-days=-1"}, nil, "redis-test-check UNKNOWN: --warning-days must not be negative\n| check_state=3;;;0;3\n"},
+		{"bad env", nil, map[string]string{"TEST_DAYS": "soon"}, "redis-test-check UNKNOWN: invalid value in $TEST_DAYS\n| check_state=3;;;0;3\n"},
+		{"bad timeout", []string{"--timeout", "5"}, nil, "redis-test-check UNKNOWN: invalid --timeout \"5\": want a positive duration such as 10s\n| check_state=3;;;0;3\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var f fixture
@@ -136,7 +138,7 @@ func TestRunnerEnforcesDeadline(t *testing.T) {
 	if el := time.Since(start); el > time.Second {
 		t.Fatalf("took %v with a 300ms deadline", el)
 	}
-	if code != 3 || out != "redis-test-check UNKNOWN: check did not finish within its 300ms deadline\n" {
+	if code != 3 || out != "redis-test-check UNKNOWN: check did not finish within its 300ms deadline\n| check_state=3;;;0;3\n" {
 		t.Fatalf("exit %d, %q", code, out)
 	}
 }
@@ -160,7 +162,7 @@ func TestContextCarriesDeadline(t *testing.T) {
 func TestPanicIsUnknown(t *testing.T) {
 	var f fixture
 	code, out := exec1(t, f.check(func(context.Context) result.Result { panic("boom") }), Env{})
-	if code != 3 || out != "redis-test-check UNKNOWN: internal error: boom\n" {
+	if code != 3 || out != "redis-test-check UNKNOWN: internal error: boom\n| check_state=3;;;0;3\n" {
 		t.Fatalf("exit %d, %q", code, out)
 	}
 }
@@ -173,7 +175,7 @@ func TestRenderAndExitFollowState(t *testing.T) {
 		r.Add(result.Critical, "listening on 0.0.0.0:6379")
 		return r
 	}), Env{})
-	want := "redis-test-check CRITICAL: listening on 0.0.0.0:6379\nCRITICAL: listening on 0.0.0.0:6379\nOK: bind 127.0.0.1\n"
+	want := "redis-test-check CRITICAL: listening on 0.0.0.0:6379\nCRITICAL: listening on 0.0.0.0:6379\nOK: bind 127.0.0.1\n| check_state=2;;;0;3\n"
 	if code != 2 || out != want {
 		t.Fatalf("exit %d, %q", code, out)
 	}
@@ -196,11 +198,58 @@ func TestDeadlineFlagRename(t *testing.T) {
 	c := f.check(okRun)
 	c.DeadlineFlag = "deadline"
 	code, out := exec1(t, c, Env{Args: []string{"--deadline", "never"}})
-	if code != 3 || out != "redis-test-check UNKNOWN: invalid --deadline \"never\": want a positive duration such as 10s\n" {
+	if code != 3 || out != "redis-test-check UNKNOWN: invalid --deadline \"never\": want a positive duration such as 10s\n| check_state=3;;;0;3\n" {
 		t.Fatalf("exit %d, %q", code, out)
 	}
 	code, out = exec1(t, c, Env{Args: []string{"--timeout", "1s"}})
-	if code != 3 || out != "redis-test-check UNKNOWN: unknown flag: --timeout\n" {
+	if code != 3 || out != "redis-test-check UNKNOWN: unknown flag: --timeout\n| check_state=3;;;0;3\n" {
 		t.Fatalf("renamed flag still answers to --timeout: exit %d, %q", code, out)
+	}
+}
+
+func TestMetricsFormat(t *testing.T) {
+	var f fixture
+	code, out := exec1(t, f.check(okRun), Env{Args: []string{"--metrics-format", "prometheus"}})
+	if want := "# redis-test-check OK: fine\n# TYPE check_state gauge\ncheck_state 0\n"; code != 0 || out != want {
+		t.Fatalf("flag: exit %d, %q; want %q", code, out, want)
+	}
+	ev := `{"check":{"metadata":{"annotations":{"sensu.io/plugins/redis-test-check/config/metrics-format":"prometheus"}}}}`
+	code, out = exec1(t, f.check(okRun), Env{Stdin: strings.NewReader(ev)})
+	if code != 0 || !strings.HasPrefix(out, "# redis-test-check OK: fine\n") {
+		t.Fatalf("annotation: exit %d, %q", code, out)
+	}
+	// A bad value is bad input, reported in the format Sensu expects.
+	code, out = exec1(t, f.check(okRun), Env{Args: []string{"--metrics-format", "graphite"}})
+	if want := "redis-test-check UNKNOWN: invalid metrics format \"graphite\": want nagios or prometheus\n| check_state=3;;;0;3\n"; code != 3 || out != want {
+		t.Fatalf("bad value: exit %d, %q; want %q", code, out, want)
+	}
+	code, out = exec1(t, f.check(okRun), Env{Args: []string{"--metrics-format", "prometheus", "--timeout", "x"}})
+	if code != 3 || !strings.HasPrefix(out, "# redis-test-check UNKNOWN: ") || !strings.HasSuffix(out, "\ncheck_state 3\n") {
+		t.Fatalf("bad input after the format is known: exit %d, %q", code, out)
+	}
+}
+
+// The agent may hand a check a regular file as stdin (and shells do with
+// "< event.json"): the event is read from it as from a pipe.
+func TestEventStdinFromRegularFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(p, []byte(`{"check":{}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fh, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	if eventStdin(fh) == nil {
+		t.Fatal("a regular file on stdin is ignored")
+	}
+	dev, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	if eventStdin(dev) != nil {
+		t.Fatal("/dev/null is taken as an event")
 	}
 }

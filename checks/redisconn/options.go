@@ -49,11 +49,11 @@ func (o *Options) ConfigOptions(defaultPort int) []plugin.ConfigOption {
 		&plugin.Option[bool]{Path: "tls", Argument: "tls", Value: &o.TLS,
 			Usage: "connect with TLS"},
 		&plugin.Option[string]{Path: "ca-cert", Argument: "ca-cert", Value: &o.CACert,
-			Usage: "PEM file of CA certificates to verify the server with (default: system roots)"},
+			Usage: "`FILE` of PEM CA certificates to verify the server with (default: system roots)"},
 		&plugin.Option[string]{Path: "cert", Argument: "cert", Value: &o.Cert,
-			Usage: "PEM client certificate to present (with --key)"},
+			Usage: "`FILE` holding the PEM client certificate to present (with --key)"},
 		&plugin.Option[string]{Path: "key", Argument: "key", Value: &o.Key,
-			Usage: "PEM private key of --cert"},
+			Usage: "`FILE` holding the PEM private key of --cert"},
 		&plugin.Option[string]{Path: "server-name", Argument: "server-name", Value: &o.ServerName,
 			Usage: "TLS server name (SNI and verification; default: --host)"},
 		&plugin.Option[bool]{Path: "insecure-skip-verify", Argument: "insecure-skip-verify", Value: &o.InsecureSkipVerify,
@@ -80,12 +80,13 @@ func (o *Options) Validate(getenv func(string) string) error {
 	if (o.Cert == "") != (o.Key == "") {
 		return errors.New("--cert and --key go together")
 	}
-	for flag, path := range map[string]string{"--ca-cert": o.CACert, "--cert": o.Cert, "--key": o.Key} {
-		if path == "" {
+	// In a fixed order: the same bad input must give the same answer.
+	for _, f := range []struct{ flag, path string }{{"--ca-cert", o.CACert}, {"--cert", o.Cert}, {"--key", o.Key}} {
+		if f.path == "" {
 			continue
 		}
-		if _, err := os.Stat(path); err != nil {
-			return fmt.Errorf("%s %s: %w", flag, path, errors.Unwrap(err))
+		if _, err := os.Stat(f.path); err != nil {
+			return fmt.Errorf("%s %s: %w", f.flag, f.path, errors.Unwrap(err))
 		}
 	}
 	if getenv != nil {

@@ -81,11 +81,15 @@ type Finding struct {
 	Text  string
 }
 
-// Metric is one perf-data point, rendered as nagios_perfdata.
+// Metric is one perf-data point. Warn, Crit, Min and Max are Nagios
+// threshold fields ("30:" means alert below 30), written only in the Nagios
+// format and only where they mean something.
 type Metric struct {
 	Name  string
 	Value float64
-	Unit  string // "", "s", "ms", "B", "%", "c"
+	Unit  string // "", "s", "ms", "B", "%", "c"; Nagios format only
+
+	Warn, Crit, Min, Max string
 }
 
 // Result is what a check returns.
@@ -107,6 +111,9 @@ func (r *Result) Add(s State, format string, args ...any) {
 func (r *Result) Metric(name string, value float64, unit string) {
 	r.Metrics = append(r.Metrics, Metric{Name: name, Value: value, Unit: unit})
 }
+
+// MetricWith records a perf-data point with its thresholds and range.
+func (r *Result) MetricWith(m Metric) { r.Metrics = append(r.Metrics, m) }
 
 // Worst is the most severe state among the findings.
 func (r *Result) Worst() State {

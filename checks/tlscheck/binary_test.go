@@ -47,7 +47,7 @@ func TestGoldenHealthy(t *testing.T) {
 	s := startTLS(t, leaf, ca, "requirepass golden-Pa55")
 	p := strconv.Itoa(s.Port)
 	closed := strconv.Itoa(redistest.FreePort(t))
-	want := fmt.Sprintf(`redis-tls-check OK: 127.0.0.1:%[1]s: Redis over TLS 1.3, chain verified, plaintext off, earliest expiry in 90 days | days_to_expiry=90
+	want := fmt.Sprintf(`redis-tls-check OK: 127.0.0.1:%[1]s: Redis over TLS 1.3, chain verified, plaintext off, earliest expiry in 90 days
 OK: Redis answers PING over TLS (NOAUTH)
 OK: chain verified: "redis.test" issued by "Test Root" (the --ca-cert roots)
 OK: earliest expiry in 90 days: "redis.test", %[2]s
@@ -59,6 +59,7 @@ OK: client certificates: the server does not request a client certificate
 OK: no plaintext Redis on port %[3]s: connection refused or unreachable
 OK: plaintext port off (port 0), tls-port %[1]s
 OK: tls-auth-clients no
+| check_state=0;;;0;3 days_to_expiry=90;30:;7:
 `, p, date(leaf.Cert.NotAfter), closed)
 	golden(t, 10*time.Second, []string{"REDIS_PASSWORD=golden-Pa55"}, 0, want,
 		"-p", p, "--ca-cert", ca.RootFile, "--server-name", "localhost", "--plaintext-port", closed)
@@ -69,7 +70,7 @@ func TestGoldenExpiredAndSoon(t *testing.T) {
 	expired := ca.Server(t, "old", certtest.Validity(time.Now().Add(-40*certtest.Day), time.Now().Add(-3*certtest.Day-time.Hour)))
 	s := startTLS(t, expired, ca)
 	p := strconv.Itoa(s.Port)
-	want := fmt.Sprintf(`redis-tls-check CRITICAL: expired: leaf "old" expired %s (3 days ago) | days_to_expiry=-3
+	want := fmt.Sprintf(`redis-tls-check CRITICAL: expired: leaf "old" expired %s (3 days ago)
 CRITICAL: expired: leaf "old" expired %s (3 days ago)
 UNKNOWN: plaintext port not verified: live config unavailable (not asked: credentials are not sent to a server whose certificate failed verification); give --plaintext-port to probe
 OK: Redis answers PING over TLS (PONG)
@@ -79,6 +80,7 @@ OK: protocol floor: TLS 1.1 and below refused (TLS 1.1: protocol_version, TLS 1.
 OK: versions at or above the floor: accepted TLS 1.2 (ECDHE-ECDSA-AES128-GCM-SHA256), TLS 1.3 (TLS_AES_128_GCM_SHA256)
 OK: cipher suites at TLS 1.2: no weak suite accepted (no RSA key exchange, CBC-SHA1, 3DES, RC4, NULL, export or anonymous)
 OK: client certificates: the server does not request a client certificate
+| check_state=2;;;0;3 days_to_expiry=-3;30:;7:
 `, date(expired.Cert.NotAfter), date(expired.Cert.NotAfter))
 	golden(t, 10*time.Second, nil, 2, want, "-p", p, "--ca-cert", ca.RootFile)
 
@@ -86,7 +88,7 @@ OK: client certificates: the server does not request a client certificate
 	s2 := startTLS(t, soon, ca, "tls-auth-clients yes")
 	client := ca.Client(t, "monitor")
 	p2 := strconv.Itoa(s2.Port)
-	want = fmt.Sprintf(`redis-tls-check WARNING: expires soon: leaf "soon" expires %s (in 10 days) | days_to_expiry=10
+	want = fmt.Sprintf(`redis-tls-check WARNING: expires soon: leaf "soon" expires %s (in 10 days)
 WARNING: expires soon: leaf "soon" expires %s (in 10 days)
 OK: Redis answers PING over TLS (PONG)
 OK: chain verified: "soon" issued by "Test Root" (the --ca-cert roots)
@@ -97,6 +99,7 @@ OK: cipher suites at TLS 1.2: no weak suite accepted (no RSA key exchange, CBC-S
 OK: client certificates: the server requires one
 OK: plaintext port off (port 0), tls-port %s
 OK: tls-auth-clients yes
+| check_state=1;;;0;3 days_to_expiry=10;30:;7:
 `, date(soon.Cert.NotAfter), date(soon.Cert.NotAfter), p2)
 	golden(t, 10*time.Second, nil, 1, want, "-p", p2, "--ca-cert", ca.RootFile,
 		"--cert", client.CertFile, "--key", client.KeyFile, "--require-client-cert")
@@ -107,7 +110,8 @@ func TestGoldenPlainRedisOnTLSPort(t *testing.T) {
 	p := strconv.Itoa(s.Port)
 	r := golden(t, 5*time.Second, nil, 2,
 		"redis-tls-check CRITICAL: not TLS on 127.0.0.1:"+p+": plaintext Redis answers PING there (PONG)\n"+
-			"CRITICAL: not TLS on 127.0.0.1:"+p+": plaintext Redis answers PING there (PONG)\n",
+			"CRITICAL: not TLS on 127.0.0.1:"+p+": plaintext Redis answers PING there (PONG)\n"+
+			"| check_state=2;;;0;3\n",
 		"-p", p, "--timeout", "2s")
 	if r.Elapsed > 2*time.Second {
 		t.Errorf("took %v with a 2s deadline", r.Elapsed)
@@ -133,7 +137,7 @@ func TestGoldenSilentServer(t *testing.T) {
 	t.Cleanup(func() { ln.Close(); <-done })
 	p := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	line := "no TLS handshake on 127.0.0.1:" + p + " within 400ms: the server accepted the connection and stayed silent"
-	r := golden(t, 5*time.Second, nil, 3, "redis-tls-check UNKNOWN: "+line+"\nUNKNOWN: "+line+"\n", "-p", p, "--timeout", "1s")
+	r := golden(t, 5*time.Second, nil, 3, "redis-tls-check UNKNOWN: "+line+"\nUNKNOWN: "+line+"\n| check_state=3;;;0;3\n", "-p", p, "--timeout", "1s")
 	if r.Elapsed > 1300*time.Millisecond {
 		t.Errorf("took %v with a 1s deadline", r.Elapsed)
 	}
@@ -144,10 +148,10 @@ func TestGoldenBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--min-tls-version", "1.4"}, "redis-tls-check UNKNOWN: --min-tls-version \"1.4\": want 1.0, 1.1, 1.2 or 1.3\n"},
-		{[]string{"--warning-days", "3"}, "redis-tls-check UNKNOWN: --warning-days 3 is below --critical-days 7\n"},
-		{[]string{"--plaintext-port", "0"}, "redis-tls-check UNKNOWN: --plaintext-port 0 is outside 1-65535\n"},
-		{[]string{"--password", "x"}, "redis-tls-check UNKNOWN: --password is not accepted: a password on the command line is visible in ps and in the check definition; set $REDIS_PASSWORD (a Sensu secret) instead\n"},
+		{[]string{"--min-tls-version", "1.4"}, "redis-tls-check UNKNOWN: --min-tls-version \"1.4\": want 1.0, 1.1, 1.2 or 1.3\n| check_state=3;;;0;3\n"},
+		{[]string{"--warning-days", "3"}, "redis-tls-check UNKNOWN: --warning-days 3 is below --critical-days 7\n| check_state=3;;;0;3\n"},
+		{[]string{"--plaintext-port", "0"}, "redis-tls-check UNKNOWN: --plaintext-port 0 is outside 1-65535\n| check_state=3;;;0;3\n"},
+		{[]string{"--password", "x"}, "redis-tls-check UNKNOWN: --password is not accepted: a password on the command line is visible in ps and in the check definition; set $REDIS_PASSWORD (a Sensu secret) instead\n| check_state=3;;;0;3\n"},
 	} {
 		golden(t, 5*time.Second, nil, 3, tc.want, tc.args...)
 	}
@@ -187,7 +191,8 @@ func TestGoldenBlackHoled(t *testing.T) {
 	r := bintest.Run(t, 5*time.Second, nil, ip, "netns", "exec", ns, bin, "-H", "192.0.2.2", "--plaintext-port", "6380", "--timeout", "1s")
 	want := "redis-tls-check UNKNOWN: no TCP connection to 192.0.2.2:6379 within 400ms: filtered, black-holed or down\n" +
 		"UNKNOWN: no TCP connection to 192.0.2.2:6379 within 400ms: filtered, black-holed or down\n" +
-		"OK: no plaintext Redis on port 6380: no connection before the deadline\n"
+		"OK: no plaintext Redis on port 6380: no connection before the deadline\n" +
+		"| check_state=3;;;0;3\n"
 	if r.Code != 3 || r.Stdout != want || r.Stderr != "" {
 		t.Fatalf("exit %d, stdout:\n%s\nstderr %q\nwant exit 3, stdout:\n%s", r.Code, r.Stdout, r.Stderr, want)
 	}

@@ -146,7 +146,9 @@ func (c *Config) Run(ctx context.Context) result.Result {
 	r.Findings = append(r.Findings, JudgeClientCert(ClassifyClientCert(noCertProbe), c.RequireClientCert, noCertProbe))
 	r.Findings = append(r.Findings, JudgePlaintext(PlaintextInput{Config: live, ConfigErr: liveErr, Probes: probes})...)
 	if e.Earliest != nil {
-		r.Metric("days_to_expiry", float64(e.DaysLeft), "")
+		// Nagios ranges: "30:" alerts below 30, as the windows do.
+		r.MetricWith(result.Metric{Name: "days_to_expiry", Value: float64(e.DaysLeft),
+			Warn: fmt.Sprintf("%d:", c.WarningDays), Crit: fmt.Sprintf("%d:", c.CriticalDays)})
 	}
 	if r.Worst() == result.OK {
 		r.Summary = fmt.Sprintf("%s: Redis over %s, chain verified, plaintext off, earliest expiry in %s",

@@ -15,11 +15,14 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden from this run
 // by the topology (documentation addresses, standard ports).
 var elapsed = regexp.MustCompile(`elapsed=[0-9.]+s`)
 
+// The vantage line names the host the tests run on.
+var vantage = regexp.MustCompile(`vantage point: [^,\n]+,`)
+
 // golden compares a cell's exact output and exit code with
 // testdata/<name>.golden.
 func golden(t *testing.T, name string, c *Cell) {
 	t.Helper()
-	got := fmt.Sprintf("exit %d\n%s", c.Res.Code, elapsed.ReplaceAllString(c.Res.Stdout, "elapsed=Ns"))
+	got := fmt.Sprintf("exit %d\n%s", c.Res.Code, vantage.ReplaceAllString(elapsed.ReplaceAllString(c.Res.Stdout, "elapsed=Ns"), "vantage point: HOST,"))
 	path := filepath.Join("testdata", name+".golden")
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {

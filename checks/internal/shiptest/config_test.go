@@ -293,19 +293,23 @@ func TestBonsaiMatchesGoreleaser(t *testing.T) {
 	}
 }
 
-// TestAssetMatchesBonsai: assets/asset.yml lists the same archives, with the
+// TestAssetMatchesBonsai: release/asset.yml lists the same archives, with the
 // same filters in the same order, as .bonsai.yml.
 func TestAssetMatchesBonsai(t *testing.T) {
 	g := loadGoreleaser(t)
 	b := loadBonsai(t)
 	var asset *corev2.Asset
-	for _, r := range loadAssets(t) {
+	rel, errs := decodeAssets(root(t), "release")
+	if len(errs) > 0 {
+		t.Fatal(errs[0])
+	}
+	for _, r := range rel {
 		if a, ok := r.Value.(*corev2.Asset); ok {
 			asset = a
 		}
 	}
 	if asset == nil {
-		t.Fatal("no Asset in assets/")
+		t.Fatal("no Asset in release/")
 	}
 	if asset.Name != assetName {
 		t.Errorf("asset name %q, want %q", asset.Name, assetName)

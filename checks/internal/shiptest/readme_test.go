@@ -146,3 +146,25 @@ func TestWorkflows(t *testing.T) {
 		t.Error("release.yml does not run goreleaser release")
 	}
 }
+
+// valueNameRE is a flag line of --help: the flag and the value name pflag
+// shows for it (the back-quoted word of its usage, or the type).
+var valueNameRE = regexp.MustCompile(`(?m)^\s+(?:-[A-Za-z], )?--([a-z0-9-]+) (\S+)\s`)
+
+// TestFlagValueNames: pflag shows the back-quoted word of a usage text as
+// the flag's value name, so a usage that quotes a command (`nft -j list
+// ruleset`) shows that command as the value. Path flags show FILE or DIR.
+func TestFlagValueNames(t *testing.T) {
+	pathFlag := regexp.MustCompile(`(^|-)(file|cert|key|save|json|routes|dir)$`)
+	for _, bin := range cmdBinaries(t) {
+		for _, m := range valueNameRE.FindAllStringSubmatch(helpOf(t, bin), -1) {
+			flag, value := m[1], m[2]
+			if strings.Contains(value, " ") || (value != strings.ToUpper(value) && !regexp.MustCompile(`^(string|stringArray|strings|int|ints|bool)$`).MatchString(value)) {
+				t.Errorf("%s --%s shows value name %q", bin, flag, value)
+			}
+			if pathFlag.MatchString(flag) && value != "FILE" && value != "DIR" {
+				t.Errorf("%s --%s shows %q, want FILE or DIR", bin, flag, value)
+			}
+		}
+	}
+}
