@@ -34,6 +34,7 @@ type Options struct {
 	Key                string
 	ServerName         string
 	InsecureSkipVerify bool
+	Socket             string // UNIX socket path (unix.go); replaces Host and Port
 }
 
 // ConfigOptions returns the options that fill o. defaultPort lets
@@ -88,6 +89,9 @@ func (o *Options) Validate(getenv func(string) string) error {
 			return fmt.Errorf("%s %s: %w", flag, path, errors.Unwrap(err))
 		}
 	}
+	if err := o.validateSocket(); err != nil {
+		return err
+	}
 	if getenv != nil {
 		o.Password = getenv(PasswordEnv)
 	}
@@ -99,13 +103,18 @@ func (o *Options) Validate(getenv func(string) string) error {
 	return nil
 }
 
-// Addr is host:port, bracketed for IPv6.
-func (o *Options) Addr() string { return net.JoinHostPort(o.Host, strconv.Itoa(o.Port)) }
+// Addr is host:port, bracketed for IPv6, or the UNIX socket's path.
+func (o *Options) Addr() string {
+	if o.Socket != "" {
+		return o.Socket
+	}
+	return net.JoinHostPort(o.Host, strconv.Itoa(o.Port))
+}
 
 // IsLocal reports whether Host names this machine's loopback, where the
 // local-only sources (config file, sockets) describe the same server.
 func (o *Options) IsLocal() bool {
-	if o.Host == "localhost" {
+	if o.Socket != "" || o.Host == "localhost" {
 		return true
 	}
 	a, err := netip.ParseAddr(o.Host)
