@@ -66,7 +66,13 @@ func connects(t *testing.T, cli, path string, p Principal) bool {
 
 // startServer runs redis-server as the redis test user with its socket in
 // dir, and waits for the socket to answer.
-func startServer(t *testing.T, dir, perm string) (int, string) {
+func startServer(t *testing.T, dir, perm string, extra ...string) (int, string) {
+	t.Helper()
+	return startBinary(t, redistest.Binary(t), dir, perm, extra...)
+}
+
+// startBinary is startServer with a given redis-server.
+func startBinary(t *testing.T, bin, dir, perm string, extra ...string) (int, string) {
 	t.Helper()
 	work, err := os.MkdirTemp(filepath.Dir(dir), "work")
 	if err != nil {
@@ -74,8 +80,9 @@ func startServer(t *testing.T, dir, perm string) (int, string) {
 	}
 	must(t, os.Chown(work, redisID, redisID))
 	sock := filepath.Join(dir, "redis.sock")
-	cmd := exec.Command(redistest.Binary(t), "--port", "0", "--unixsocket", sock, "--unixsocketperm", perm,
-		"--save", "", "--appendonly", "no", "--dir", work, "--logfile", filepath.Join(work, "log"), "--daemonize", "no")
+	args := append([]string{"--port", "0", "--unixsocket", sock, "--unixsocketperm", perm,
+		"--save", "", "--appendonly", "no", "--dir", work, "--logfile", filepath.Join(work, "log"), "--daemonize", "no"}, extra...)
+	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: redisID, Gid: redisID, Groups: []uint32{}}}
 	must(t, cmd.Start())
 	done := make(chan struct{})
