@@ -30,6 +30,7 @@ type Options struct {
 	PasswdFile  string
 	GroupFile   string
 	Username    string
+	PID         int
 
 	password  string
 	allowUIDs []uint32
@@ -48,6 +49,8 @@ func New() plugin.Check {
 			Usage: "group (name or gid) whose members may connect (repeatable; default: the group each server runs as)"},
 		&plugin.Option[string]{Path: "username", Argument: "username", Env: redisconn.UsernameEnv, Value: &o.Username,
 			Usage: "ACL user for CONFIG GET over the socket [$" + redisconn.UsernameEnv + "]; the password is read from $" + redisconn.PasswordEnv + " only"},
+		&plugin.Option[int]{Path: "pid", Argument: "pid", Value: &o.PID,
+			Usage: "judge only this server process (default: every redis-server and valkey-server of the host)"},
 		&plugin.Option[string]{Path: "proc-root", Argument: "proc-root", Default: "/proc", Value: &o.ProcRoot,
 			Usage: "where to find processes, their descriptors and, unless it is /proc (then the kernel is asked through sock_diag), the socket tables"},
 		&plugin.Option[string]{Path: "passwd-file", Argument: "passwd-file", Default: "/etc/passwd", Value: &o.PasswdFile,
@@ -80,6 +83,9 @@ func (o *Options) Validate(getenv func(string) string) error {
 		if _, err := os.Stat(o.ConfigFile); err != nil {
 			return fmt.Errorf("--config-file %s: %w", o.ConfigFile, errors.Unwrap(err))
 		}
+	}
+	if o.PID < 0 {
+		return fmt.Errorf("--pid %d is not a process id", o.PID)
 	}
 	if getenv != nil {
 		o.password = getenv(redisconn.PasswordEnv)

@@ -50,6 +50,13 @@ func Gather(ctx context.Context, o *Options) Inputs {
 		in.ProcErr = err.Error()
 		return in
 	}
+	if o.PID != 0 {
+		procs = onlyProcess(procs, o.PID)
+		if len(procs) == 0 {
+			in.ProcErr = fmt.Sprintf("--pid %d is not a running redis-server or valkey-server", o.PID)
+			return in
+		}
+	}
 	in.Processes = procs
 	var selfTable []Listener
 	var selfErr error
@@ -180,4 +187,13 @@ func liveSocket(ctx context.Context, addr string, o *Options) *LiveSocket {
 		return nil
 	}
 	return &LiveSocket{Path: m["unixsocket"], Perm: m["unixsocketperm"], Group: m["unixsocketgroup"]}
+}
+
+func onlyProcess(ps []Process, pid int) []Process {
+	for _, p := range ps {
+		if p.PID == pid {
+			return []Process{p}
+		}
+	}
+	return nil
 }
