@@ -131,6 +131,9 @@ func judgeSocket(r *result.Result, in Inputs, s SocketFacts) {
 		if perm, err := strconv.ParseUint(l.Perm, 8, 32); err == nil && perm != 0 && uint32(perm) != sock.Mode&0o777 {
 			r.Add(result.Warning, "%s is %04o but unixsocketperm is %s: it was changed after the server started, and a restart sets it back", s.Path, sock.Mode, l.Perm)
 		}
+		if l.Group != "" {
+			r.Add(result.OK, "unixsocketgroup is %s", l.Group)
+		}
 		if l.Perm == "0" {
 			r.Add(result.OK, "unixsocketperm is 0: the socket's mode came from the server's umask")
 		}

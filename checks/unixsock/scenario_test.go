@@ -1,6 +1,7 @@
 package unixsock
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,10 +29,20 @@ func TestOpenSocketScenario(t *testing.T) {
 		extra []string
 		state result.State
 		text  []string
+		after func(t *testing.T, sock string)
 	}{
-		{"no password", "777", nil, result.Critical, []string{"is 0755 and", "redis.sock is 0777: every local user can connect (no password needed); set unixsocketperm 770"}},
-		{"password", "777", []string{"--requirepass", "s3cret-of-the-test"}, result.Warning, []string{"every local user can connect (the server needs a password)"}},
-		{"closed", "700", nil, result.OK, []string{"mode 0700): only root, user redis, group redis can connect"}},
+		{"no password", "777", nil, result.Critical, []string{"is 0755 and", "redis.sock is 0777: every local user can connect (no password needed); set unixsocketperm 770"}, nil},
+		{"password", "777", []string{"--requirepass", "s3cret-of-the-test"}, result.Warning, []string{"every local user can connect (the server needs a password)"}, nil},
+		{"closed", "700", nil, result.OK, []string{"mode 0700): only root, user redis, group redis can connect"}, nil},
+		// The file at the path is not the server's any more: whoever
+		// connects there reaches another listener.
+		{"replaced", "700", nil, result.Warning, []string{"no longer leads to the socket pid"}, func(t *testing.T, sock string) {
+			must(t, os.Remove(sock))
+			ln, err := net.Listen("unix", sock)
+			must(t, err)
+			must(t, os.Chmod(sock, 0o700))
+			t.Cleanup(func() { ln.Close() })
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -39,7 +50,10 @@ func TestOpenSocketScenario(t *testing.T) {
 			must(t, err)
 			must(t, os.Chmod(dir, 0o755))
 			must(t, os.Chown(dir, redisID, redisID))
-			pid, _ := startServer(t, dir, c.perm, c.extra...)
+			pid, sock := startServer(t, dir, c.perm, c.extra...)
+			if c.after != nil {
+				c.after(t, sock)
+			}
 			in := Gather(t.Context(), &Options{ProcRoot: "/proc", PasswdFile: passwd, GroupFile: group})
 			in.Processes, in.Sockets = onlyPID(in, pid)
 			res := Judge(in)
