@@ -14,7 +14,11 @@ func statUnder(root string) statFunc {
 	return func(p string) (fileInfo, error) {
 		full := filepath.Join(root, p)
 		var st unix.Stat_t
-		if err := unix.Lstat(full, &st); err != nil {
+		lstat := unix.Lstat
+		if p == "/" {
+			lstat = unix.Stat // /proc/PID/root is a link to follow
+		}
+		if err := lstat(full, &st); err != nil {
 			return fileInfo{}, &os.PathError{Op: "lstat", Path: p, Err: err}
 		}
 		fi := fileInfo{Mode: st.Mode, UID: st.Uid, GID: st.Gid, Dev: st.Dev, Ino: st.Ino}
