@@ -175,6 +175,7 @@ func FuzzParseProcNetUnix(f *testing.F) {
 
 func FuzzParseDiag(f *testing.F) {
 	f.Add([]byte{})
+	f.Add(append(unixDiagMsg(1, sockStream, stateListen, 100, "/run/redis/redis.sock", 7, 8), doneMsg(1)...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _, err := parseDiag(b, 1)
 		var e diagErrno
