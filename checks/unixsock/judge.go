@@ -88,9 +88,11 @@ func passwordState(s SocketFacts) (result.State, string) {
 
 func judgeSocket(r *result.Result, in Inputs, s SocketFacts) {
 	p := s.Proc
-	allowed := Allowed{UIDs: map[uint32]bool{}, GIDs: map[uint32]bool{}}
+	// The server's own user is always allowed (it owns the socket); its
+	// group only by default.
+	allowed := Allowed{UIDs: map[uint32]bool{p.UID: true}, GIDs: map[uint32]bool{}}
 	if in.AllowUsers == nil && in.AllowGroups == nil {
-		allowed.UIDs[p.UID], allowed.GIDs[p.GID] = true, true
+		allowed.GIDs[p.GID] = true
 	}
 	for _, u := range in.AllowUsers {
 		allowed.UIDs[u] = true

@@ -218,13 +218,14 @@ func TestWhoMatchesRealConnections(t *testing.T) {
 			r.setup(t)
 			ch, _, err := walk(r.path, statUnder("/"))
 			must(t, err)
-			reach := Who(ch, db, allowed)
 			anyOutsider := false
+			actual := map[string]bool{}
 			for _, w := range principals {
 				got, want := ch.CanConnect(w.p), connects(t, cli, r.path, w.p)
 				if got != want {
 					t.Errorf("%s: computed %v, connecting %v", w.name, got, want)
 				}
+				actual[w.name] = want
 				outsider := !allowed.has(w.p)
 				if want && outsider {
 					anyOutsider = true
@@ -232,8 +233,15 @@ func TestWhoMatchesRealConnections(t *testing.T) {
 				if outsider {
 					outcomes[want]++
 				}
-				if outsider && covered(reach, db, w) != want {
-					t.Errorf("%s: connects %v, but the findings %v", w.name, want, reach)
+			}
+			// The findings, for the default allowed set and for an
+			// operator's --socket-allow-group sockers.
+			for _, al := range []Allowed{allowed, {UIDs: map[uint32]bool{redisID: true}, GIDs: map[uint32]bool{sockersID: true}}} {
+				reach := Who(ch, db, al)
+				for _, w := range principals {
+					if !al.has(w.p) && covered(reach, db, w) != actual[w.name] {
+						t.Errorf("allowed %v: %s connects %v, but the findings %v", al, w.name, actual[w.name], reach)
+					}
 				}
 			}
 			// The judgement the binary prints, from the gathered facts of
