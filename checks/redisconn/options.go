@@ -72,6 +72,9 @@ func (o *Options) Validate(getenv func(string) string) error {
 	if o.Host == "" {
 		return errors.New("--host must not be empty")
 	}
+	if strings.HasPrefix(o.Host, "/") {
+		return fmt.Errorf("--host %q is a path: a UNIX socket goes to --socket (redis-auth-check, redis-bind-check)", o.Host)
+	}
 	if strings.ContainsAny(o.Host, " /") {
 		return fmt.Errorf("--host %q is not a host name or address", o.Host)
 	}
