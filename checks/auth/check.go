@@ -26,7 +26,8 @@ func New(getenv func(string) string) plugin.Check {
 	opts := append(c.Conn.ConfigOptions(6379),
 		&plugin.SliceOption[string]{Path: "admin-user", Argument: "admin-user", Value: &c.Admins,
 			Default: []string{"default"}, UseCobraStringArray: true,
-			Usage: "ACL user allowed to hold dangerous commands (repeatable; replaces the default)"})
+			Usage: "ACL user allowed to hold dangerous commands (repeatable; replaces the default)"},
+		c.Conn.SocketOption())
 	return plugin.Check{
 		Name:  Name,
 		Short: "Prove that a Redis or Sentinel server refuses clients without credentials, and audit its ACL users",

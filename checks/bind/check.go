@@ -41,6 +41,7 @@ func New() plugin.Check {
 			Usage: "address or CIDR Redis may bind besides loopback (repeatable); without it any single host address is accepted"},
 		&plugin.Option[string]{Path: "proc-root", Argument: "proc-root", Default: "/proc", Value: &o.ProcRoot,
 			Usage: "where to read process command lines and, unless it is /proc (then the kernel is asked through sock_diag), the socket tables"},
+		o.Conn.SocketOption(),
 	)
 	return plugin.Check{
 		Name:  Name,

@@ -21,7 +21,11 @@ import (
 // cannot read is recorded with the reason.
 func Gather(ctx context.Context, o *Options) Inputs {
 	in := Inputs{Target: o.Conn.Addr(), TargetPort: o.Conn.Port, Allow: o.allow}
-	in.Local = isLocalHost(ctx, o.Conn.Host)
+	if o.Conn.Socket != "" {
+		in.TargetPort = 0 // asked over the UNIX socket: no TCP port to expect
+	}
+	// A UNIX socket is always this host's.
+	in.Local = o.Conn.Socket != "" || isLocalHost(ctx, o.Conn.Host)
 
 	live, err := QueryLive(ctx, &o.Conn)
 	if err != nil {

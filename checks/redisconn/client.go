@@ -15,10 +15,11 @@ import (
 // handshake is part of the dial, so a server that accepts and never
 // handshakes costs no more than the deadline.
 func (o *Options) Dial(ctx context.Context) (net.Conn, error) {
-	return o.dial(ctx, "tcp", o.Addr())
+	return o.dial(ctx, "tcp", o.Addr()) // o.endpoint picks the socket when given
 }
 
 func (o *Options) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	network, addr = o.endpoint(network, addr)
 	var d net.Dialer
 	if !o.TLS {
 		return d.DialContext(ctx, network, addr)

@@ -34,6 +34,7 @@ type Options struct {
 	Key                string
 	ServerName         string
 	InsecureSkipVerify bool
+	Socket             string // UNIX socket path (unix.go); replaces Host and Port
 }
 
 // ConfigOptions returns the options that fill o. defaultPort lets
@@ -71,6 +72,9 @@ func (o *Options) Validate(getenv func(string) string) error {
 	if o.Host == "" {
 		return errors.New("--host must not be empty")
 	}
+	if strings.HasPrefix(o.Host, "/") {
+		return fmt.Errorf("--host %q is a path: a UNIX socket goes to --socket (redis-auth-check, redis-bind-check)", o.Host)
+	}
 	if strings.ContainsAny(o.Host, " /") {
 		return fmt.Errorf("--host %q is not a host name or address", o.Host)
 	}
@@ -89,6 +93,9 @@ func (o *Options) Validate(getenv func(string) string) error {
 			return fmt.Errorf("%s %s: %w", f.flag, f.path, errors.Unwrap(err))
 		}
 	}
+	if err := o.validateSocket(); err != nil {
+		return err
+	}
 	if getenv != nil {
 		o.Password = getenv(PasswordEnv)
 	}
@@ -100,13 +107,18 @@ func (o *Options) Validate(getenv func(string) string) error {
 	return nil
 }
 
-// Addr is host:port, bracketed for IPv6.
-func (o *Options) Addr() string { return net.JoinHostPort(o.Host, strconv.Itoa(o.Port)) }
+// Addr is host:port, bracketed for IPv6, or the UNIX socket's path.
+func (o *Options) Addr() string {
+	if o.Socket != "" {
+		return o.Socket
+	}
+	return net.JoinHostPort(o.Host, strconv.Itoa(o.Port))
+}
 
 // IsLocal reports whether Host names this machine's loopback, where the
 // local-only sources (config file, sockets) describe the same server.
 func (o *Options) IsLocal() bool {
-	if o.Host == "localhost" {
+	if o.Socket != "" || o.Host == "localhost" {
 		return true
 	}
 	a, err := netip.ParseAddr(o.Host)

@@ -76,6 +76,10 @@ var Columns = []Column{
 	{Binary: "redis-auth-check", At: AtSensu, Args: func(s *Site) []string {
 		return append(s.ConnFlags(s.ServiceAddr()), "--timeout", checkTimeout.String())
 	}, Deadline: checkTimeout},
+	{Binary: "redis-socket-check", At: AtRedis, Args: func(s *Site) []string {
+		// This deployment's server only: the host may run others.
+		return []string{"--pid", strconv.Itoa(s.Server.PID), "--config-file", s.Server.ConfigFile, "--timeout", checkTimeout.String()}
+	}, Deadline: checkTimeout},
 	{Binary: "redis-firewall-check", At: AtRedis, Args: func(s *Site) []string {
 		// The ports Redis serves, not the standard three: the check wants
 		// every --trusted network accepted on every port it audits, and

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -35,6 +36,7 @@ const (
 	tlsc        = "tls@sensu"
 	auth        = "auth@sensu"
 	firewall    = "firewall@redis"
+	socket      = "socket@redis"
 )
 
 // remote is the guide's "bind to the host IP address". protected-mode no
@@ -56,7 +58,8 @@ var deployments = []Deployment{
 			s.StartRedis(t, RedisSpec{Config: []string{"bind 127.0.0.1", "protected-mode yes"}})
 		},
 		Want: map[string]result.State{
-			bind: ok, reachable: ok, unreachable: ok, tlsc: critical, auth: critical,
+			socket: ok,
+			bind:   ok, reachable: ok, unreachable: ok, tlsc: critical, auth: critical,
 			// The firewall check judges the host's filter alone: there is
 			// none, whatever the bind line says.
 			firewall: critical,
@@ -67,7 +70,8 @@ var deployments = []Deployment{
 		Guide: "bind <host address>: recommended, but without a firewall still exposed",
 		Setup: func(t testing.TB, s *Site) { s.StartRedis(t, RedisSpec{Config: remote(s)}) },
 		Want: map[string]result.State{
-			bind: ok, reachable: ok, unreachable: critical, tlsc: critical, auth: critical, firewall: critical,
+			socket: ok,
+			bind:   ok, reachable: ok, unreachable: critical, tlsc: critical, auth: critical, firewall: critical,
 		},
 		Golden: map[string]string{unreachable: "2-untrusted-exposure"},
 	},
@@ -89,7 +93,8 @@ var deployments = []Deployment{
 		// ALLOW never matches and Sensu is locked out. The checks must
 		// say so.
 		Want: map[string]result.State{
-			bind: ok, reachable: critical, unreachable: ok, tlsc: unknown, auth: unknown, firewall: warning,
+			socket: ok,
+			bind:   ok, reachable: critical, unreachable: ok, tlsc: unknown, auth: unknown, firewall: warning,
 		},
 		Golden: map[string]string{reachable: "3-ufw-sensu-locked-out"},
 	},
@@ -107,7 +112,8 @@ var deployments = []Deployment{
 			}
 		},
 		Want: map[string]result.State{
-			bind: ok, reachable: ok, unreachable: ok, tlsc: critical, auth: critical, firewall: ok,
+			socket: ok,
+			bind:   ok, reachable: ok, unreachable: ok, tlsc: critical, auth: critical, firewall: ok,
 		},
 	},
 	{
@@ -122,7 +128,8 @@ var deployments = []Deployment{
 			fw.Cmd(t, "--reload")
 		},
 		Want: map[string]result.State{
-			bind: ok, reachable: ok, unreachable: ok, tlsc: critical, auth: critical, firewall: ok,
+			socket: ok,
+			bind:   ok, reachable: ok, unreachable: ok, tlsc: critical, auth: critical, firewall: ok,
 		},
 	},
 	{
@@ -136,7 +143,8 @@ var deployments = []Deployment{
 		// for. IPv6 is not filtered at all (the recipe is IPv4 only), so
 		// the firewall check is CRITICAL even though Redis binds IPv4.
 		Want: map[string]result.State{
-			bind: ok, reachable: critical, unreachable: ok, tlsc: unknown, auth: unknown, firewall: critical,
+			socket: ok,
+			bind:   ok, reachable: critical, unreachable: ok, tlsc: unknown, auth: unknown, firewall: critical,
 		},
 		Golden: map[string]string{
 			reachable: "5-iptables-typo-sensu-locked-out",
@@ -153,7 +161,8 @@ var deployments = []Deployment{
 			iptablesRecipe(t, s, "ip6tables", netip.Addr{}, "6379")
 		},
 		Want: map[string]result.State{
-			bind: ok, reachable: ok, unreachable: ok, tlsc: critical, auth: critical, firewall: ok,
+			socket: ok,
+			bind:   ok, reachable: ok, unreachable: ok, tlsc: critical, auth: critical, firewall: ok,
 		},
 	},
 	{
@@ -176,7 +185,8 @@ var deployments = []Deployment{
 		// reads this host's ruleset, cannot see the router and must not
 		// pass. The exposure checks show the network firewall works.
 		Want: map[string]result.State{
-			bind: ok, reachable: ok, unreachable: ok, tlsc: critical, auth: critical, firewall: critical,
+			socket: ok,
+			bind:   ok, reachable: ok, unreachable: ok, tlsc: critical, auth: critical, firewall: critical,
 		},
 	},
 	{
@@ -190,7 +200,8 @@ var deployments = []Deployment{
 		// OpenSSL's default suites include RSA key exchange and CBC-SHA1:
 		// the TLS check warns.
 		Want: map[string]result.State{
-			bind: ok, reachable: ok, unreachable: critical, tlsc: warning, auth: critical, firewall: critical,
+			socket: ok,
+			bind:   ok, reachable: ok, unreachable: critical, tlsc: warning, auth: critical, firewall: critical,
 		},
 	},
 	{
@@ -200,7 +211,8 @@ var deployments = []Deployment{
 			s.StartRedis(t, RedisSpec{Config: remote(s), TLS: true, TLSPort: 6380, PlainPort: 6379})
 		},
 		Want: map[string]result.State{
-			bind: ok, reachable: ok, unreachable: critical, tlsc: critical, auth: critical, firewall: critical,
+			socket: ok,
+			bind:   ok, reachable: ok, unreachable: critical, tlsc: critical, auth: critical, firewall: critical,
 		},
 	},
 	{
@@ -210,7 +222,25 @@ var deployments = []Deployment{
 			s.StartRedis(t, RedisSpec{Config: []string{"bind 0.0.0.0", "protected-mode no"}})
 		},
 		Want: map[string]result.State{
-			bind: critical, reachable: ok, unreachable: critical, tlsc: critical, auth: critical, firewall: critical,
+			socket: ok,
+			bind:   critical, reachable: ok, unreachable: critical, tlsc: critical, auth: critical, firewall: critical,
+		},
+	},
+	{
+		Name:  "10 UNIX socket open to all",
+		Guide: "the host address as in 2, plus unixsocket in a 0755 directory with unixsocketperm 777 and no password",
+		Setup: func(t testing.TB, s *Site) {
+			dir := t.TempDir()
+			for _, d := range []string{dir, filepath.Dir(dir)} {
+				if err := os.Chmod(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.StartRedis(t, RedisSpec{Config: append(remote(s), "unixsocket "+filepath.Join(dir, "redis.sock"), "unixsocketperm 777")})
+		},
+		Want: map[string]result.State{
+			socket: critical,
+			bind:   ok, reachable: ok, unreachable: critical, tlsc: critical, auth: critical, firewall: critical,
 		},
 	},
 }
@@ -231,7 +261,8 @@ var hardened = Deployment{
 		iptablesRecipe(t, s, "ip6tables", netip.Addr{}, "6379")
 	},
 	Want: map[string]result.State{
-		bind: ok, reachable: ok, unreachable: ok, tlsc: ok, auth: ok, firewall: ok,
+		socket: ok,
+		bind:   ok, reachable: ok, unreachable: ok, tlsc: ok, auth: ok, firewall: ok,
 	},
 }
 

@@ -156,7 +156,8 @@ func (s *Server) waitReady(addr string, exited <-chan error) error {
 		default:
 		}
 		if addr == "-" {
-			if b, _ := os.ReadFile(s.log); strings.Contains(string(b), "Ready to accept connections") ||
+			// "ready to accept connections at <socket>" with port 0.
+			if b, _ := os.ReadFile(s.log); strings.Contains(string(b), "eady to accept connections") ||
 				strings.Contains(string(b), "Sentinel ID is") {
 				return nil
 			}

@@ -168,10 +168,10 @@ func TestGoreleaserBuilds(t *testing.T) {
 				t.Errorf("build %s: no %s target", name, p.archiveSuffix())
 			}
 		}
-		if name == "redis-firewall-check" {
+		if name == "redis-firewall-check" || name == "redis-socket-check" {
 			for p := range plats {
 				if p.OS != "linux" {
-					t.Errorf("redis-firewall-check is Linux-only, but built for %s", p.OS)
+					t.Errorf("%s is Linux-only, but built for %s", name, p.OS)
 				}
 			}
 		} else if !plats[platform{"darwin", "amd64", ""}] || !plats[platform{"darwin", "arm64", ""}] {

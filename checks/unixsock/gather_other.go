@@ -1,0 +1,10 @@
+//go:build !linux
+
+package unixsock
+
+import "context"
+
+// Gather knows no socket table outside Linux.
+func Gather(ctx context.Context, o *Options) Inputs {
+	return Inputs{ProcErr: "redis-socket-check reads Linux's /proc and sock_diag only"}
+}
