@@ -41,7 +41,7 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 	if a.As == "" {
 		a.As = "default"
 	}
-	c := opts.Client()
+	c := opts.Client(ctx)
 	defer c.Close()
 	// The first command dials and sends AUTH: a refusal shows here.
 	// NOPERM means the login worked and PING is just not granted.

@@ -65,7 +65,7 @@ func probe(ctx context.Context, opts redisconn.Options) Probe {
 // (Sentinel answers unknown commands before it checks authentication).
 // Two commands at most, on a fresh connection of a full client.
 func harmlessRead(ctx context.Context, opts redisconn.Options) *ReadAttempt {
-	c := opts.Client()
+	c := opts.Client(ctx)
 	defer c.Close()
 	if err := c.DBSize(ctx).Err(); err == nil {
 		return &ReadAttempt{Command: "DBSIZE", Served: true}

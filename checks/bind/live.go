@@ -55,7 +55,7 @@ func (e *LiveError) Error() string { return e.Reason }
 // QueryLive asks the server for its bind-related settings. It never sends
 // CONFIG GET * and never asks for requirepass.
 func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
-	c := o.Client()
+	c := o.Client(ctx)
 	defer c.Close()
 	l := &Live{}
 	info, err := c.Info(ctx, "server").Result()

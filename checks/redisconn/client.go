@@ -9,6 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/logging"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 )
 
 // Dial opens a plain or TLS connection to the server within ctx. The TLS
@@ -34,13 +36,23 @@ func (o *Options) dial(ctx context.Context, network, addr string) (net.Conn, err
 // Client returns a go-redis client for one-shot commands: one connection,
 // no retries, RESP2 (understood by every server version and by Sentinel),
 // no CLIENT SETINFO (it would fail on older servers and clutter ACL logs),
-// and every call bounded by its context.
-func (o *Options) Client() *redis.Client {
+// and every call bounded by its context. Its connections pass through
+// resp.Guard: a reply over resp.DefaultLimits fails the command with a
+// *resp.FrameError before the client allocates for it, and no read or write
+// outlives ctx's deadline (the client dials under a context of its own).
+func (o *Options) Client(ctx context.Context) *redis.Client {
+	deadline, _ := ctx.Deadline()
 	return redis.NewClient(&redis.Options{
-		Addr:                  o.Addr(),
-		Username:              o.Username,
-		Password:              o.Password,
-		Dialer:                o.dial,
+		Addr:     o.Addr(),
+		Username: o.Username,
+		Password: o.Password,
+		Dialer: func(dctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := o.dial(dctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return resp.Guard(c, resp.DefaultLimits, deadline), nil
+		},
 		Protocol:              2,
 		DisableIdentity:       true,
 		MaxRetries:            -1,

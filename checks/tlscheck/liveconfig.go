@@ -58,7 +58,7 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // connection with the credentials from the environment.
 func readLiveConfig(ctx context.Context, o redisconn.Options) (LiveConfig, error) {
 	var lc LiveConfig
-	c := o.Client()
+	c := o.Client(ctx)
 	defer c.Close()
 	pipe := c.Pipeline()
 	cmds := make([]*redis.MapStringStringCmd, len(configKeys))

@@ -1,0 +1,96 @@
+package resp
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Limits are the caps a guarded connection enforces on what the server
+// sends. Each one stops a reply before the client library acts on a header
+// (go-redis allocates an announced length before reading it), so memory stays
+// bounded whatever a peer announces.
+type Limits struct {
+	// MaxBulk caps one bulk string, bulk error or verbatim string.
+	MaxBulk int64
+	// MaxElements caps the elements one array, set or push announces (a map
+	// or attribute announces pairs; the cap is on pairs).
+	MaxElements int64
+	// MaxValues caps the elements announced by all aggregates over the
+	// connection's life: the client allocates a slot per announced element
+	// before the element arrives, and an empty map costs the peer four bytes
+	// while it costs the client tens, so bytes alone do not bound memory.
+	MaxValues int64
+	// MaxDepth caps nesting of aggregates.
+	MaxDepth int
+	// MaxLine caps a simple string, error, number or inline line.
+	MaxLine int
+	// MaxBytes caps everything read over the connection.
+	MaxBytes int64
+}
+
+// DefaultLimits are generous for what the checks ask a real server, and keep
+// a check under 64 MiB whatever a peer sends:
+//   - the largest reply is ACL LIST: one bulk per user, ~100-300 bytes each,
+//     so 8 MiB in total is some 30,000 users; INFO server or replication and
+//     CONFIG GET of one key are a few KiB; ACL CAT lists ~250 names;
+//   - one bulk of 4 MiB is a thousand times INFO of a big server;
+//   - 65,536 elements per aggregate and 262,144 per connection pass any ACL
+//     LIST or ACL CAT and cost the client at most ~16 MiB of slots;
+//   - depth 16: the replies read nest two deep (COMMAND DOCS, the deepest
+//     reply Redis has, seven);
+//   - 64 KiB lines: error replies echo at most 128 bytes of each argument.
+var DefaultLimits = Limits{
+	MaxBulk:     4 << 20,
+	MaxElements: 1 << 16,
+	MaxValues:   1 << 18,
+	MaxDepth:    16,
+	MaxLine:     64 << 10,
+	MaxBytes:    8 << 20,
+}
+
+// The kinds of FrameError, for errors.Is.
+var (
+	// ErrReplyTooLarge: a cap of Limits was exceeded.
+	ErrReplyTooLarge = errors.New("reply exceeds a cap")
+	// ErrBadFrame: the bytes are not RESP2/RESP3 framing, or a reply came
+	// that no command asked for.
+	ErrBadFrame = errors.New("malformed RESP reply")
+)
+
+// FrameError says what a guarded connection refused and where.
+type FrameError struct {
+	Kind   error  // ErrReplyTooLarge or ErrBadFrame
+	What   string // e.g. "bulk string of 500000000000 bytes (cap 4194304)"
+	Seen   string // the start of the offending header or line, quoted
+	Offset int64  // bytes read from the connection before it
+}
+
+func (e *FrameError) Error() string {
+	s := e.Kind.Error() + ": " + e.What
+	if e.Seen != "" {
+		s += " in " + e.Seen
+	}
+	return s + " at byte " + strconv.FormatInt(e.Offset, 10)
+}
+
+func (e *FrameError) Unwrap() error { return e.Kind }
+
+func tooLarge(off int64, seen []byte, format string, args ...any) error {
+	return &FrameError{Kind: ErrReplyTooLarge, What: fmt.Sprintf(format, args...), Seen: quoteSeen(seen), Offset: off}
+}
+
+func badFrame(off int64, seen []byte, format string, args ...any) error {
+	return &FrameError{Kind: ErrBadFrame, What: fmt.Sprintf(format, args...), Seen: quoteSeen(seen), Offset: off}
+}
+
+// quoteSeen quotes at most 40 bytes of what the peer sent.
+func quoteSeen(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > 40 {
+		return strconv.Quote(string(b[:40])) + "…"
+	}
+	return strconv.Quote(string(b))
+}

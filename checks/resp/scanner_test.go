@@ -1,0 +1,140 @@
+package resp
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+var validStreams = []struct {
+	name    string
+	in      string
+	replies int64
+	pushes  int64
+}{
+	{"simple", "+PONG\r\n", 1, 0},
+	{"error", "-NOAUTH Authentication required.\r\n", 1, 0},
+	{"integer", ":42\r\n:-1\r\n", 2, 0},
+	{"bulk", "$4\r\nbind\r\n$0\r\n\r\n$-1\r\n", 3, 0},
+	{"bulk with CRLF inside", "$4\r\n\r\n\r\n\r\n", 1, 0},
+	{"config get", "*2\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n", 1, 0},
+	{"null array", "*-1\r\n*0\r\n", 2, 0},
+	{"nested", "*2\r\n*1\r\n:1\r\n*2\r\n$1\r\na\r\n*0\r\n", 1, 0},
+	{"resp3 map", "%2\r\n+a\r\n:1\r\n+b\r\n#t\r\n", 1, 0},
+	{"resp3 scalars", "_\r\n,3.14\r\n,inf\r\n#f\r\n(3492890328409238509324850943850943825024385\r\n(-1\r\n", 6, 0},
+	{"resp3 set", "~2\r\n+a\r\n+b\r\n", 1, 0},
+	{"verbatim and bulk error", "=8\r\ntxt:Some\r\n!5\r\nERR x\r\n", 2, 0},
+	{"push between replies", ">3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n+OK\r\n", 1, 1},
+	{"attribute before reply", "|1\r\n+key-popularity\r\n%1\r\n$1\r\na\r\n,0.19\r\n*2\r\n:2\r\n:3\r\n", 1, 0},
+	{"attribute inside array", "*2\r\n|1\r\n+ttl\r\n:3600\r\n:1\r\n:2\r\n", 1, 0},
+	{"empty attribute", "|0\r\n+OK\r\n", 1, 0},
+	{"empty map and set", "%0\r\n~0\r\n", 2, 0},
+}
+
+func TestScannerValid(t *testing.T) {
+	for _, c := range validStreams {
+		t.Run(c.name, func(t *testing.T) {
+			// Every split of the stream into two chunks, and byte by byte,
+			// must give the same answer as the whole.
+			for cut := 0; cut <= len(c.in); cut++ {
+				s := NewScanner(DefaultLimits)
+				if err := s.Feed([]byte(c.in[:cut])); err != nil {
+					t.Fatalf("cut %d: %v", cut, err)
+				}
+				if err := s.Feed([]byte(c.in[cut:])); err != nil {
+					t.Fatalf("cut %d: %v", cut, err)
+				}
+				if s.Replies != c.replies || s.Pushes != c.pushes || !s.Idle() {
+					t.Fatalf("cut %d: replies %d pushes %d idle %v, want %d %d idle", cut, s.Replies, s.Pushes, s.Idle(), c.replies, c.pushes)
+				}
+			}
+			s := NewScanner(DefaultLimits)
+			for i := range len(c.in) {
+				if err := s.Feed([]byte{c.in[i]}); err != nil {
+					t.Fatalf("byte %d: %v", i, err)
+				}
+			}
+			if s.Replies != c.replies {
+				t.Fatalf("byte by byte: %d replies, want %d", s.Replies, c.replies)
+			}
+		})
+	}
+}
+
+func TestScannerRefuses(t *testing.T) {
+	small := DefaultLimits
+	small.MaxBytes = 1 << 10
+	cases := []struct {
+		name string
+		in   string
+		lim  Limits
+		kind error
+		what string
+	}{
+		{"huge bulk", "*2\r\n$4\r\nbind\r\n$500000000000\r\n", DefaultLimits, ErrReplyTooLarge, "bulk string of 500000000000 bytes"},
+		{"bulk over cap", "$100000000\r\n", DefaultLimits, ErrReplyTooLarge, "bulk string of 100000000"},
+		{"huge array", "*4294967296\r\n", DefaultLimits, ErrReplyTooLarge, "aggregate of 4294967296 elements"},
+		{"huge map", "%100000\r\n", DefaultLimits, ErrReplyTooLarge, "aggregate of 100000"},
+		{"deep", strings.Repeat("*1\r\n", 17) + ":1\r\n", DefaultLimits, ErrReplyTooLarge, "nested deeper than 16"},
+		{"long line", "+" + strings.Repeat("a", 70000) + "\r\n", DefaultLimits, ErrReplyTooLarge, "line longer than 65536"},
+		{"endless line", "-ERR " + strings.Repeat("x", 1<<20), DefaultLimits, ErrReplyTooLarge, "line longer"},
+		{"total bytes", strings.Repeat("+OK\r\n", 300), small, ErrReplyTooLarge, "more than 1024 bytes"},
+		{"many values", strings.Repeat("*60000\r\n"+strings.Repeat("_\r\n", 60000), 5), DefaultLimits, ErrReplyTooLarge, "more than 262144 aggregate elements"},
+		{"http", "HTTP/1.1 400 Bad Request\r\n", DefaultLimits, ErrBadFrame, "byte 'H'"},
+		{"inline reply", "PONG\r\n", DefaultLimits, ErrBadFrame, "byte 'P'"},
+		{"bare LF", "+OK\n", DefaultLimits, ErrBadFrame, "LF without CR"},
+		{"CR alone", "+OK\rX", DefaultLimits, ErrBadFrame, "CR not followed by LF"},
+		{"bulk longer than said", "$2\r\nabc\r\n", DefaultLimits, ErrBadFrame, "longer than announced"},
+		{"negative bulk", "$-2\r\n", DefaultLimits, ErrBadFrame, "not a length"},
+		{"bulk length junk", "$4x\r\n", DefaultLimits, ErrBadFrame, "not a length"},
+		{"plus sign", "$+4\r\nabcd\r\n", DefaultLimits, ErrBadFrame, "not a length"},
+		{"null map", "%-1\r\n", DefaultLimits, ErrBadFrame, "not a length"},
+		{"integer junk", ":12a\r\n", DefaultLimits, ErrBadFrame, "not a number"},
+		{"bool", "#x\r\n", DefaultLimits, ErrBadFrame, "boolean"},
+		{"null payload", "_x\r\n", DefaultLimits, ErrBadFrame, "null with a payload"},
+		{"streamed string", "$?\r\n;4\r\nabcd\r\n;0\r\n", DefaultLimits, ErrBadFrame, "not a length"},
+		{"empty line as type", "\r\n", DefaultLimits, ErrBadFrame, "reply type"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := NewScanner(c.lim).Feed([]byte(c.in))
+			var fe *FrameError
+			if !errors.Is(err, c.kind) || !errors.As(err, &fe) || !strings.Contains(err.Error(), c.what) {
+				t.Fatalf("Feed(%.40q) = %v, want %v with %q", c.in, err, c.kind, c.what)
+			}
+		})
+	}
+}
+
+func TestScannerInlineCommands(t *testing.T) {
+	s := NewScanner(DefaultLimits)
+	s.Inline = true
+	if err := s.Feed([]byte("PING\r\nCONFIG GET bind\n*1\r\n$4\r\nPING\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if s.Replies != 3 {
+		t.Fatalf("%d commands, want 3", s.Replies)
+	}
+}
+
+// FuzzScanner holds the scanner to chunking: any split gives the verdict of
+// the whole, and nothing panics.
+func FuzzScanner(f *testing.F) {
+	for _, c := range validStreams {
+		f.Add([]byte(c.in), uint16(3))
+	}
+	f.Add([]byte("*2\r\n$4\r\nbind\r\n$500000000000\r\n"), uint16(7))
+	f.Fuzz(func(t *testing.T, in []byte, cut uint16) {
+		whole := NewScanner(DefaultLimits)
+		errWhole := whole.Feed(in)
+		c := int(cut) % (len(in) + 1)
+		split := NewScanner(DefaultLimits)
+		errSplit := split.Feed(in[:c])
+		if errSplit == nil {
+			errSplit = split.Feed(in[c:])
+		}
+		if (errWhole == nil) != (errSplit == nil) || errWhole == nil && whole.Replies != split.Replies {
+			t.Fatalf("whole: %v (%d replies); split at %d: %v (%d)", errWhole, whole.Replies, c, errSplit, split.Replies)
+		}
+	})
+}
