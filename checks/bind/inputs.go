@@ -17,6 +17,8 @@ type Inputs struct {
 
 	Live    *Live
 	LiveErr string
+	// LiveRefused: the server sent a reply the connection guard refused.
+	LiveRefused bool
 
 	File     *redisconf.Config // with command-line overrides appended
 	FilePath string

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 )
 
 // Live is what the running server says about itself.
@@ -26,8 +27,10 @@ type Live struct {
 	TCPPort    int
 	Listeners  []InfoListener // 7.2+ INFO listener lines
 
-	// From CONFIG GET; ConfigErr says why they are missing.
+	// From CONFIG GET; ConfigErr says why they are missing, ConfigRefused
+	// that a reply was refused as broken or hostile.
 	ConfigErr      string
+	ConfigRefused  bool
 	Bind           *string
 	Port           *int
 	TLSPort        *int
@@ -48,9 +51,19 @@ type InfoListener struct {
 }
 
 // LiveError says why the server could not be asked at all.
-type LiveError struct{ Reason string }
+type LiveError struct {
+	Reason string
+	Err    error
+}
 
 func (e *LiveError) Error() string { return e.Reason }
+func (e *LiveError) Unwrap() error { return e.Err }
+
+// refused reports a reply the connection's guard refused (over a cap, or
+// not RESP): the peer is broken or hostile, which no other source excuses.
+func refused(err error) bool {
+	return errors.Is(err, resp.ErrReplyTooLarge) || errors.Is(err, resp.ErrBadFrame)
+}
 
 // QueryLive asks the server for its bind-related settings. It never sends
 // CONFIG GET * and never asks for requirepass.
@@ -60,7 +73,7 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 	l := &Live{}
 	info, err := c.Info(ctx, "server").Result()
 	if err != nil {
-		return nil, &LiveError{Reason: describe(err, o)}
+		return nil, &LiveError{Reason: describe(err, o), Err: err}
 	}
 	parseInfo(info, l)
 	if l.Mode == "sentinel" {
@@ -77,7 +90,7 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 	}
 	bind, ok, err := get("bind")
 	if err != nil {
-		l.ConfigErr = describe(err, o)
+		l.ConfigErr, l.ConfigRefused = describe(err, o), refused(err)
 		return l, nil
 	}
 	if ok {
@@ -87,7 +100,7 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 	for _, name := range []string{"port", "tls-port", "cluster-port"} {
 		v, ok, err := get(name)
 		if err != nil {
-			l.ConfigErr = describe(err, o)
+			l.ConfigErr, l.ConfigRefused = describe(err, o), refused(err)
 			return l, nil
 		}
 		if n, perr := strconv.Atoi(v); ok && perr == nil {
@@ -97,7 +110,7 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 	for name, dst := range map[string]**bool{"cluster-enabled": &l.ClusterEnabled, "protected-mode": &l.ProtectedMode} {
 		v, ok, err := get(name)
 		if err != nil {
-			l.ConfigErr = describe(err, o)
+			l.ConfigErr, l.ConfigRefused = describe(err, o), refused(err)
 			return l, nil
 		}
 		if ok {
@@ -111,6 +124,8 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 // describe turns a client error into a reason a user can act on.
 func describe(err error, o *redisconn.Options) string {
 	switch code := redisconn.ErrorCode(err); {
+	case refused(err):
+		return fmt.Sprintf("%s sent a reply the check refuses (%v)", o.Addr(), err)
 	case code == "NOAUTH":
 		if o.Password == "" {
 			return "the server requires a password; set $" + redisconn.PasswordEnv

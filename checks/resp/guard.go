@@ -48,14 +48,14 @@ func (g *guardConn) Read(p []byte) (int, error) {
 		return n, err
 	}
 	if ferr := g.in.Feed(p[:n]); ferr != nil {
-		g.err = ferr
-		return 0, ferr
+		g.err = readError{ferr}
+		return 0, g.err
 	}
 	g.wmu.Lock()
 	sent := g.sent
 	g.wmu.Unlock()
 	if g.in.Replies > sent {
-		g.err = badFrame(g.in.Offset(), nil, "%d replies to %d commands", g.in.Replies, sent)
+		g.err = readError{badFrame(g.in.Offset(), nil, "%d replies to %d commands", g.in.Replies, sent)}
 		return 0, g.err
 	}
 	return n, err
@@ -91,3 +91,11 @@ func (g *guardConn) SetReadDeadline(t time.Time) error {
 func (g *guardConn) SetWriteDeadline(t time.Time) error {
 	return g.Conn.SetWriteDeadline(g.clamp(t))
 }
+
+// readError is what Read returns: go-redis unwraps an error of the
+// connection's setup (HELLO, AUTH) once before handing it on, and the
+// *FrameError, which says what was seen, must survive that.
+type readError struct{ err error }
+
+func (e readError) Error() string { return e.err.Error() }
+func (e readError) Unwrap() error { return e.err }
