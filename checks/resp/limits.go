@@ -27,6 +27,12 @@ type Limits struct {
 	MaxLine int
 	// MaxBytes caps everything read over the connection.
 	MaxBytes int64
+	// RESP3 accepts the RESP3 types (maps, sets, pushes, attributes,
+	// nulls, doubles, booleans, big numbers, verbatim and bulk errors). The
+	// checks' client speaks RESP2 (HELLO 2), to which a server never sends
+	// them, and go-redis silently skips attributes and pushes: off, a peer
+	// cannot slip data past the check that way.
+	RESP3 bool
 }
 
 // DefaultLimits are generous for what the checks ask a real server, and keep

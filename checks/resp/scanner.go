@@ -77,6 +77,8 @@ func (s *Scanner) Feed(p []byte) error {
 				}
 				s.typ = 0 // inline: the byte is part of the line
 				s.line = 1
+			} else if !s.lim.RESP3 && isRESP3(s.typ) {
+				return badFrame(s.off, p[:min(len(p), maxHead)], "RESP3 type %q on a RESP2 connection", s.typ)
 			}
 			s.state = stLine
 			p = s.advance(p, 1)
@@ -157,6 +159,14 @@ func (s *Scanner) advance(p []byte, n int) []byte {
 func isType(c byte) bool {
 	switch c {
 	case '+', '-', ':', '$', '*', '%', '~', '>', '|', '_', ',', '#', '!', '=', '(':
+		return true
+	}
+	return false
+}
+
+func isRESP3(c byte) bool {
+	switch c {
+	case '%', '~', '>', '|', '_', ',', '#', '!', '=', '(':
 		return true
 	}
 	return false

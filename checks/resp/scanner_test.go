@@ -31,13 +31,16 @@ var validStreams = []struct {
 	{"empty map and set", "%0\r\n~0\r\n", 2, 0},
 }
 
+// resp3 is DefaultLimits with the RESP3 types accepted.
+var resp3 = func() Limits { l := DefaultLimits; l.RESP3 = true; return l }()
+
 func TestScannerValid(t *testing.T) {
 	for _, c := range validStreams {
 		t.Run(c.name, func(t *testing.T) {
 			// Every split of the stream into two chunks, and byte by byte,
 			// must give the same answer as the whole.
 			for cut := 0; cut <= len(c.in); cut++ {
-				s := NewScanner(DefaultLimits)
+				s := NewScanner(resp3)
 				if err := s.Feed([]byte(c.in[:cut])); err != nil {
 					t.Fatalf("cut %d: %v", cut, err)
 				}
@@ -48,7 +51,7 @@ func TestScannerValid(t *testing.T) {
 					t.Fatalf("cut %d: replies %d pushes %d idle %v, want %d %d idle", cut, s.Replies, s.Pushes, s.Idle(), c.replies, c.pushes)
 				}
 			}
-			s := NewScanner(DefaultLimits)
+			s := NewScanner(resp3)
 			for i := range len(c.in) {
 				if err := s.Feed([]byte{c.in[i]}); err != nil {
 					t.Fatalf("byte %d: %v", i, err)
@@ -64,6 +67,7 @@ func TestScannerValid(t *testing.T) {
 func TestScannerRefuses(t *testing.T) {
 	small := DefaultLimits
 	small.MaxBytes = 1 << 10
+	resp2 := DefaultLimits
 	cases := []struct {
 		name string
 		in   string
@@ -71,29 +75,32 @@ func TestScannerRefuses(t *testing.T) {
 		kind error
 		what string
 	}{
-		{"huge bulk", "*2\r\n$4\r\nbind\r\n$500000000000\r\n", DefaultLimits, ErrReplyTooLarge, "bulk string of 500000000000 bytes"},
-		{"bulk over cap", "$100000000\r\n", DefaultLimits, ErrReplyTooLarge, "bulk string of 100000000"},
-		{"huge array", "*4294967296\r\n", DefaultLimits, ErrReplyTooLarge, "aggregate of 4294967296 elements"},
-		{"huge map", "%100000\r\n", DefaultLimits, ErrReplyTooLarge, "aggregate of 100000"},
-		{"deep", strings.Repeat("*1\r\n", 17) + ":1\r\n", DefaultLimits, ErrReplyTooLarge, "nested deeper than 16"},
-		{"long line", "+" + strings.Repeat("a", 70000) + "\r\n", DefaultLimits, ErrReplyTooLarge, "line longer than 65536"},
-		{"endless line", "-ERR " + strings.Repeat("x", 1<<20), DefaultLimits, ErrReplyTooLarge, "line longer"},
+		{"huge bulk", "*2\r\n$4\r\nbind\r\n$500000000000\r\n", resp3, ErrReplyTooLarge, "bulk string of 500000000000 bytes"},
+		{"bulk over cap", "$100000000\r\n", resp3, ErrReplyTooLarge, "bulk string of 100000000"},
+		{"huge array", "*4294967296\r\n", resp3, ErrReplyTooLarge, "aggregate of 4294967296 elements"},
+		{"huge map", "%100000\r\n", resp3, ErrReplyTooLarge, "aggregate of 100000"},
+		{"deep", strings.Repeat("*1\r\n", 17) + ":1\r\n", resp3, ErrReplyTooLarge, "nested deeper than 16"},
+		{"long line", "+" + strings.Repeat("a", 70000) + "\r\n", resp3, ErrReplyTooLarge, "line longer than 65536"},
+		{"endless line", "-ERR " + strings.Repeat("x", 1<<20), resp3, ErrReplyTooLarge, "line longer"},
 		{"total bytes", strings.Repeat("+OK\r\n", 300), small, ErrReplyTooLarge, "more than 1024 bytes"},
-		{"many values", strings.Repeat("*60000\r\n"+strings.Repeat("_\r\n", 60000), 5), DefaultLimits, ErrReplyTooLarge, "more than 262144 aggregate elements"},
-		{"http", "HTTP/1.1 400 Bad Request\r\n", DefaultLimits, ErrBadFrame, "byte 'H'"},
-		{"inline reply", "PONG\r\n", DefaultLimits, ErrBadFrame, "byte 'P'"},
-		{"bare LF", "+OK\n", DefaultLimits, ErrBadFrame, "LF without CR"},
-		{"CR alone", "+OK\rX", DefaultLimits, ErrBadFrame, "CR not followed by LF"},
-		{"bulk longer than said", "$2\r\nabc\r\n", DefaultLimits, ErrBadFrame, "longer than announced"},
-		{"negative bulk", "$-2\r\n", DefaultLimits, ErrBadFrame, "not a length"},
-		{"bulk length junk", "$4x\r\n", DefaultLimits, ErrBadFrame, "not a length"},
-		{"plus sign", "$+4\r\nabcd\r\n", DefaultLimits, ErrBadFrame, "not a length"},
-		{"null map", "%-1\r\n", DefaultLimits, ErrBadFrame, "not a length"},
-		{"integer junk", ":12a\r\n", DefaultLimits, ErrBadFrame, "not a number"},
-		{"bool", "#x\r\n", DefaultLimits, ErrBadFrame, "boolean"},
-		{"null payload", "_x\r\n", DefaultLimits, ErrBadFrame, "null with a payload"},
-		{"streamed string", "$?\r\n;4\r\nabcd\r\n;0\r\n", DefaultLimits, ErrBadFrame, "not a length"},
-		{"empty line as type", "\r\n", DefaultLimits, ErrBadFrame, "reply type"},
+		{"many values", strings.Repeat("*60000\r\n"+strings.Repeat("_\r\n", 60000), 5), resp3, ErrReplyTooLarge, "more than 262144 aggregate elements"},
+		{"http", "HTTP/1.1 400 Bad Request\r\n", resp3, ErrBadFrame, "byte 'H'"},
+		{"inline reply", "PONG\r\n", resp3, ErrBadFrame, "byte 'P'"},
+		{"bare LF", "+OK\n", resp3, ErrBadFrame, "LF without CR"},
+		{"CR alone", "+OK\rX", resp3, ErrBadFrame, "CR not followed by LF"},
+		{"bulk longer than said", "$2\r\nabc\r\n", resp3, ErrBadFrame, "longer than announced"},
+		{"negative bulk", "$-2\r\n", resp3, ErrBadFrame, "not a length"},
+		{"bulk length junk", "$4x\r\n", resp3, ErrBadFrame, "not a length"},
+		{"plus sign", "$+4\r\nabcd\r\n", resp3, ErrBadFrame, "not a length"},
+		{"null map", "%-1\r\n", resp3, ErrBadFrame, "not a length"},
+		{"integer junk", ":12a\r\n", resp3, ErrBadFrame, "not a number"},
+		{"bool", "#x\r\n", resp3, ErrBadFrame, "boolean"},
+		{"null payload", "_x\r\n", resp3, ErrBadFrame, "null with a payload"},
+		{"streamed string", "$?\r\n;4\r\nabcd\r\n;0\r\n", resp3, ErrBadFrame, "not a length"},
+		{"empty line as type", "\r\n", resp3, ErrBadFrame, "reply type"},
+		{"push on RESP2", ">2\r\n+invalidate\r\n*0\r\n", resp2, ErrBadFrame, "RESP3 type '>' on a RESP2"},
+		{"attribute on RESP2", "|1\r\n+a\r\n+b\r\n+PONG\r\n", resp2, ErrBadFrame, "RESP3 type '|'"},
+		{"null on RESP2", "_\r\n", resp2, ErrBadFrame, "RESP3 type '_'"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -107,7 +114,7 @@ func TestScannerRefuses(t *testing.T) {
 }
 
 func TestScannerInlineCommands(t *testing.T) {
-	s := NewScanner(DefaultLimits)
+	s := NewScanner(resp3)
 	s.Inline = true
 	if err := s.Feed([]byte("PING\r\nCONFIG GET bind\n*1\r\n$4\r\nPING\r\n")); err != nil {
 		t.Fatal(err)
@@ -125,10 +132,10 @@ func FuzzScanner(f *testing.F) {
 	}
 	f.Add([]byte("*2\r\n$4\r\nbind\r\n$500000000000\r\n"), uint16(7))
 	f.Fuzz(func(t *testing.T, in []byte, cut uint16) {
-		whole := NewScanner(DefaultLimits)
+		whole := NewScanner(resp3)
 		errWhole := whole.Feed(in)
 		c := int(cut) % (len(in) + 1)
-		split := NewScanner(DefaultLimits)
+		split := NewScanner(resp3)
 		errSplit := split.Feed(in[:c])
 		if errSplit == nil {
 			errSplit = split.Feed(in[c:])
