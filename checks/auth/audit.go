@@ -16,6 +16,11 @@ type Audit struct {
 	// code when it refused the credentials (WRONGPASS, DENIED…).
 	Err  error
 	Code string
+	// Broken is the first command the server broke off (see
+	// redisconn.Broken) among those whose refusal is otherwise tolerated
+	// (INFO, ACL CAT); BrokenAt names it.
+	Broken   error
+	BrokenAt string
 	// From INFO server, when the user may run it.
 	Version string
 	Mode    string // standalone, cluster, sentinel
@@ -52,6 +57,9 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 	if info, err := c.Info(ctx, "server").Result(); err == nil {
 		a.Version = infoField(info, "redis_version")
 		a.Mode = infoField(info, "redis_mode")
+	} else if redisconn.Broken(err) {
+		a.Broken, a.BrokenAt = err, "INFO server"
+		return a
 	}
 	lines, err := c.Do(ctx, "ACL", "LIST").StringSlice()
 	if err != nil {
@@ -78,6 +86,10 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 			continue
 		}
 		members, err := c.Do(ctx, "ACL", "CAT", cat).StringSlice()
+		if redisconn.Broken(err) {
+			a.Broken, a.BrokenAt = err, "ACL CAT "+cat
+			return a
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				break

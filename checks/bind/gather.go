@@ -25,7 +25,7 @@ func Gather(ctx context.Context, o *Options) Inputs {
 
 	live, err := QueryLive(ctx, &o.Conn)
 	if err != nil {
-		in.LiveErr, in.LiveRefused = err.Error(), refused(err)
+		in.LiveErr, in.LiveBroken = err.Error(), broken(err)
 	} else {
 		in.Live = live
 	}

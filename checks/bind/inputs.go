@@ -17,8 +17,9 @@ type Inputs struct {
 
 	Live    *Live
 	LiveErr string
-	// LiveRefused: the server sent a reply the connection guard refused.
-	LiveRefused bool
+	// LiveBroken: the server broke off the conversation or sent a reply the
+	// check refuses (see broken).
+	LiveBroken bool
 
 	File     *redisconf.Config // with command-line overrides appended
 	FilePath string

@@ -46,14 +46,14 @@ func (j *judge) sources() {
 	if in.Live != nil {
 		j.observed, j.anySource = true, true
 		v := in.Live.Server + " " + in.Live.VersionRaw
-		if in.Live.ConfigRefused {
+		if in.Live.ConfigBroken {
 			j.r.Add(result.Unknown, "server %s at %s answered; its CONFIG could not be read: %s", v, in.Target, in.Live.ConfigErr)
 		} else if in.Live.ConfigErr != "" {
 			j.r.Add(result.OK, "server %s at %s answered; its CONFIG could not be read: %s", v, in.Target, in.Live.ConfigErr)
 		} else {
 			j.r.Add(result.OK, "server %s at %s answered", v, in.Target)
 		}
-	} else if in.LiveRefused {
+	} else if in.LiveBroken {
 		j.r.Add(result.Unknown, "server at %s: %s", in.Target, in.LiveErr)
 	} else {
 		j.r.Add(result.OK, "server at %s: %s", in.Target, in.LiveErr)

@@ -27,10 +27,11 @@ type Live struct {
 	TCPPort    int
 	Listeners  []InfoListener // 7.2+ INFO listener lines
 
-	// From CONFIG GET; ConfigErr says why they are missing, ConfigRefused
-	// that a reply was refused as broken or hostile.
+	// From CONFIG GET; ConfigErr says why they are missing, ConfigBroken
+	// that the server broke off the conversation or sent a reply the check
+	// refuses.
 	ConfigErr      string
-	ConfigRefused  bool
+	ConfigBroken   bool
 	Bind           *string
 	Port           *int
 	TLSPort        *int
@@ -65,6 +66,9 @@ func refused(err error) bool {
 	return errors.Is(err, resp.ErrReplyTooLarge) || errors.Is(err, resp.ErrBadFrame)
 }
 
+// broken: see redisconn.Broken.
+func broken(err error) bool { return redisconn.Broken(err) }
+
 // QueryLive asks the server for its bind-related settings. It never sends
 // CONFIG GET * and never asks for requirepass.
 func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
@@ -90,7 +94,7 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 	}
 	bind, ok, err := get("bind")
 	if err != nil {
-		l.ConfigErr, l.ConfigRefused = describe(err, o), refused(err)
+		l.ConfigErr, l.ConfigBroken = describe(err, o), broken(err)
 		return l, nil
 	}
 	if ok {
@@ -100,7 +104,7 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 	for _, name := range []string{"port", "tls-port", "cluster-port"} {
 		v, ok, err := get(name)
 		if err != nil {
-			l.ConfigErr, l.ConfigRefused = describe(err, o), refused(err)
+			l.ConfigErr, l.ConfigBroken = describe(err, o), broken(err)
 			return l, nil
 		}
 		if n, perr := strconv.Atoi(v); ok && perr == nil {
@@ -110,7 +114,7 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 	for name, dst := range map[string]**bool{"cluster-enabled": &l.ClusterEnabled, "protected-mode": &l.ProtectedMode} {
 		v, ok, err := get(name)
 		if err != nil {
-			l.ConfigErr, l.ConfigRefused = describe(err, o), refused(err)
+			l.ConfigErr, l.ConfigBroken = describe(err, o), broken(err)
 			return l, nil
 		}
 		if ok {
@@ -150,6 +154,9 @@ func describe(err error, o *redisconn.Options) string {
 	var ne net.Error
 	if ok := asNetError(err, &ne); ok && ne.Timeout() {
 		return fmt.Sprintf("no answer from %s before the deadline", o.Addr())
+	}
+	if broken(err) {
+		return fmt.Sprintf("the conversation with %s broke off: %v", o.Addr(), err)
 	}
 	return fmt.Sprintf("cannot connect to %s: %v", o.Addr(), err)
 }

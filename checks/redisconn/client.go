@@ -88,3 +88,17 @@ func IsUnknownCommand(err error) bool {
 	}
 	return strings.HasPrefix(re.Error(), "ERR unknown command")
 }
+
+// Broken reports a command that failed after the connection was made, and
+// not with an error reply: a reply the guard refused (resp.ErrReplyTooLarge,
+// resp.ErrBadFrame), a close or silence mid-reply, a reply go-redis could not
+// parse. No real server does that, so what it said before is not to be
+// trusted as the whole truth either.
+func Broken(err error) bool {
+	if err == nil || ErrorCode(err) != "" || errors.Is(err, redis.Nil) {
+		return false
+	}
+	var op *net.OpError
+	return errors.Is(err, resp.ErrReplyTooLarge) || errors.Is(err, resp.ErrBadFrame) ||
+		!errors.As(err, &op) || op.Op != "dial"
+}

@@ -141,9 +141,15 @@ func JudgePlaintext(in PlaintextInput) []result.Finding {
 		if in.ConfigErr != nil {
 			reason = in.ConfigErr.Error()
 		}
-		if len(in.Probes) == 0 {
+		var ce *ConfigError
+		switch {
+		case len(in.Probes) == 0:
 			add(result.Unknown, "plaintext port not verified: live config unavailable (%s); give --plaintext-port to probe", reason)
-		} else {
+		case errors.As(in.ConfigErr, &ce) && ce.Code == "" && redisconn.Broken(ce.Err):
+			// A server that breaks off mid-reply is not to be trusted with
+			// the rest of the answer either.
+			add(result.Unknown, "live config unreadable: the server broke off (%s)", reason)
+		default:
 			add(result.OK, "live config unavailable (%s): plaintext judged by the probed ports only", reason)
 		}
 		return fs
