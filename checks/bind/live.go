@@ -156,7 +156,7 @@ func describe(err error, o *redisconn.Options) string {
 		return fmt.Sprintf("no answer from %s before the deadline", o.Addr())
 	}
 	if broken(err) {
-		return fmt.Sprintf("the conversation with %s broke off: %v", o.Addr(), err)
+		return fmt.Sprintf("%s gave no usable answer (broke off, or answered what no Redis answers): %v", o.Addr(), err)
 	}
 	return fmt.Sprintf("cannot connect to %s: %v", o.Addr(), err)
 }

@@ -68,14 +68,18 @@ func (o *Options) Client(ctx context.Context) *redis.Client {
 func init() { redis.SetLogger(&logging.VoidLogger{}) }
 
 // ErrorCode returns the code of a Redis error reply ("NOAUTH", "ERR",
-// "DENIED", …), or "" when err is not a reply from the server. The code is
-// the protocol's own classification, unlike the human text after it.
+// "DENIED", …), or "" when err is not a reply from the server or its first
+// word is no error code. The code is the protocol's own classification,
+// unlike the human text after it.
 func ErrorCode(err error) string {
 	var re redis.Error
 	if err == nil || !errors.As(err, &re) {
 		return ""
 	}
 	code, _, _ := strings.Cut(re.Error(), " ")
+	if !resp.IsErrorCode(code) {
+		return "" // not a code: an echo of the request, or noise
+	}
 	return code
 }
 
@@ -92,10 +96,11 @@ func IsUnknownCommand(err error) bool {
 // Broken reports a command that failed after the connection was made, and
 // not with an error reply: a reply the guard refused (resp.ErrReplyTooLarge,
 // resp.ErrBadFrame), a close or silence mid-reply, a reply go-redis could not
-// parse. No real server does that, so what it said before is not to be
-// trusted as the whole truth either.
+// parse, an error reply without an error code, a nil reply (redis.Nil: no
+// command a check sends has nil for an answer). No real server does that, so
+// what it said before is not to be trusted as the whole truth either.
 func Broken(err error) bool {
-	if err == nil || ErrorCode(err) != "" || errors.Is(err, redis.Nil) {
+	if err == nil || ErrorCode(err) != "" {
 		return false
 	}
 	var op *net.OpError

@@ -83,9 +83,15 @@ func Ping(conn net.Conn, deadline time.Time) (Reply, error) {
 	if _, err := io.WriteString(conn, PingCommand); err != nil {
 		return Reply{}, err
 	}
-	line, cut, err := readLine(bufio.NewReaderSize(conn, maxLine))
+	r := bufio.NewReaderSize(conn, maxLine)
+	line, cut, err := readLine(r)
 	if err != nil {
 		return Reply{}, err
+	}
+	if r.Buffered() > 0 {
+		// More than one reply to one PING: whatever it is, not Redis.
+		// (Best effort: bytes that arrive later are not waited for.)
+		cut = true
 	}
 	if cut {
 		// A line the peer closed before its CRLF is no RESP reply: a
@@ -143,15 +149,15 @@ func Classify(line string) Class {
 	case "":
 		return NotRedis
 	}
-	if !isErrorCode(code) {
+	if !IsErrorCode(code) {
 		return NotRedis
 	}
 	return OtherError
 }
 
-// isErrorCode accepts the upper-case words Redis uses as error codes.
-func isErrorCode(s string) bool {
-	if len(s) > 32 {
+// IsErrorCode accepts the upper-case words Redis uses as error codes.
+func IsErrorCode(s string) bool {
+	if s == "" || len(s) > 32 {
 		return false
 	}
 	for _, r := range s {

@@ -69,6 +69,7 @@ func TestPingOverRealSockets(t *testing.T) {
 		{"", 0, true},
 		{"-NOAUTH Authentication requi", NotRedis, false}, // closed mid-line
 		{"+PONG", NotRedis, false},
+		{"+PONG\r\n+PONG\r\n", NotRedis, false}, // two replies to one PING
 		{"-DENIED " + strings.Repeat("x", 900) + "\r\n", Denied, false},
 		{"-DENIED " + strings.Repeat("x", 900), NotRedis, false},
 		{"SSH-2.0-" + strings.Repeat("x", 900), NotRedis, false},

@@ -94,7 +94,11 @@ func readLiveConfig(ctx context.Context, o redisconn.Options) (LiveConfig, error
 		lc.InfoErr = err
 	} else {
 		lc.Role, lc.Replicas = parseReplication(text)
-		lc.infoKnown = true
+		// INFO replication always has a role; without one it said nothing.
+		lc.infoKnown = lc.Role != ""
+		if !lc.infoKnown {
+			lc.InfoErr = errors.New("no role in the reply")
+		}
 	}
 	return lc, nil
 }
