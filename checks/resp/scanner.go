@@ -182,7 +182,16 @@ func (s *Scanner) endLine() error {
 		return nil
 	}
 	switch s.typ {
-	case '+', '-':
+	case '+':
+		s.done()
+	case '-':
+		// Every Redis error starts with a code word (the server adds "ERR"
+		// when a module gives none); anything else, such as the request
+		// echoed back, is not a Redis error.
+		code, _, _ := bytes.Cut(body, []byte(" "))
+		if !IsErrorCode(string(code)) {
+			return badFrame(s.off, s.head, "error reply without an error code")
+		}
 		s.done()
 	case ':':
 		if _, ok := parseInt(body); !ok {

@@ -68,7 +68,7 @@ func Generate(seed uint64, i int) Case {
 		m := maps[r.IntN(len(maps))]
 		keys := slices.Sorted(mapsKeys(m))
 		k := keys[r.IntN(len(keys))]
-		a, what := mutate(r, m[k])
+		a, what := mutate(r, m[k], k, c.Binary)
 		a.Mutated = true
 		m[k] = a
 		notes = append(notes, k+": "+what)
@@ -88,10 +88,30 @@ func cloneScript(s Script) Script {
 	return s
 }
 
-// mutate turns a valid reply into one of the hostile kinds.
-func mutate(r *rand.Rand, a Action) (Action, string) {
+// mutate turns a valid reply to the command key into one of the hostile
+// kinds. The last two are replies a real server gives (a renamed command,
+// an ACL rule that denies it), which leave the check unable to verify what
+// it needed: fail closed, it must not say OK after them either.
+//
+// Two kinds are left out where they prove nothing: redis-exposure-check
+// asks only whether a Redis answers, which a refusal proves; and go-redis
+// reads HELLO's reply itself and uses none of it for any judgement, so a
+// well-framed but odd HELLO reply, or none (Redis before 6.0), changes nothing.
+func mutate(r *rand.Rand, a Action, key, binary string) (Action, string) {
 	orig := a.Send
-	switch r.IntN(16) {
+	cmd, _, _ := strings.Cut(key, " ")
+	kinds := 18
+	switch {
+	case binary == "redis-exposure-check":
+		kinds = 16
+	case cmd == "HELLO":
+		kinds = 15
+	}
+	switch r.IntN(kinds) {
+	case 16:
+		return Action{Send: fmt.Sprintf("-ERR unknown command '%s', with args beginning with: \r\n", strings.ToLower(cmd))}, "renamed or disabled"
+	case 17:
+		return Action{Send: fmt.Sprintf("-NOPERM User default has no permissions to run the '%s' command\r\n", strings.ToLower(cmd))}, "denied by ACL rules"
 	case 0:
 		n := []string{"500000000000", "100000000", "4194305", "9223372036854775807"}[r.IntN(4)]
 		return Action{Send: "*2\r\n$4\r\nbind\r\n$" + n + "\r\n" + strings.Repeat("x", r.IntN(64))}, "huge bulk length " + n
