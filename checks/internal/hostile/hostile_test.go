@@ -312,3 +312,56 @@ func TestRegressions(t *testing.T) {
 	st := runAll(t, e, cases, knownFailures(t), "go test -run TestRegressions ./checks/internal/hostile")
 	t.Logf("%v", st)
 }
+
+// TestHugeLength is the reply that used to kill the checks: go-redis
+// allocated the announced length before reading it. Each binary must now
+// refuse it, say what it saw, and stay small and on time: UNKNOWN, or
+// CRITICAL where what came before already proves exposure.
+func TestHugeLength(t *testing.T) {
+	e := setup(t)
+	for _, n := range []string{"500000000000", "100000000"} {
+		huge := Action{Send: "*2\r\n$4\r\nbind\r\n$" + n + "\r\n", Mutated: true}
+		for _, c := range []struct {
+			base Case
+			keys []string // replies replaced by the huge one
+			seen string   // what the output must quote
+		}{
+			{Baseline("redis-bind-check", 0), []string{"CONFIG GET BIND"}, n},
+			{Baseline("redis-bind-check", 0), []string{"INFO SERVER"}, n},
+			{Baseline("redis-auth-check", 0), []string{"DBSIZE", "INFO"}, n},
+			{Baseline("redis-auth-check", 1), []string{"ACL LIST"}, n},
+			{Baseline("redis-tls-check", 0), []string{"CONFIG GET PORT"}, n},
+			// The exposure check reads one capped line; it judges a port
+			// that answers PING with something not Redis WARNING.
+			{Baseline("redis-exposure-check", 0), []string{"PING"}, `open-not-redis: answered PING with "*2"`},
+		} {
+			cs := c.base
+			cs.Name += "-huge-" + n
+			cs.Script = cloneScript(cs.Script)
+			m := cs.Script.Anon
+			if cs.WithPassword {
+				m = cs.Script.Authed
+			}
+			if c.base.Binary == "redis-auth-check" && !cs.WithPassword {
+				// A server without a password: PING answers, DBSIZE is huge.
+				m["PING"] = ok("+PONG\r\n")
+			}
+			for _, k := range c.keys {
+				m[k] = huge
+			}
+			o, err := e.Run(cs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			problems, state, _ := e.Problems(cs, o)
+			want := state == "UNKNOWN" || state == "CRITICAL" || state == "WARNING" && cs.Binary == "redis-exposure-check"
+			if len(problems) > 0 || !want || !strings.Contains(o.Stdout, c.seen) || !o.Mutated {
+				t.Errorf("%s: %s; state %s, want UNKNOWN or CRITICAL, quoting %s; served %v\n%s", cs.Name,
+					strings.Join(problems, "; "), state, c.seen, o.Served, o.Stdout)
+				continue
+			}
+			first, _, _ := strings.Cut(o.Stdout, "\n")
+			t.Logf("%s: %v, %.1f MiB: %.200s", cs.Name, o.Elapsed.Round(time.Millisecond), float64(o.MaxRSS)/(1<<20), first)
+		}
+	}
+}
