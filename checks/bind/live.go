@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -66,6 +68,16 @@ func refused(err error) bool {
 	return errors.Is(err, resp.ErrReplyTooLarge) || errors.Is(err, resp.ErrBadFrame)
 }
 
+// inconsistentError: CONFIG GET answered about other parameters.
+type inconsistentError struct {
+	name string
+	keys []string
+}
+
+func (e *inconsistentError) Error() string {
+	return fmt.Sprintf("CONFIG GET %s answered about %q instead", e.name, e.keys)
+}
+
 // broken: see redisconn.Broken.
 func broken(err error) bool { return redisconn.Broken(err) }
 
@@ -90,6 +102,12 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 			return "", false, err
 		}
 		v, ok := m[name]
+		if !ok && len(m) > 0 {
+			// An answer about another parameter: nothing it says can be
+			// trusted (no answer at all is how older servers and builds
+			// without TLS answer for a parameter they lack).
+			return "", false, &inconsistentError{name: name, keys: slices.Sorted(maps.Keys(m))}
+		}
 		return v, ok, nil
 	}
 	bind, ok, err := get("bind")
