@@ -81,6 +81,9 @@ func (e *inconsistentError) Error() string {
 // broken: see redisconn.Broken.
 func broken(err error) bool { return redisconn.Broken(err) }
 
+// maxBindAddrs is CONFIG_BINDADDR_MAX of Redis and Valkey.
+const maxBindAddrs = 16
+
 // QueryLive asks the server for its bind-related settings. It never sends
 // CONFIG GET * and never asks for requirepass.
 func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
@@ -113,6 +116,14 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 	bind, ok, err := get("bind")
 	if err != nil {
 		l.ConfigErr, l.ConfigBroken = describe(err, o), broken(err)
+		return l, nil
+	}
+	if n := len(strings.Fields(bind)); n > maxBindAddrs {
+		// Redis and Valkey refuse more (CONFIG_BINDADDR_MAX): a longer
+		// list is no real server's, and judging it would cost the check
+		// memory a peer chose.
+		err := fmt.Errorf("CONFIG GET bind answered %d addresses; a server allows %d", n, maxBindAddrs)
+		l.ConfigErr, l.ConfigBroken = describe(err, o), true
 		return l, nil
 	}
 	if ok {

@@ -36,23 +36,26 @@ type Limits struct {
 }
 
 // DefaultLimits are generous for what the checks ask a real server, and keep
-// a check under 64 MiB whatever a peer sends:
-//   - the largest reply is ACL LIST: one bulk per user, ~100-300 bytes each,
-//     so 8 MiB in total is some 30,000 users; INFO server or replication and
-//     CONFIG GET of one key are a few KiB; ACL CAT lists ~250 names;
-//   - one bulk of 4 MiB is a thousand times INFO of a big server;
-//   - 65,536 elements per aggregate and 262,144 per connection pass any ACL
-//     LIST or ACL CAT and cost the client at most ~16 MiB of slots;
+// a check under 64 MiB whatever a peer sends (checks/internal/hostile's
+// TestAtTheCaps measures replies just inside them):
+//   - the largest reply is ACL LIST, one bulk per user of ~100-300 bytes,
+//     which the auth check itself caps at 10,000 users and 4 MiB; 6 MiB a
+//     connection leaves room for its ACL CAT calls and INFO; INFO server or
+//     replication and CONFIG GET of one key are a few KiB;
+//   - one bulk of 1 MiB is ten times INFO (every section) of a big server;
+//   - 16,384 elements an aggregate and 32,768 a connection pass that ACL
+//     LIST and 32 ACL CATs of ~250 names; go-redis spends up to several
+//     hundred bytes on an announced element before it arrives;
 //   - depth 16: the replies read nest two deep (COMMAND DOCS, the deepest
 //     reply Redis has, seven);
 //   - 64 KiB lines: error replies echo at most 128 bytes of each argument.
 var DefaultLimits = Limits{
-	MaxBulk:     4 << 20,
-	MaxElements: 1 << 16,
-	MaxValues:   1 << 18,
+	MaxBulk:     1 << 20,
+	MaxElements: 1 << 14,
+	MaxValues:   1 << 15,
 	MaxDepth:    16,
 	MaxLine:     64 << 10,
-	MaxBytes:    8 << 20,
+	MaxBytes:    6 << 20,
 }
 
 // The kinds of FrameError, for errors.Is.

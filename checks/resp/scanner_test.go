@@ -75,7 +75,7 @@ func TestScannerRefuses(t *testing.T) {
 		kind error
 		what string
 	}{
-		{"huge bulk", "*2\r\n$4\r\nbind\r\n$500000000000\r\n", resp3, ErrReplyTooLarge, "bulk string of 500000000000 bytes"},
+		{"huge bulk", "*2\r\n$4\r\nbind\r\n$500000000000\r\n", resp3, ErrReplyTooLarge, "bulk string of 500000000000 bytes (cap 1048576)"},
 		{"bulk over cap", "$100000000\r\n", resp3, ErrReplyTooLarge, "bulk string of 100000000"},
 		{"huge array", "*4294967296\r\n", resp3, ErrReplyTooLarge, "aggregate of 4294967296 elements"},
 		{"huge map", "%100000\r\n", resp3, ErrReplyTooLarge, "aggregate of 100000"},
@@ -83,7 +83,7 @@ func TestScannerRefuses(t *testing.T) {
 		{"long line", "+" + strings.Repeat("a", 70000) + "\r\n", resp3, ErrReplyTooLarge, "line longer than 65536"},
 		{"endless line", "-ERR " + strings.Repeat("x", 1<<20), resp3, ErrReplyTooLarge, "line longer"},
 		{"total bytes", strings.Repeat("+OK\r\n", 300), small, ErrReplyTooLarge, "more than 1024 bytes"},
-		{"many values", strings.Repeat("*60000\r\n"+strings.Repeat("_\r\n", 60000), 5), resp3, ErrReplyTooLarge, "more than 262144 aggregate elements"},
+		{"many values", strings.Repeat("*16000\r\n"+strings.Repeat("_\r\n", 16000), 3), resp3, ErrReplyTooLarge, "more than 32768 aggregate elements"},
 		{"http", "HTTP/1.1 400 Bad Request\r\n", resp3, ErrBadFrame, "byte 'H'"},
 		{"inline reply", "PONG\r\n", resp3, ErrBadFrame, "byte 'P'"},
 		{"bare LF", "+OK\n", resp3, ErrBadFrame, "LF without CR"},

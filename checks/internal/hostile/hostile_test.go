@@ -365,3 +365,57 @@ func TestHugeLength(t *testing.T) {
 		}
 	}
 }
+
+// TestAtTheCaps sends replies just inside the guard's caps, which the
+// client then holds in memory: the check must still stay under MaxRSS and
+// on time. It is what backs the caps' claim to bound memory.
+func TestAtTheCaps(t *testing.T) {
+	e := setup(t)
+	// ACL LIST of 1,000 well-formed users of ~4 KiB each: ~3.9 MiB, inside
+	// the 6 MiB a connection may carry and the auth check's 4 MiB.
+	var acl strings.Builder
+	fmt.Fprintf(&acl, "*%d\r\n", 1000)
+	for i := range 1000 {
+		u := fmt.Sprintf("user u%04d on #%s ~k%04d:%s -@all +get", i, strings.Repeat("ab", 32), i, strings.Repeat("x", 3950))
+		acl.WriteString(bulk(u))
+	}
+	// Two arrays of 16,000 empty arrays: 32,002 values, inside the 32,768
+	// a connection may announce.
+	var values strings.Builder
+	values.WriteString("*2\r\n")
+	for range 2 {
+		values.WriteString("*16000\r\n" + strings.Repeat("*0\r\n", 16000))
+	}
+	// A bind value of 1 MiB minus a little: 100,000 addresses to judge.
+	bindValue := strings.Repeat("127.0.0.1 ", (1<<20-64)/10)
+	for _, c := range []struct {
+		base Case
+		key  string
+		send string
+	}{
+		{Baseline("redis-auth-check", 1), "ACL LIST", acl.String()},
+		{Baseline("redis-bind-check", 0), "INFO SERVER", values.String()},
+		{Baseline("redis-bind-check", 0), "CONFIG GET BIND", bulks("bind", bindValue)},
+		{Baseline("redis-tls-check", 0), "INFO REPLICATION", values.String()},
+	} {
+		cs := c.base
+		cs.Name += "-caps-" + strings.ReplaceAll(strings.ToLower(c.key), " ", "-")
+		cs.Script = cloneScript(cs.Script)
+		m := cs.Script.Anon
+		if cs.WithPassword {
+			m = cs.Script.Authed
+		}
+		m[c.key] = Action{Send: c.send, Mutated: true}
+		o, err := e.Run(cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		problems, state, _ := e.Problems(cs, o)
+		if len(problems) > 0 {
+			t.Errorf("%s: %s; state %s\n%.500s", cs.Name, strings.Join(problems, "; "), state, o.Stdout)
+			continue
+		}
+		first, _, _ := strings.Cut(o.Stdout, "\n")
+		t.Logf("%s: %v, %.1f MiB: %.160s", cs.Name, o.Elapsed.Round(time.Millisecond), float64(o.MaxRSS)/(1<<20), first)
+	}
+}

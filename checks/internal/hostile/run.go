@@ -83,8 +83,11 @@ func (e Env) Run(c Case) (Outcome, error) {
 	o.Mutated, o.Served = srv.MutatedServed()
 	if cmd.ProcessState != nil {
 		o.Code = cmd.ProcessState.ExitCode()
+		// Kilobytes on Linux. An upper bound: Go starts the child with
+		// CLONE_VM, and the kernel carries the high-water mark of the
+		// memory it shared at exec (this test process's) into the child's.
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			o.MaxRSS = ru.Maxrss * 1024 // kilobytes on Linux
+			o.MaxRSS = ru.Maxrss * 1024
 		}
 	}
 	var ee *exec.ExitError
