@@ -18,6 +18,11 @@ type Audit struct {
 	// code when it refused the credentials (WRONGPASS, DENIED…).
 	Err  error
 	Code string
+	// Broken is the first command the server broke off (see
+	// redisconn.Broken) among those whose refusal is otherwise tolerated
+	// (INFO, ACL CAT); BrokenAt names it.
+	Broken   error
+	BrokenAt string
 	// From INFO server when the user may run it, else from HELLO (6.0+,
 	// which every logged-in user may run).
 	Version string
@@ -57,7 +62,7 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 	if a.As == "" {
 		a.As = "default"
 	}
-	c := opts.Client()
+	c := opts.Client(ctx)
 	defer c.Close()
 	// The first command dials and sends AUTH: a refusal shows here.
 	// NOPERM means the login worked and PING is just not granted.
@@ -72,6 +77,9 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 		if v := infoField(info, "valkey_version"); v != "" {
 			a.Version = v
 		}
+	} else if redisconn.Broken(err) {
+		a.Broken, a.BrokenAt = err, "INFO server"
+		return a
 	} else {
 		a.InfoWhy = why(err)
 	}
@@ -117,6 +125,10 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 			continue
 		}
 		members, err := c.Do(ctx, "ACL", "CAT", cat).StringSlice()
+		if redisconn.Broken(err) {
+			a.Broken, a.BrokenAt = err, "ACL CAT "+cat
+			return a
+		}
 		if err != nil {
 			a.CatWhy[cat] = why(err)
 			if ctx.Err() != nil {

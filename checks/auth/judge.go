@@ -66,6 +66,10 @@ func judgeProbe(r *result.Result, target string, p Probe) string {
 			r.Add(result.Critical, "%s: PING was refused (NOAUTH) but %s was served without credentials", target, read.Command)
 			return ""
 		}
+		if read != nil && redisconn.Broken(read.Err) {
+			r.Add(result.Unknown, "%s: PING was refused (NOAUTH) but %s broke off: %s", target, read.Command, describeErr(read.Err))
+			return ""
+		}
 		t := fmt.Sprintf("%s: clients without credentials are refused (NOAUTH: a password is required)", target)
 		r.Add(result.OK, "%s", t)
 		return t
@@ -191,6 +195,9 @@ func judgeAudit(r *result.Result, a Audit, admins []string) string {
 		return ""
 	case a.Err != nil:
 		r.Add(result.Unknown, "ACL audit: login as %q failed: %s", a.As, describeErr(a.Err))
+		return ""
+	case a.Broken != nil:
+		r.Add(result.Unknown, "ACL audit: the server broke off %s: %s", a.BrokenAt, describeErr(a.Broken))
 		return ""
 	case a.NoACL:
 		// Set only with a version older than 6.0 read from the server.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"strings"
 	"syscall"
 	"testing"
@@ -48,6 +49,8 @@ func TestJudgeProbe(t *testing.T) {
 			result.Critical, "PING answered without credentials; DBSIZE: no reply before the deadline"},
 		{"NOAUTH yet served", Probe{Ping: reply("-NOAUTH x"), Read: &ReadAttempt{Command: "DBSIZE", Served: true}},
 			result.Critical, "DBSIZE was served without credentials"},
+		{"NOAUTH, then DBSIZE broken off", Probe{Ping: reply("-NOAUTH x"), Read: &ReadAttempt{Command: "DBSIZE", Err: io.ErrUnexpectedEOF}},
+			result.Unknown, "PING was refused (NOAUTH) but DBSIZE broke off: unexpected EOF"},
 		{"loading", Probe{Ping: reply("-LOADING Redis is loading the dataset in memory")},
 			result.Unknown, "cannot tell whether it needs a password: -LOADING"},
 		{"not redis", Probe{Ping: reply("HTTP/1.1 400 Bad Request")},
@@ -120,6 +123,7 @@ func TestJudgeAudit(t *testing.T) {
 				"UNKNOWN: ACL audit: the server refused the credentials of user \"admin\" (WRONGPASS)\n" +
 				"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n" +
 				"| check_state=3;;;0;3\n"},
+		{"INFO broken off", Audit{As: "a", Broken: io.ErrUnexpectedEOF, BrokenAt: "INFO server"}, nil, result.Unknown, ""},
 		{"not admin", Audit{As: "mon", ACLCode: "NOPERM"}, nil, result.Unknown, ""},
 		{"old server", Audit{As: "default", Version: "5.0.14", NoACL: true}, nil, result.OK,
 			"c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required); Redis 5.0.14 has no ACLs: requirepass is its only credential\n" +

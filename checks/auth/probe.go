@@ -102,7 +102,7 @@ var dryRuns = []struct {
 // harmlessReads tries DBSIZE and, when the default user's rules refuse it,
 // the other harmless reads and ACL DRYRUN; all on one connection.
 func harmlessReads(ctx context.Context, opts redisconn.Options, p *Probe) {
-	c := opts.Client()
+	c := opts.Client(ctx)
 	defer c.Close()
 	first := harmlessRead(ctx, c)
 	p.Read = first

@@ -29,7 +29,7 @@ func Gather(ctx context.Context, o *Options) Inputs {
 
 	live, err := QueryLive(ctx, &o.Conn)
 	if err != nil {
-		in.LiveErr = err.Error()
+		in.LiveErr, in.LiveBroken = err.Error(), broken(err)
 	} else {
 		in.Live = live
 	}

@@ -17,6 +17,9 @@ type Inputs struct {
 
 	Live    *Live
 	LiveErr string
+	// LiveBroken: the server broke off the conversation or sent a reply the
+	// check refuses (see broken).
+	LiveBroken bool
 
 	File     *redisconf.Config // with command-line overrides appended
 	FilePath string

@@ -401,6 +401,10 @@ func (j *judge) unreadSources() {
 	if j.targetSeen {
 		st = result.OK
 	}
+	// A server that broke off mid-reply is not a Redis whose word counts.
+	if broken := in.LiveBroken || (in.Live != nil && in.Live.ConfigBroken); broken {
+		st = result.Unknown
+	}
 	if in.Live == nil {
 		j.r.Add(st, "server at %s: %s", in.Target, why)
 	} else {

@@ -161,6 +161,16 @@ func TestJudge(t *testing.T) {
 			in.Live = live("7.0.15", "redis.invalid")
 			in.Sockets = listen("127.0.0.1:6379")
 		}, result.Warning, "does not resolve"},
+		{"hostile reply, loopback kernel", func(in *Inputs) {
+			in.LiveErr, in.LiveBroken = "127.0.0.1:6379 sent a reply the check refuses (bulk string of 500000000000 bytes)", true
+			in.Sockets = listen("127.0.0.1:6379")
+		}, result.Unknown, "500000000000"},
+		{"CONFIG broken off, loopback kernel", func(in *Inputs) {
+			in.Live = live("7.0.15", "127.0.0.1")
+			in.Live.Bind = nil
+			in.Live.ConfigErr, in.Live.ConfigBroken = "gave no usable answer: unexpected EOF", true
+			in.Sockets = listen("127.0.0.1:6379")
+		}, result.Unknown, "unexpected EOF"},
 		{"runtime change differs from file", func(in *Inputs) {
 			in.Live = live("7.0.15", "127.0.0.1")
 			in.File = conf(t, "bind 127.0.0.1 -::1\n")

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 )
 
 // Live is what the running server says about itself.
@@ -26,8 +29,11 @@ type Live struct {
 	TCPPort    int
 	Listeners  []InfoListener // 7.2+ INFO listener lines
 
-	// From CONFIG GET; ConfigErr says why they are missing.
+	// From CONFIG GET; ConfigErr says why they are missing, ConfigBroken
+	// that the server broke off the conversation or sent a reply the check
+	// refuses.
 	ConfigErr      string
+	ConfigBroken   bool
 	Bind           *string
 	Port           *int
 	TLSPort        *int
@@ -48,19 +54,45 @@ type InfoListener struct {
 }
 
 // LiveError says why the server could not be asked at all.
-type LiveError struct{ Reason string }
+type LiveError struct {
+	Reason string
+	Err    error
+}
 
 func (e *LiveError) Error() string { return e.Reason }
+func (e *LiveError) Unwrap() error { return e.Err }
+
+// refused reports a reply the connection's guard refused (over a cap, or
+// not RESP): the peer is broken or hostile, which no other source excuses.
+func refused(err error) bool {
+	return errors.Is(err, resp.ErrReplyTooLarge) || errors.Is(err, resp.ErrBadFrame)
+}
+
+// inconsistentError: CONFIG GET answered about other parameters.
+type inconsistentError struct {
+	name string
+	keys []string
+}
+
+func (e *inconsistentError) Error() string {
+	return fmt.Sprintf("CONFIG GET %s answered about %q instead", e.name, e.keys)
+}
+
+// broken: see redisconn.Broken.
+func broken(err error) bool { return redisconn.Broken(err) }
+
+// maxBindAddrs is CONFIG_BINDADDR_MAX of Redis and Valkey.
+const maxBindAddrs = 16
 
 // QueryLive asks the server for its bind-related settings. It never sends
 // CONFIG GET * and never asks for requirepass.
 func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
-	c := o.Client()
+	c := o.Client(ctx)
 	defer c.Close()
 	l := &Live{}
 	info, err := c.Info(ctx, "server").Result()
 	if err != nil {
-		return nil, &LiveError{Reason: describe(err, o, "INFO")}
+		return nil, &LiveError{Reason: describe(err, o, "INFO"), Err: err}
 	}
 	parseInfo(info, l)
 	if l.Mode == "sentinel" {
@@ -73,11 +105,25 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 			return "", false, err
 		}
 		v, ok := m[name]
+		if !ok && len(m) > 0 {
+			// An answer about another parameter: nothing it says can be
+			// trusted (no answer at all is how older servers and builds
+			// without TLS answer for a parameter they lack).
+			return "", false, &inconsistentError{name: name, keys: slices.Sorted(maps.Keys(m))}
+		}
 		return v, ok, nil
 	}
 	bind, ok, err := get("bind")
 	if err != nil {
-		l.ConfigErr = describe(err, o, "CONFIG")
+		l.ConfigErr, l.ConfigBroken = describe(err, o, "CONFIG"), broken(err)
+		return l, nil
+	}
+	if n := len(strings.Fields(bind)); n > maxBindAddrs {
+		// Redis and Valkey refuse more (CONFIG_BINDADDR_MAX): a longer
+		// list is no real server's, and judging it would cost the check
+		// memory a peer chose.
+		err := fmt.Errorf("CONFIG GET bind answered %d addresses; a server allows %d", n, maxBindAddrs)
+		l.ConfigErr, l.ConfigBroken = describe(err, o, "CONFIG"), true
 		return l, nil
 	}
 	if ok {
@@ -87,7 +133,7 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 	for _, name := range []string{"port", "tls-port", "cluster-port"} {
 		v, ok, err := get(name)
 		if err != nil {
-			l.ConfigErr = describe(err, o, "CONFIG")
+			l.ConfigErr, l.ConfigBroken = describe(err, o, "CONFIG"), broken(err)
 			return l, nil
 		}
 		if n, perr := strconv.Atoi(v); ok && perr == nil {
@@ -97,7 +143,7 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 	for name, dst := range map[string]**bool{"cluster-enabled": &l.ClusterEnabled, "protected-mode": &l.ProtectedMode} {
 		v, ok, err := get(name)
 		if err != nil {
-			l.ConfigErr = describe(err, o, "CONFIG")
+			l.ConfigErr, l.ConfigBroken = describe(err, o, "CONFIG"), broken(err)
 			return l, nil
 		}
 		if ok {
@@ -112,6 +158,8 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 // the command that failed; the login (HELLO, AUTH) goes with the first one.
 func describe(err error, o *redisconn.Options, sent string) string {
 	switch code := redisconn.ErrorCode(err); {
+	case refused(err):
+		return fmt.Sprintf("%s sent a reply the check refuses (%v)", o.Addr(), err)
 	case code == "NOAUTH":
 		if o.Password == "" {
 			return "the server requires a password; set $" + redisconn.PasswordEnv
@@ -144,6 +192,9 @@ func describe(err error, o *redisconn.Options, sent string) string {
 	var ne net.Error
 	if ok := asNetError(err, &ne); ok && ne.Timeout() {
 		return fmt.Sprintf("no answer from %s before the deadline", o.Addr())
+	}
+	if broken(err) {
+		return fmt.Sprintf("%s gave no usable answer (broke off, or answered what no Redis answers): %v", o.Addr(), err)
 	}
 	return fmt.Sprintf("cannot connect to %s: %v", o.Addr(), err)
 }

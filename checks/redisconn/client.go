@@ -9,6 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/logging"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 )
 
 // Dial opens a plain or TLS connection to the server within ctx. The TLS
@@ -35,13 +37,23 @@ func (o *Options) dial(ctx context.Context, network, addr string) (net.Conn, err
 // Client returns a go-redis client for one-shot commands: one connection,
 // no retries, RESP2 (understood by every server version and by Sentinel),
 // no CLIENT SETINFO (it would fail on older servers and clutter ACL logs),
-// and every call bounded by its context.
-func (o *Options) Client() *redis.Client {
+// and every call bounded by its context. Its connections pass through
+// resp.Guard: a reply over resp.DefaultLimits fails the command with a
+// *resp.FrameError before the client allocates for it, and no read or write
+// outlives ctx's deadline (the client dials under a context of its own).
+func (o *Options) Client(ctx context.Context) *redis.Client {
+	deadline, _ := ctx.Deadline()
 	return redis.NewClient(&redis.Options{
-		Addr:                  o.Addr(),
-		Username:              o.Username,
-		Password:              o.Password,
-		Dialer:                o.dial,
+		Addr:     o.Addr(),
+		Username: o.Username,
+		Password: o.Password,
+		Dialer: func(dctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := o.dial(dctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return resp.Guard(c, resp.DefaultLimits, deadline), nil
+		},
 		Protocol:              2,
 		DisableIdentity:       true,
 		MaxRetries:            -1,
@@ -57,14 +69,18 @@ func (o *Options) Client() *redis.Client {
 func init() { redis.SetLogger(&logging.VoidLogger{}) }
 
 // ErrorCode returns the code of a Redis error reply ("NOAUTH", "ERR",
-// "DENIED", …), or "" when err is not a reply from the server. The code is
-// the protocol's own classification, unlike the human text after it.
+// "DENIED", …), or "" when err is not a reply from the server or its first
+// word is no error code. The code is the protocol's own classification,
+// unlike the human text after it.
 func ErrorCode(err error) string {
 	var re redis.Error
 	if err == nil || !errors.As(err, &re) {
 		return ""
 	}
 	code, _, _ := strings.Cut(re.Error(), " ")
+	if !resp.IsErrorCode(code) {
+		return "" // not a code: an echo of the request, or noise
+	}
 	return code
 }
 
@@ -108,4 +124,19 @@ func UnknownCommandName(err error) (name string, ok bool) {
 		}
 	}
 	return strings.ToUpper(name), true
+}
+
+// Broken reports a command that failed after the connection was made, and
+// not with an error reply: a reply the guard refused (resp.ErrReplyTooLarge,
+// resp.ErrBadFrame), a close or silence mid-reply, a reply go-redis could not
+// parse, an error reply without an error code, a nil reply (redis.Nil: no
+// command a check sends has nil for an answer). No real server does that, so
+// what it said before is not to be trusted as the whole truth either.
+func Broken(err error) bool {
+	if err == nil || ErrorCode(err) != "" {
+		return false
+	}
+	var op *net.OpError
+	return errors.Is(err, resp.ErrReplyTooLarge) || errors.Is(err, resp.ErrBadFrame) ||
+		!errors.As(err, &op) || op.Op != "dial"
 }

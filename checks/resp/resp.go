@@ -18,8 +18,10 @@ import (
 // nothing like HTTP, which Redis treats as an attack and drops.
 const PingCommand = "*1\r\n$4\r\nPING\r\n"
 
-// maxLine caps the reply line: a Redis answer to PING is under 300 bytes;
-// a chatty non-Redis service must not make the probe read megabytes.
+// maxLine caps what is kept of the reply line: a Redis answer to PING is
+// under 1 KiB (protected mode's DENIED is the longest); the rest of the line
+// is read up to DefaultLimits.MaxLine only to find its end, so a chatty
+// non-Redis service cannot make the probe read megabytes.
 const maxLine = 512
 
 // Class is what a PING reply says about the service.
@@ -81,33 +83,49 @@ func Ping(conn net.Conn, deadline time.Time) (Reply, error) {
 	if _, err := io.WriteString(conn, PingCommand); err != nil {
 		return Reply{}, err
 	}
-	line, err := readLine(bufio.NewReaderSize(conn, maxLine))
+	r := bufio.NewReaderSize(conn, maxLine)
+	line, cut, err := readLine(r)
 	if err != nil {
 		return Reply{}, err
+	}
+	if r.Buffered() > 0 {
+		// More than one reply to one PING: whatever it is, not Redis.
+		// (Best effort: bytes that arrive later are not waited for.)
+		cut = true
+	}
+	if cut {
+		// A line the peer closed before its CRLF is no RESP reply: a
+		// "-NOAUTH Auth" cut short proves nothing about the server.
+		return Reply{Line: line, Class: NotRedis}, nil
 	}
 	return Reply{Line: line, Class: Classify(line)}, nil
 }
 
-// readLine reads up to CRLF or maxLine bytes, whichever comes first.
-func readLine(r *bufio.Reader) (string, error) {
+// readLine reads a line up to its CRLF, keeping maxLine bytes of it. cut
+// reports a line that is no whole RESP reply: ended by a close, an error or
+// the deadline after some bytes, longer than DefaultLimits.MaxLine, or
+// longer than maxLine without the look of a Redis error (which is all a
+// long line to PING can be; the rest of anything else is not waited for).
+func readLine(r *bufio.Reader) (line string, cut bool, err error) {
 	var b strings.Builder
-	for b.Len() < maxLine {
+	for n := 0; n <= DefaultLimits.MaxLine; n++ {
 		c, err := r.ReadByte()
-		if err != nil {
-			if b.Len() > 0 && errors.Is(err, io.EOF) {
-				return b.String(), nil
-			}
-			if b.Len() == 0 && errors.Is(err, io.EOF) {
-				return "", ErrNoReply
-			}
-			return b.String(), err
+		switch {
+		case err != nil && n > 0:
+			return b.String(), true, nil
+		case errors.Is(err, io.EOF):
+			return "", false, ErrNoReply
+		case err != nil:
+			return "", false, err
+		case c == '\n':
+			return strings.TrimSuffix(b.String(), "\r"), false, nil
+		case b.Len() < maxLine:
+			b.WriteByte(c)
+		case n == maxLine && Classify(b.String()) == NotRedis:
+			return b.String(), true, nil
 		}
-		if c == '\n' {
-			return strings.TrimSuffix(b.String(), "\r"), nil
-		}
-		b.WriteByte(c)
 	}
-	return b.String(), nil
+	return b.String(), true, nil
 }
 
 // Classify reads a PING reply line. Error replies are told apart by their
@@ -131,15 +149,15 @@ func Classify(line string) Class {
 	case "":
 		return NotRedis
 	}
-	if !isErrorCode(code) {
+	if !IsErrorCode(code) {
 		return NotRedis
 	}
 	return OtherError
 }
 
-// isErrorCode accepts the upper-case words Redis uses as error codes.
-func isErrorCode(s string) bool {
-	if len(s) > 32 {
+// IsErrorCode accepts the upper-case words Redis uses as error codes.
+func IsErrorCode(s string) bool {
+	if s == "" || len(s) > 32 {
 		return false
 	}
 	for _, r := range s {

@@ -2,6 +2,7 @@ package resp
 
 import (
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -66,6 +67,12 @@ func TestPingOverRealSockets(t *testing.T) {
 		{"+PONG\r\n", Pong, false},
 		{"-NOAUTH Authentication required.\r\n", NoAuth, false},
 		{"", 0, true},
+		{"-NOAUTH Authentication requi", NotRedis, false}, // closed mid-line
+		{"+PONG", NotRedis, false},
+		{"+PONG\r\n+PONG\r\n", NotRedis, false}, // two replies to one PING
+		{"-DENIED " + strings.Repeat("x", 900) + "\r\n", Denied, false},
+		{"-DENIED " + strings.Repeat("x", 900), NotRedis, false},
+		{"SSH-2.0-" + strings.Repeat("x", 900), NotRedis, false},
 	} {
 		addr := serve(t, tc.reply, false)
 		c, err := net.Dial("tcp", addr)

@@ -224,6 +224,8 @@ func TestJudgePlaintext(t *testing.T) {
 		{"no config, probes clean", PlaintextInput{ConfigErr: &ConfigError{Code: "NOPERM", Err: errors.New("NOPERM")}, Probes: []PlainProbe{refused, http}},
 			"OK: no plaintext Redis on port 6380: connection refused or unreachable\nOK: no plaintext Redis on port 8080: the answer is not Redis\n" +
 				"OK: live config unavailable (the user may not run CONFIG GET): plaintext judged by the probed ports only\n"},
+		{"config broken off, probes clean", PlaintextInput{ConfigErr: &ConfigError{Err: io.ErrUnexpectedEOF}, Probes: []PlainProbe{refused}},
+			"OK: no plaintext Redis on port 6380: connection refused or unreachable\nUNKNOWN: live config unreadable: the server broke off (unexpected EOF)\n"},
 		{"probes find Redis", PlaintextInput{ConfigErr: noAuth, Probes: []PlainProbe{pong, denied}},
 			"CRITICAL: plaintext Redis answers on port 6379 (PONG)\nCRITICAL: plaintext Redis answers on port 6381 (DENIED)\n" +
 				"OK: live config unavailable (authentication failed or missing (set $REDIS_USERNAME/$REDIS_PASSWORD)): plaintext judged by the probed ports only\n"},

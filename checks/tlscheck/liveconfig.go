@@ -60,7 +60,7 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // connection with the credentials from the environment.
 func readLiveConfig(ctx context.Context, o redisconn.Options) (LiveConfig, error) {
 	var lc LiveConfig
-	c := o.Client()
+	c := o.Client(ctx)
 	defer c.Close()
 	pipe := c.Pipeline()
 	cmds := make([]*redis.MapStringStringCmd, len(configKeys))
@@ -100,7 +100,11 @@ func readLiveConfig(ctx context.Context, o redisconn.Options) (LiveConfig, error
 		lc.InfoErr = err
 	} else {
 		lc.Role, lc.Replicas = parseReplication(text)
-		lc.infoKnown = true
+		// INFO replication always has a role; without one it said nothing.
+		lc.infoKnown = lc.Role != ""
+		if !lc.infoKnown {
+			lc.InfoErr = errors.New("no role in the reply")
+		}
 	}
 	return lc, nil
 }
@@ -147,9 +151,15 @@ func JudgePlaintext(in PlaintextInput) []result.Finding {
 		if in.ConfigErr != nil {
 			reason = in.ConfigErr.Error()
 		}
-		if len(in.Probes) == 0 {
+		var ce *ConfigError
+		switch {
+		case len(in.Probes) == 0:
 			add(result.Unknown, "plaintext port not verified: live config unavailable (%s); give --plaintext-port to probe", reason)
-		} else {
+		case errors.As(in.ConfigErr, &ce) && ce.Code == "" && redisconn.Broken(ce.Err):
+			// A server that breaks off mid-reply is not to be trusted with
+			// the rest of the answer either.
+			add(result.Unknown, "live config unreadable: the server broke off (%s)", reason)
+		default:
 			add(result.OK, "live config unavailable (%s): plaintext judged by the probed ports only", reason)
 		}
 		return fs

@@ -180,7 +180,7 @@ func probe(ctx context.Context, addr string, o *Options) (resp.Class, string) {
 // configured credentials; nil when refused.
 func liveSocket(ctx context.Context, addr string, o *Options) *LiveSocket {
 	opts := redisconn.Options{Socket: addr, Username: o.Username, Password: o.password}
-	c := opts.Client()
+	c := opts.Client(ctx)
 	defer c.Close()
 	m, err := c.ConfigGet(ctx, "unixsocket*").Result()
 	if err != nil {
