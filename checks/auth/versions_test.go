@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -48,8 +47,8 @@ func TestVersionsRenamedACLIsNotNoACL(t *testing.T) {
 					"user backdoor on nopass ~* +@all", `rename-command ACL ""`)})
 				// The backdoor is real: any password logs in as it.
 				c := redisconn.Options{Host: "127.0.0.1", Port: s.Port, Username: "backdoor", Password: "anything"}
-				rc := c.Client()
-				if err := rc.DBSize(context.Background()).Err(); err != nil {
+				rc := c.Client(t.Context())
+				if err := rc.DBSize(t.Context()).Err(); err != nil {
 					t.Fatalf("%s: backdoor login: %v", name, err)
 				}
 				rc.Close()
