@@ -19,9 +19,9 @@ type Config struct {
 	Admins []string
 }
 
-// New returns the check. getenv supplies $REDIS_PASSWORD (os.Getenv in
-// production): the password never comes from a flag.
-func New(getenv func(string) string) plugin.Check {
+// New returns the check. The runner's environment supplies
+// $REDIS_PASSWORD: the password never comes from a flag.
+func New() plugin.Check {
 	var c Config
 	opts := append(c.Conn.ConfigOptions(6379),
 		&plugin.SliceOption[string]{Path: "admin-user", Argument: "admin-user", Value: &c.Admins,
@@ -38,7 +38,7 @@ func New(getenv func(string) string) plugin.Check {
 			"without a password, WARNING for dangerous commands granted to users other than --admin-user.",
 		Options:        opts,
 		DefaultTimeout: 10 * time.Second,
-		Validate:       func() error { return c.validate(getenv) },
+		Validate:       c.validate,
 		Run:            func(ctx context.Context) result.Result { return Run(ctx, c) },
 	}
 }

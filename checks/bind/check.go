@@ -53,7 +53,7 @@ and the kernel's listening sockets, which are the truth. A configuration the ker
 is CRITICAL. The password, when the server needs one, is read from $REDIS_PASSWORD only.`,
 		Options:        opts,
 		DefaultTimeout: 10 * time.Second,
-		Validate:       func() error { return o.Validate(os.Getenv) },
+		Validate:       o.Validate,
 		Run:            func(ctx context.Context) result.Result { return Judge(Gather(ctx, o)) },
 	}
 }

@@ -131,7 +131,7 @@ func NewCheck() plugin.Check {
 		Options:        c.Options(),
 		DefaultTimeout: DefaultDeadline,
 		DeadlineFlag:   "deadline",
-		Validate:       c.Validate,
+		Validate:       func(func(string) string) error { return c.Validate() },
 		Event:          func(ev *plugin.Event) { c.Agent = ev.EntityName() },
 		Run:            c.Run,
 	}

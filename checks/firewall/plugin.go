@@ -68,7 +68,7 @@ options evaluate saved dumps instead.`,
 			file("routes", "offline: `FILE` holding the routing tables (ip -j route show table all, both families), to tell where DNAT targets go", &f.routes),
 		},
 		DefaultTimeout: 20 * time.Second,
-		Validate:       f.validate,
+		Validate:       func(func(string) string) error { return f.validate() },
 		Run:            func(ctx context.Context) result.Result { return Check(ctx, f.cfg) },
 	}
 }

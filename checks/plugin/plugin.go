@@ -38,8 +38,10 @@ type Check struct {
 	// shorthand.
 	DeadlineFlag string
 	// Validate checks the options once they are all known (flags, env,
-	// annotations). An error is bad input: UNKNOWN, exit 3.
-	Validate func() error
+	// annotations). getenv is the runner's environment, the only one a
+	// check may read (secrets such as $REDIS_PASSWORD). An error is bad
+	// input: UNKNOWN, exit 3.
+	Validate func(getenv func(string) string) error
 	// Event, when set, receives the event read from stdin (after its
 	// annotations were applied), e.g. to name the agent in the output.
 	Event func(*Event)

@@ -119,7 +119,7 @@ func Execute(c Check, env Env) int {
 				return err
 			}
 			if c.Validate != nil {
-				if err := c.Validate(); err != nil {
+				if err := c.Validate(env.Getenv); err != nil {
 					return err
 				}
 			}

@@ -27,7 +27,7 @@ func (f *fixture) check(run func(ctx context.Context) result.Result) Check {
 			&SliceOption[string]{Path: "allow", Argument: "allow", Value: &f.names, Usage: "names", UseCobraStringArray: true},
 		},
 		DefaultTimeout: 2 * time.Second,
-		Validate: func() error {
+		Validate: func(func(string) string) error {
 			if f.days < 0 {
 				return errors.New("--warning-days must not be negative")
 			}

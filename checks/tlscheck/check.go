@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"sync"
 	"syscall"
@@ -34,7 +33,7 @@ func Check() plugin.Check {
 			"Credentials for CONFIG GET come from $REDIS_USERNAME and $REDIS_PASSWORD only.",
 		Options:        c.Options(),
 		DefaultTimeout: 10 * time.Second,
-		Validate:       func() error { return c.Validate(os.Getenv) },
+		Validate:       c.Validate,
 		Run:            c.Run,
 	}
 }

@@ -42,7 +42,7 @@ func New() plugin.Check {
 	o := &Options{}
 	opts := []plugin.ConfigOption{
 		&plugin.Option[string]{Path: "config-file", Argument: "config-file", Shorthand: "c", Value: &o.ConfigFile,
-			Usage: "redis.conf to compare: a unixsocket it declares that no server listens on is reported"},
+			Usage: "redis.conf `FILE` to compare: a unixsocket it declares that no server listens on is reported"},
 		&plugin.SliceOption[string]{Path: "socket-allow-user", Argument: "socket-allow-user", Value: &o.AllowUsers, UseCobraStringArray: true,
 			Usage: "user (name or uid) allowed to connect besides the user each server runs as (repeatable)"},
 		&plugin.SliceOption[string]{Path: "socket-allow-group", Argument: "socket-allow-group", Value: &o.AllowGroups, UseCobraStringArray: true,
@@ -54,9 +54,9 @@ func New() plugin.Check {
 		&plugin.Option[string]{Path: "proc-root", Argument: "proc-root", Default: "/proc", Value: &o.ProcRoot,
 			Usage: "where to find processes, their descriptors and, unless it is /proc (then the kernel is asked through sock_diag), the socket tables"},
 		&plugin.Option[string]{Path: "passwd-file", Argument: "passwd-file", Default: "/etc/passwd", Value: &o.PasswdFile,
-			Usage: "user database for names and primary groups"},
+			Usage: "user database `FILE` for names and primary groups"},
 		&plugin.Option[string]{Path: "group-file", Argument: "group-file", Default: "/etc/group", Value: &o.GroupFile,
-			Usage: "group database for group members"},
+			Usage: "group database `FILE` for group members"},
 	}
 	return plugin.Check{
 		Name:  Name,
@@ -71,7 +71,7 @@ needs one. Root and holders of CAP_DAC_OVERRIDE can always connect. Reading the 
 descriptors needs root or the server's user; the password is read from $REDIS_PASSWORD only.`,
 		Options:        opts,
 		DefaultTimeout: 10 * time.Second,
-		Validate:       func() error { return o.Validate(os.Getenv) },
+		Validate:       o.Validate,
 		Run:            func(ctx context.Context) result.Result { return Judge(Gather(ctx, o)) },
 	}
 }

@@ -3,10 +3,8 @@
 package main
 
 import (
-	"os"
-
 	"github.com/sensu-community/sensu-redis-security-checks/checks/auth"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 )
 
-func main() { plugin.Main(auth.New(os.Getenv)) }
+func main() { plugin.Main(auth.New()) }
