@@ -223,12 +223,12 @@ func TestJudgePlaintext(t *testing.T) {
 			"UNKNOWN: plaintext port not verified: live config unavailable (authentication failed or missing (set $REDIS_USERNAME/$REDIS_PASSWORD)); give --plaintext-port to probe\n"},
 		{"no config, probes clean", PlaintextInput{ConfigErr: &ConfigError{Code: "NOPERM", Err: errors.New("NOPERM")}, Probes: []PlainProbe{refused, http}},
 			"OK: no plaintext Redis on port 6380: connection refused or unreachable\nOK: no plaintext Redis on port 8080: the answer is not Redis\n" +
-				"OK: live config unavailable (the user may not run CONFIG GET): plaintext judged by the probed ports only\n"},
+				"WARNING: live config unavailable (the user may not run CONFIG GET): only the probed ports are known to refuse plaintext; the port setting, tls-cluster and tls-replication are not verified: give the check a user that may run CONFIG GET and INFO replication\n"},
 		{"config broken off, probes clean", PlaintextInput{ConfigErr: &ConfigError{Err: io.ErrUnexpectedEOF}, Probes: []PlainProbe{refused}},
 			"OK: no plaintext Redis on port 6380: connection refused or unreachable\nUNKNOWN: live config unreadable: the server broke off (unexpected EOF)\n"},
 		{"probes find Redis", PlaintextInput{ConfigErr: noAuth, Probes: []PlainProbe{pong, denied}},
 			"CRITICAL: plaintext Redis answers on port 6379 (PONG)\nCRITICAL: plaintext Redis answers on port 6381 (DENIED)\n" +
-				"OK: live config unavailable (authentication failed or missing (set $REDIS_USERNAME/$REDIS_PASSWORD)): plaintext judged by the probed ports only\n"},
+				"WARNING: live config unavailable (authentication failed or missing (set $REDIS_USERNAME/$REDIS_PASSWORD)): only the probed ports are known to refuse plaintext; the port setting, tls-cluster and tls-replication are not verified: give the check a user that may run CONFIG GET and INFO replication\n"},
 		{"cluster without TLS", PlaintextInput{Config: &LiveConfig{ClusterEnabled: true, infoKnown: true, Role: "master"}},
 			"OK: plaintext port off (port 0), tls-port 0\nCRITICAL: cluster mode with tls-cluster no: the cluster bus is plaintext and unauthenticated\n"},
 		{"replica source", PlaintextInput{Config: &LiveConfig{infoKnown: true, Role: "master", Replicas: 2, TLSReplication: true}},

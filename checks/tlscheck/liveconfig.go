@@ -160,7 +160,9 @@ func JudgePlaintext(in PlaintextInput) []result.Finding {
 			// the rest of the answer either.
 			add(result.Unknown, "live config unreadable: the server broke off (%s)", reason)
 		default:
-			add(result.OK, "live config unavailable (%s): plaintext judged by the probed ports only", reason)
+			// The probes cover the ports named; a plaintext port elsewhere,
+			// the cluster bus and the replication links stay unverified.
+			add(result.Warning, "live config unavailable (%s): only the probed ports are known to refuse plaintext; the port setting, tls-cluster and tls-replication are not verified: give the check a user that may run CONFIG GET and INFO replication", reason)
 		}
 		return fs
 	}
