@@ -70,6 +70,12 @@ func judgeProbe(r *result.Result, target string, p Probe) string {
 			r.Add(result.Unknown, "%s: PING was refused (NOAUTH) but %s broke off: %s", target, read.Command, describeErr(read.Err))
 			return ""
 		}
+		if read != nil && read.Code == "NOPERM" {
+			// NOPERM is an answer to a logged-in client: no real server
+			// says both to the same unauthenticated client.
+			r.Add(result.Unknown, "%s: PING was refused (NOAUTH) but %s answered NOPERM, which only a logged-in client gets: the replies contradict each other", target, read.Command)
+			return ""
+		}
 		t := fmt.Sprintf("%s: clients without credentials are refused (NOAUTH: a password is required)", target)
 		r.Add(result.OK, "%s", t)
 		return t

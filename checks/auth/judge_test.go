@@ -51,6 +51,8 @@ func TestJudgeProbe(t *testing.T) {
 			result.Critical, "DBSIZE was served without credentials"},
 		{"NOAUTH, then DBSIZE broken off", Probe{Ping: reply("-NOAUTH x"), Read: &ReadAttempt{Command: "DBSIZE", Err: io.ErrUnexpectedEOF}},
 			result.Unknown, "PING was refused (NOAUTH) but DBSIZE broke off: unexpected EOF"},
+		{"NOAUTH, then NOPERM", Probe{Ping: reply("-NOAUTH x"), Read: &ReadAttempt{Command: "DBSIZE", Code: "NOPERM"}},
+			result.Unknown, "PING was refused (NOAUTH) but DBSIZE answered NOPERM"},
 		{"loading", Probe{Ping: reply("-LOADING Redis is loading the dataset in memory")},
 			result.Unknown, "cannot tell whether it needs a password: -LOADING"},
 		{"not redis", Probe{Ping: reply("HTTP/1.1 400 Bad Request")},
