@@ -87,7 +87,8 @@ func TestBinaryBadInput(t *testing.T) {
 		{"bad-timeout", []string{"--target", "192.0.2.1", "--timeout", "2"}, nil},
 		{"bad-concurrency", []string{"--target", "192.0.2.1", "--concurrency", "0"}, nil},
 		{"bad-ports-env", []string{"--target", "192.0.2.1"}, []string{"REDIS_EXPOSURE_PORTS=6379,redis"}},
-		{"unknown-flag", []string{"--target", "192.0.2.1", "--password", "x"}, nil},
+		{"unknown-flag", []string{"--target", "192.0.2.1", "--bogus", "x"}, nil},
+		{"password-flag", []string{"--target", "192.0.2.1", "--password", "x"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := bintest.Run(t, 10*time.Second, tc.env, append([]string{bin}, tc.args...)...)
