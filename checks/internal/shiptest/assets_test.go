@@ -68,6 +68,11 @@ func decodeAssets(dir, sub string) ([]resource, []error) {
 	}
 	var out []resource
 	for _, f := range files {
+		// sensuctl create -f DIR does not follow subdirectories (without
+		// -r): templates to fill in live there.
+		if st, err := os.Stat(f); err == nil && st.IsDir() {
+			continue
+		}
 		ext := filepath.Ext(f)
 		if ext != ".yml" && ext != ".yaml" {
 			errs = append(errs, fmt.Errorf("%s: %s/ holds only YAML resources", filepath.Base(f), sub))
@@ -156,7 +161,7 @@ func stripComments(s string) string {
 
 // TestAssetsValidate: assets/ is what `sensuctl create -f assets/` loads,
 // so it holds no Asset with placeholder checksums (the asset comes from
-// `sensuctl asset add` or release/asset.yml) and nothing the OSS backend
+// `sensuctl asset add` or assets/templates/asset.yml) and nothing the OSS backend
 // rejects.
 func TestAssetsValidate(t *testing.T) {
 	res, errs := decodeAssets(root(t), "assets")
@@ -170,12 +175,12 @@ func TestAssetsValidate(t *testing.T) {
 	if count["Asset"] != 0 {
 		t.Errorf("assets/ holds %d Asset resources, want 0 (placeholder sha512s fail every download)", count["Asset"])
 	}
-	rel, errs := decodeAssets(root(t), "release")
+	rel, errs := decodeAssets(root(t), filepath.Join("assets", "templates"))
 	for _, err := range errs {
 		t.Error(err)
 	}
 	if len(rel) != 1 || rel[0].Type != "Asset" {
-		t.Errorf("release/ holds %d core/v2 resources, want the one Asset", len(rel))
+		t.Errorf("assets/templates/ holds %d core/v2 resources, want the one Asset", len(rel))
 	}
 	if count["CheckConfig"] == 0 {
 		t.Error("assets/ holds no CheckConfig")

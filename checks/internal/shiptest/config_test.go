@@ -293,13 +293,13 @@ func TestBonsaiMatchesGoreleaser(t *testing.T) {
 	}
 }
 
-// TestAssetMatchesBonsai: release/asset.yml lists the same archives, with the
+// TestAssetMatchesBonsai: assets/templates/asset.yml lists the same archives, with the
 // same filters in the same order, as .bonsai.yml.
 func TestAssetMatchesBonsai(t *testing.T) {
 	g := loadGoreleaser(t)
 	b := loadBonsai(t)
 	var asset *corev2.Asset
-	rel, errs := decodeAssets(root(t), "release")
+	rel, errs := decodeAssets(root(t), path.Join("assets", "templates"))
 	if len(errs) > 0 {
 		t.Fatal(errs[0])
 	}
@@ -309,7 +309,7 @@ func TestAssetMatchesBonsai(t *testing.T) {
 		}
 	}
 	if asset == nil {
-		t.Fatal("no Asset in release/")
+		t.Fatal("no Asset in assets/templates/")
 	}
 	if asset.Name != assetName {
 		t.Errorf("asset name %q, want %q", asset.Name, assetName)
