@@ -26,7 +26,18 @@ import (
 
 const assetName = "sensu-community/sensu-redis-security-checks"
 
-var binaries = []string{"redis-auth-check", "redis-bind-check", "redis-exposure-check", "redis-firewall-check", "redis-tls-check"}
+// binaries are the collection's binaries: every directory of cmd/.
+func binaries(t *testing.T) []string {
+	dirs, err := filepath.Glob(filepath.Join(repoRoot(t), "cmd", "redis-*"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no binaries in cmd/ (%v)", err)
+	}
+	var out []string
+	for _, d := range dirs {
+		out = append(out, filepath.Base(d))
+	}
+	return out
+}
 
 func repoRoot(t *testing.T) string {
 	_, file, _, _ := runtime.Caller(0)
@@ -49,7 +60,7 @@ func archive(t *testing.T) (data []byte, binDir string) {
 			t.Fatal(err)
 		}
 	}
-	for _, b := range binaries {
+	for _, b := range binaries(t) {
 		p := bintest.Build(t, b)
 		binDir = filepath.Dir(p)
 		body, err := os.ReadFile(p)
@@ -77,6 +88,7 @@ func archive(t *testing.T) (data []byte, binDir string) {
 var (
 	urlRe  = regexp.MustCompile(`https://github\.com/\S+\.tar\.gz`)
 	shaRe  = regexp.MustCompile(`sha512: "0+"`)
+	sudoRe = regexp.MustCompile(`sudo -n /usr/local/bin/(redis-[a-z]+-check)`)
 	port6  = regexp.MustCompile(`--port 6379\b`)
 	elapse = regexp.MustCompile(`elapsed=[0-9.]+s`)
 )
@@ -106,11 +118,12 @@ func TestRealAgent(t *testing.T) {
 	closed := freePort(t)
 	closed2 := freePort(t)
 
-	// release/asset.yml and assets/, with only URLs, sha512 and ports
-	// substituted; the firewall check's sudo path becomes the built binary
-	// (the agent runs as root here, and the host has no sudo).
+	// assets/templates/asset.yml and assets/, with only URLs, sha512 and ports
+	// substituted; the sudo path of the checks that need root (firewall,
+	// socket) becomes the built binary (the agent runs as root here, and
+	// the host has no sudo).
 	res := t.TempDir()
-	rel, err := os.ReadFile(filepath.Join(repoRoot(t), "release", "asset.yml"))
+	rel, err := os.ReadFile(filepath.Join(repoRoot(t), "assets", "templates", "asset.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +143,7 @@ func TestRealAgent(t *testing.T) {
 			t.Fatal(err)
 		}
 		b = port6.ReplaceAll(b, []byte("--port "+strconv.Itoa(rs.Port)))
-		b = bytes.ReplaceAll(b, []byte("sudo -n /usr/local/bin/redis-firewall-check"), []byte(filepath.Join(binDir, "redis-firewall-check")))
+		b = sudoRe.ReplaceAll(b, []byte(binDir+"/$1"))
 		if err := os.WriteFile(filepath.Join(res, filepath.Base(f)), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
