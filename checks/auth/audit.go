@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -53,6 +54,9 @@ type Audit struct {
 	CatWhy     map[string]string
 }
 
+// errInfoWithoutVersion: INFO server answered without redis_version.
+var errInfoWithoutVersion = errors.New("the reply has no redis_version, which every Redis and Valkey reports")
+
 // maxCategories bounds the ACL CAT calls; Redis 7.x has 21 categories.
 const maxCategories = 32
 
@@ -76,6 +80,13 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 		a.Server = infoField(info, "server_name")
 		if v := infoField(info, "valkey_version"); v != "" {
 			a.Version = v
+		}
+		if a.Version == "" {
+			// Every Redis and Valkey reports redis_version: a reply
+			// without it is no real server's, and the rest of what this
+			// server says is not to be trusted either.
+			a.Broken, a.BrokenAt = errInfoWithoutVersion, "INFO server"
+			return a
 		}
 	} else if redisconn.Broken(err) {
 		a.Broken, a.BrokenAt = err, "INFO server"
