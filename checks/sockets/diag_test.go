@@ -11,6 +11,15 @@ import (
 	"testing"
 )
 
+// Netlink framing values the test datagrams are built with
+// (linux/netlink.h), spelled out here so that the parser is checked
+// against the kernel's numbers rather than against its own constants.
+const (
+	nlmsgHdrLen  = 16
+	nlmsgDone    = 3
+	nlmFDumpIntr = 0x10
+)
+
 // diagMsg builds one inet_diag_msg netlink message as the kernel sends it.
 func diagMsg(seq uint32, state uint8, ap netip.AddrPort, uid, inode uint32) []byte {
 	b := make([]byte, nlmsgHdrLen+inetDiagMsgLen)

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/sockdiag"
 )
 
 // Listener is one listening UNIX stream socket as the kernel reports it.
@@ -42,88 +44,37 @@ const (
 )
 
 // ErrDiagMessage means a malformed or unexpected netlink message.
-var ErrDiagMessage = errors.New("malformed sock_diag message")
+var ErrDiagMessage = sockdiag.ErrMessage
 
 // diagErrno is an error the kernel answered a dump request with.
-type diagErrno int32
-
-func (e diagErrno) Error() string { return fmt.Sprintf("sock_diag: errno %d", int32(e)) }
+type diagErrno = sockdiag.Errno
 
 // diagRequest builds the SOCK_DIAG_BY_FAMILY dump of listening AF_UNIX
 // sockets with their names and socket-file identities.
 func diagRequest(seq uint32) []byte {
-	const (
-		nlmsgHdrLen      = 16
-		sockDiagByFamily = 20
-		nlmFRequest      = 0x1
-		nlmFDump         = 0x300
-		afUnix           = 1
-	)
-	b := make([]byte, nlmsgHdrLen+unixDiagReqLen)
+	const afUnix = 1
+	msg, r := sockdiag.Request(seq, unixDiagReqLen)
 	ne := binary.NativeEndian
-	ne.PutUint32(b[0:], uint32(len(b)))
-	ne.PutUint16(b[4:], sockDiagByFamily)
-	ne.PutUint16(b[6:], nlmFRequest|nlmFDump)
-	ne.PutUint32(b[8:], seq)
-	r := b[nlmsgHdrLen:]
 	r[0] = afUnix
 	ne.PutUint32(r[4:], 1<<stateListen)
 	ne.PutUint32(r[12:], udiagShowName|udiagShowVFS)
-	return b
+	return msg
 }
 
 // parseDiag decodes one datagram of the dump: the stream listeners it holds
 // and whether the dump is complete.
 func parseDiag(b []byte, seq uint32) (out []Listener, done bool, err error) {
-	const (
-		nlmsgHdrLen  = 16
-		nlmsgError   = 2
-		nlmsgDone    = 3
-		nlmFDumpIntr = 0x10
-	)
-	ne := binary.NativeEndian
-	for len(b) > 0 {
-		if len(b) < nlmsgHdrLen {
-			return nil, false, fmt.Errorf("%w: %d trailing bytes", ErrDiagMessage, len(b))
+	done, err = sockdiag.Walk(b, seq, func(body []byte) error {
+		l, ok, err := parseDiagMsg(body)
+		if ok {
+			out = append(out, l)
 		}
-		n := int(ne.Uint32(b[0:]))
-		if n < nlmsgHdrLen || n > len(b) {
-			return nil, false, fmt.Errorf("%w: length %d of %d", ErrDiagMessage, n, len(b))
-		}
-		if got := ne.Uint32(b[8:]); got != seq {
-			return nil, false, fmt.Errorf("%w: sequence %d, want %d", ErrDiagMessage, got, seq)
-		}
-		if ne.Uint16(b[6:])&nlmFDumpIntr != 0 {
-			return nil, false, fmt.Errorf("%w: dump interrupted", ErrDiagMessage)
-		}
-		body := b[nlmsgHdrLen:n]
-		switch ne.Uint16(b[4:]) {
-		case nlmsgDone:
-			if len(body) >= 4 && int32(ne.Uint32(body)) < 0 {
-				return nil, false, diagErrno(-int32(ne.Uint32(body)))
-			}
-			return out, true, nil
-		case nlmsgError:
-			if len(body) < 4 {
-				return nil, false, fmt.Errorf("%w: short error", ErrDiagMessage)
-			}
-			return nil, false, diagErrno(-int32(ne.Uint32(body)))
-		default:
-			l, ok, err := parseDiagMsg(body)
-			if err != nil {
-				return nil, false, err
-			}
-			if ok {
-				out = append(out, l)
-			}
-		}
-		if a := (n + 3) &^ 3; a < len(b) {
-			b = b[a:]
-		} else {
-			b = nil
-		}
+		return err
+	})
+	if err != nil {
+		return nil, false, err
 	}
-	return out, false, nil
+	return out, done, nil
 }
 
 // parseDiagMsg decodes a unix_diag_msg and its attributes.

@@ -1,54 +1,36 @@
 package unixsock
 
 import (
-	"os"
-	"time"
+	"errors"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/sockdiag"
 	"golang.org/x/sys/unix"
 )
 
 // dumpListeners asks the kernel for the listening AF_UNIX sockets of the
 // caller's network namespace.
 func dumpListeners() ([]Listener, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	c, err := sockdiag.Open()
 	if err != nil {
-		return nil, os.NewSyscallError("socket", err)
+		return nil, err
 	}
-	defer unix.Close(fd)
-	tv := unix.NsecToTimeval((2 * time.Second).Nanoseconds())
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		return nil, os.NewSyscallError("setsockopt", err)
-	}
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return nil, os.NewSyscallError("bind", err)
-	}
+	defer c.Close()
 	const seq = 1
-	if err := unix.Sendto(fd, diagRequest(seq), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return nil, os.NewSyscallError("sendto", err)
-	}
 	var all []Listener
-	buf := make([]byte, 64<<10)
-	total := 0
-	for {
-		n, _, flags, _, err := unix.Recvmsg(fd, buf, nil, 0)
-		if err != nil {
-			return nil, os.NewSyscallError("recvmsg", err)
+	err = c.Dump(diagRequest(seq), seq, MaxTableSize, func(body []byte) error {
+		l, ok, err := parseDiagMsg(body)
+		if ok {
+			all = append(all, l)
 		}
-		if flags&unix.MSG_TRUNC != 0 {
-			return nil, ErrDiagMessage
-		}
-		if total += n; total > MaxTableSize {
-			return nil, ErrTooLarge
-		}
-		ls, done, err := parseDiag(buf[:n], seq)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, ls...)
-		if done {
-			return all, nil
-		}
+		return err
+	})
+	if errors.Is(err, sockdiag.ErrTooLarge) {
+		return nil, ErrTooLarge
 	}
+	if err != nil {
+		return nil, err
+	}
+	return all, nil
 }
 
 // kernelDev converts the kernel-internal device number sock_diag reports
