@@ -192,6 +192,16 @@ func (c *Config) judgeRedis(m Observed, presentedCert bool) result.Finding {
 }
 
 // noHandshake explains a connection that never got a server certificate.
+// roughly rounds a budget for a message: it is measured from when the
+// check started, so a slow process start shaves a few milliseconds off it
+// that say nothing to the reader.
+func roughly(d time.Duration) time.Duration {
+	if d >= 100*time.Millisecond {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
+}
+
 func (c *Config) noHandshake(ctx, lateCtx context.Context, m Observed, mainBudget time.Duration) []result.Finding {
 	addr := c.Conn.Addr()
 	one := func(s result.State, format string, args ...any) []result.Finding {
@@ -200,7 +210,7 @@ func (c *Config) noHandshake(ctx, lateCtx context.Context, m Observed, mainBudge
 	if !m.Connected {
 		switch {
 		case classify(m.Err) == failTimeout:
-			return one(result.Unknown, "no TCP connection to %s within %s: filtered, black-holed or down", addr, mainBudget.Round(time.Millisecond))
+			return one(result.Unknown, "no TCP connection to %s within %s: filtered, black-holed or down", addr, roughly(mainBudget))
 		case errors.Is(m.Err, syscall.ECONNREFUSED):
 			return one(result.Unknown, "cannot connect to %s: connection refused (no listener on the TLS port)", addr)
 		}
@@ -222,7 +232,7 @@ func (c *Config) noHandshake(ctx, lateCtx context.Context, m Observed, mainBudge
 			return one(result.Unknown, "%s closed the connection during the TLS handshake and does not answer plaintext PING", addr)
 		}
 		return one(result.Unknown, "no TLS handshake on %s within %s: the server accepted the connection and stayed silent",
-			addr, mainBudget.Round(time.Millisecond))
+			addr, roughly(mainBudget))
 	case failRemote:
 		scan := scanVersions(lateCtx, addr, c.serverName())
 		out := one(result.Critical, "the server refused a %s to %s handshake: %v", versionName(c.floor), versionName(tls.VersionTLS13), m.Err)

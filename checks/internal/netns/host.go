@@ -114,12 +114,15 @@ func (h *Host) Do(fn func() error) error {
 			errc <- fmt.Errorf("entering %s: %w", h.NS, err)
 			return
 		}
-		defer func() {
-			if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
-				runtime.UnlockOSThread()
-			}
-		}()
-		errc <- fn()
+		res := fn()
+		// Back home before the caller hears of it: when this is the main
+		// thread, /proc/self follows it, and the caller may look at once.
+		// A thread that cannot return stays locked and dies with the
+		// goroutine.
+		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
+		errc <- res
 	}()
 	return <-errc
 }
