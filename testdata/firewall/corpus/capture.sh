@@ -14,7 +14,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 tools=$(mktemp -d)
 ns="fwcorpus-$$"
+pids="$tools/pids"
+stop() {
+	# Daemons a setup started (firewalld and its bus), by their pid.
+	[ -f "$pids" ] || return 0
+	while read -r p; do kill "$p" 2>/dev/null || true; done < "$pids"
+	sleep 1
+	[ -f "$pids.dirs" ] && xargs rm -rf < "$pids.dirs"
+	rm -f "$pids" "$pids.dirs"
+}
 cleanup() {
+	stop
 	ip netns del "$ns" 2>/dev/null || true
 	rm -rf "/etc/netns/$ns" "$tools"
 }
@@ -29,9 +39,9 @@ for name in "$@"; do
 	[ -f "$dir/setup.sh" ] || { echo "capture: $name: no setup.sh" >&2; exit 2; }
 	ip netns add "$ns"
 	mkdir -p "/etc/netns/$ns"
-	cp -a /etc/ufw /etc/default "/etc/netns/$ns/"
+	cp -a /etc/ufw /etc/default /etc/firewalld "/etc/netns/$ns/"
 	ip netns exec "$ns" ip link set lo up
-	(cd "$dir" && ip netns exec "$ns" sh ./setup.sh)
+	(cd "$dir" && CORPUS_PIDS="$pids" ip netns exec "$ns" sh ./setup.sh)
 	x() { ip netns exec "$ns" "$@"; }
 	x nft -j list ruleset > "$dir/nft.json"
 	x nft --debug=netlink list ruleset > "$dir/nft-netlink.txt"
@@ -43,6 +53,7 @@ for name in "$@"; do
 	x cat /proc/net/ip6_tables_names > "$dir/legacy-tables6.txt"
 	x ipset save > "$dir/ipset.save"
 	x sh -c 'ip -4 -j route show table all; ip -6 -j route show table all' > "$dir/routes.json"
+	stop
 	ip netns del "$ns"
 	rm -rf "/etc/netns/$ns"
 	echo "captured $name"

@@ -1,6 +1,6 @@
 # dockerd does not run here: the rules dockerd 28 writes with iptables-nft
 # for one container (172.17.0.2 on docker0) publishing -p 6379:6379, on a
-# host without a firewall of its own, with the restriction Docker's
+# host whose own INPUT chain admits only SSH, with the restriction Docker's
 # documentation gives for DOCKER-USER on the external interface eth0
 # ("iptables -I DOCKER-USER -i ext_if ! -s 192.0.2.0/24 -j DROP"). The rule
 # set is the one of ../../nat/docker-open/setup.sh (written after dockerd's
@@ -31,7 +31,7 @@ COMMIT
 -A PREROUTING -d 172.17.0.2/32 ! -i docker0 -j DROP
 COMMIT
 *filter
-:INPUT ACCEPT [0:0]
+:INPUT DROP [0:0]
 :FORWARD DROP [0:0]
 :OUTPUT ACCEPT [0:0]
 :DOCKER - [0:0]
@@ -41,6 +41,9 @@ COMMIT
 :DOCKER-ISOLATION-STAGE-1 - [0:0]
 :DOCKER-ISOLATION-STAGE-2 - [0:0]
 :DOCKER-USER - [0:0]
+-A INPUT -i lo -j ACCEPT
+-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
 -A FORWARD -j DOCKER-USER
 -A FORWARD -j DOCKER-FORWARD
 -A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 6379 -j ACCEPT
@@ -57,5 +60,17 @@ COMMIT
 -A DOCKER-ISOLATION-STAGE-2 -j RETURN
 -A DOCKER-USER -i eth0 ! -s 192.0.2.0/24 -j DROP
 -A DOCKER-USER -j RETURN
+COMMIT
+EOF2
+# The host's own IPv6 firewall (dockerd writes no IPv6 rules by default).
+ip6tables-restore <<'EOF2'
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -i lo -j ACCEPT
+-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A INPUT -p ipv6-icmp -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
 COMMIT
 EOF2
