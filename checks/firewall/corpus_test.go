@@ -1,7 +1,9 @@
 package firewall
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -86,6 +88,7 @@ func TestCorpus(t *testing.T) {
 		rep := Evaluate(rs, DefaultPorts)
 		t.Run(name, func(t *testing.T) {
 			checkWant(t, rep, readWant(t, dir))
+			checkIIfWant(t, rep, dir)
 			if os.Getenv("FWCORPUS_PRINT") != "" {
 				printWant(t, rep)
 			}
@@ -132,6 +135,10 @@ func printWant(t *testing.T, rep *Report) {
 		res := pr.Result
 		fmt.Fprintf(&b, "%d %v accepted %s\n", k.port, k.fam, wantSet(res.Accepted, k.fam))
 		fmt.Fprintf(&b, "%d %v undecided %s\n", k.port, k.fam, wantSet(res.Undecided, k.fam))
+		for _, c := range res.Contexts {
+			fmt.Fprintf(&b, "# context %s (%s) dst %v sport %v: accepted %s undecided %s\n", c.IIf, c.IIfDesc, c.Dst, c.SPort,
+				wantSet(c.Accepted, k.fam), wantSet(c.Undecided, k.fam))
+		}
 		if pr.Query.To == 0 {
 			fmt.Fprintf(&b, "%d %v loopback %s\n", k.port, k.fam, map[bool]string{true: "yes", false: "no"}[!empty(res.LoopbackAccepted)])
 		}
@@ -157,4 +164,59 @@ func wantSet(s *netipx.IPSet, fam eval.Family) string {
 		}
 	}
 	return strings.Join(out, " ")
+}
+
+// checkIIfWant compares what arrives on one interface with the optional
+// want-iif.txt: "PORT FAMILY IFACE SET..." lines, SET as in want.txt, the
+// sources accepted in the contexts of that input interface (for the
+// zones of a ruleset that lets everything in elsewhere).
+func checkIIfWant(t *testing.T, rep *Report, dir string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "want-iif.txt"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		if len(f) < 4 {
+			t.Fatalf("want-iif.txt line %d: too short", n+1)
+		}
+		// The set is spelled as in want.txt: reuse its parser.
+		w := readWantLine(t, strings.Join(append([]string{f[0], f[1], "accepted"}, f[3:]...), " "))
+		var got netipx.IPSetBuilder
+		seen := false
+		for _, pr := range rep.Ports {
+			if pr.Query.Port != w.port || pr.Query.Family != w.fam || pr.Err != nil {
+				continue
+			}
+			seen = true
+			for _, c := range pr.Result.Contexts {
+				if c.IIf == f[2] {
+					got.AddSet(c.Accepted)
+				}
+			}
+		}
+		if !seen {
+			t.Fatalf("want-iif.txt line %d: port %d %v not evaluated", n+1, w.port, w.fam)
+		}
+		if g, _ := got.IPSet(); !g.Equal(w.set) {
+			t.Errorf("want-iif.txt line %d: tcp/%d %v on %s accepted = %v, want %v", n+1, w.port, w.fam, f[2], g.Prefixes(), w.set.Prefixes())
+		}
+	}
+}
+
+// readWantLine parses one want.txt line through readWant.
+func readWantLine(t *testing.T, line string) expectation {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "want.txt"), []byte(line+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return readWant(t, dir)[0]
 }
