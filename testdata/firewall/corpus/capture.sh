@@ -4,9 +4,10 @@
 # ufw never touches the host's) and generates its ruleset with the tool
 # that writes it; the dumps the check reads offline are saved next to it.
 #   testdata/firewall/corpus/capture.sh [NAME...]   (all when none given)
-# Needs root, nft, iptables (nft and legacy), ipset, ufw. ferm is fetched
-# from Debian's archive and unpacked into a temporary directory (never
-# installed: its package would load its ruleset into the host at boot).
+# Needs root, nft, iptables (nft and legacy), ipset, ufw, firewalld. ferm
+# and Shorewall are fetched from Debian's archive and unpacked into a
+# temporary directory (never installed: their packages would load their
+# rulesets into the host at boot).
 # CI does not run this; it reads the saved dumps.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,6 +34,14 @@ trap cleanup EXIT INT TERM
 # ferm: the Debian package's script, unpacked (apt-get waits for the lock).
 (cd "$tools" && apt-get -o DPkg::Lock::Timeout=300 download ferm >/dev/null && dpkg -x ferm_*.deb root)
 export FERM="$tools/root/usr/sbin/ferm"
+# Shorewall likewise; its scripts name /usr/share/shorewall: point them here.
+(cd "$tools" && apt-get -o DPkg::Lock::Timeout=300 download shorewall shorewall-core shorewall6 >/dev/null &&
+	for d in shorewall*.deb; do dpkg -x "$d" root; done)
+export CORPUS_SW="$tools/root"
+grep -rl /usr/share/shorewall "$CORPUS_SW/usr/share/shorewall" "$CORPUS_SW/usr/share/shorewall6" |
+	xargs sed -i "s|/usr/share/shorewall|$CORPUS_SW/usr/share/shorewall|g"
+sed -i "s|^PREFIX=/usr|PREFIX=$CORPUS_SW/usr|; s|^CONFDIR=/etc|CONFDIR=$CORPUS_SW/etc|; s|^VARLIB=/var/lib|VARLIB=$tools/var|" \
+	"$CORPUS_SW/usr/share/shorewall/shorewallrc"
 
 for name in "$@"; do
 	dir="$here/$name"
