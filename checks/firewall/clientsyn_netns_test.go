@@ -61,6 +61,8 @@ table ip t4 {
 		tcp dport 6379 tcp flags == syn drop
 		tcp dport 6380 tcp flags & (syn | ack | ecn) == syn drop
 		tcp dport 6381 tcp flags & (fin | syn | rst | ack) == syn drop
+		tcp dport 6383 tcp flags & (ecn | cwr) == 0 drop
+		tcp dport 6384 tcp flags & (fin | syn | rst | psh | ack | urg) == 0 drop
 	}
 }
 table ip6 t6 {
@@ -75,7 +77,10 @@ table ip6 t6 {
 	if out, err := ipt.CombinedOutput(); err != nil {
 		t.Fatalf("iptables-nft: %v: %s", err, out)
 	}
-	ports := []uint16{6379, 6380, 6381, 6382}
+	// nft prints "flags & X == 0" as "tcp flags ! X" (Shorewall's
+	// --tcp-flags ALL NONE through iptables-nft): 6383 drops a SYN without
+	// ECN bits only, 6384 no first SYN.
+	ports := []uint16{6379, 6380, 6381, 6382, 6383, 6384}
 	startListener(t, top.server, ports)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -93,7 +98,7 @@ table ip6 t6 {
 			crit[strings.SplitN(f.Text, ":", 2)[0]] = true
 		}
 	}
-	for _, want := range []string{"tcp/6379 IPv4", "tcp/6380 IPv4", "tcp/6382 IPv4", "tcp/6379 IPv6", "tcp/6380 IPv6", "tcp/6381 IPv6"} {
+	for _, want := range []string{"tcp/6379 IPv4", "tcp/6380 IPv4", "tcp/6382 IPv4", "tcp/6383 IPv4", "tcp/6384 IPv4", "tcp/6379 IPv6", "tcp/6380 IPv6", "tcp/6381 IPv6"} {
 		if !crit[want] {
 			t.Errorf("%s not CRITICAL:\n%v", want, res.Findings)
 		}
@@ -123,6 +128,9 @@ table ip6 t6 {
 	add(src4, dst4, 6381, ecn, false)
 	add(src4, dst4, 6382, ecn, false)
 	add(src4, dst4, 6382, synprobe.Variant{Flags: synprobe.SYN | synprobe.PSH}, true)
+	add(src4, dst4, 6383, synprobe.Variant{}, false)
+	add(src4, dst4, 6383, ecn, true)
+	add(src4, dst4, 6384, synprobe.Variant{}, true)
 	add(src6, dst6, 6379, synprobe.Variant{}, false)
 	add(src6, dst6, 6379, dstopts, true)
 	var probes []synprobe.Probe

@@ -98,6 +98,12 @@ func (t *nftTable) valueCond(f field, op string, right nftjson.Expr, origin stri
 		if f.kind != kPort {
 			return wrap(unknown("%s: %s %s comparison not modelled", origin, f.name, op))
 		}
+	case "!":
+		// nft's "!" on flags: none of the bits is set, as iptables-nft
+		// writes "--tcp-flags ALL NONE" (Shorewall's tcpflags chain).
+		if f.kind != kTCPFlags || f.masked {
+			return wrap(unknown("%s: operator %q not modelled", origin, op))
+		}
 	default:
 		return wrap(unknown("%s: operator %q not modelled", origin, op))
 	}
@@ -260,6 +266,17 @@ func (t *nftTable) kindCond(f field, op string, neg bool, vals []nftjson.Expr) (
 		}
 		return maybeNot(or, neg), nil
 	case kTCPFlags:
+		if op == "!" {
+			var none uint8
+			for _, v := range vals {
+				bits, err := flagBits(v)
+				if err != nil {
+					return nil, err
+				}
+				none |= bits
+			}
+			return eval.And{eval.Proto{Protos: []uint8{eval.ProtoTCP}}, eval.TCPFlags{Mask: none, Comp: 0}}, nil
+		}
 		var or eval.Or
 		for _, v := range vals {
 			bits, err := flagBits(v)
