@@ -72,11 +72,15 @@ func goList(t *testing.T) ([]pkg, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "list", "-json", "./...")
+	// Without VCS stamping, so that a checkout owned by another user (git
+	// refuses to read it) lists as well.
+	cmd := exec.CommandContext(ctx, "go", "list", "-buildvcs=false", "-json", "./...")
 	cmd.Dir = repoRoot(t)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("go list -json ./...: %v", err)
+		return nil, fmt.Errorf("go list -json ./...: %v: %s", err, stderr.String())
 	}
 	var pkgs []pkg
 	dec := json.NewDecoder(strings.NewReader(string(out)))
