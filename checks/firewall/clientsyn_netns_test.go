@@ -1,7 +1,6 @@
 package firewall
 
 import (
-	"context"
 	"net/netip"
 	"os/exec"
 	"slices"
@@ -83,14 +82,7 @@ table ip6 t6 {
 	ports := []uint16{6379, 6380, 6381, 6382, 6383, 6384}
 	startListener(t, top.server, ports)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	in, err := Collect(ctx, Config{System: netnsSystem{top.server}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, _ := Build(in)
-	rep := Evaluate(rs, ports)
+	_, rs, rep := liveReport(t, top.server, ports)
 	res := Judge(rep, nil)
 	crit := map[string]bool{}
 	for _, f := range res.Findings {

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -66,20 +65,7 @@ func unknownReason(pr PortReport) string {
 // the share of (ruleset, port, family) verdicts that are UNKNOWN, each with
 // its reason; scripts/bench-corpus.sh writes it to docs/benchmarks.md.
 func TestCorpus(t *testing.T) {
-	entries, err := os.ReadDir(corpusDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() {
-			names = append(names, e.Name())
-		}
-	}
-	if len(names) == 0 {
-		t.Fatal("empty corpus")
-	}
-	sort.Strings(names)
+	names := subdirs(t, corpusDir)
 	verdicts := 0
 	var unknown []string
 	for _, name := range names {

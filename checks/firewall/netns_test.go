@@ -199,14 +199,7 @@ func TestNamespaceScenarios(t *testing.T) {
 			}
 			startListener(t, top.server, DefaultPorts)
 
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			in, err := Collect(ctx, Config{System: netnsSystem{top.server}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rs, _ := Build(in)
-			rep := Evaluate(rs, DefaultPorts)
+			_, rs, rep := liveReport(t, top.server, DefaultPorts)
 			checkWant(t, rep, readWant(t, dir))
 
 			var remote, local []probe
@@ -264,4 +257,21 @@ func TestNamespaceScenarios(t *testing.T) {
 			}
 		})
 	}
+}
+
+// liveReport reads the ruleset of namespace ns as the binary reads a live
+// system, compiles it and evaluates it for ports, the compiler's notes
+// attached.
+func liveReport(t *testing.T, ns string, ports []uint16) (*Input, *eval.Ruleset, *Report) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	in, err := Collect(ctx, Config{System: netnsSystem{ns}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, notes := Build(in)
+	rep := Evaluate(rs, ports)
+	rep.Notes = notes
+	return in, rs, rep
 }

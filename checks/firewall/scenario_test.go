@@ -160,9 +160,13 @@ func loadScenario(t *testing.T, dir string) *Input {
 	return in
 }
 
-func scenarios(t *testing.T) []string {
+func scenarios(t *testing.T) []string { return subdirs(t, scenarioDir) }
+
+// subdirs lists the directories of a fixture tree (scenarios, corpus
+// entries) in name order (os.ReadDir sorts); an empty tree fails the test.
+func subdirs(t *testing.T, dir string) []string {
 	t.Helper()
-	entries, err := os.ReadDir(scenarioDir)
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +177,7 @@ func scenarios(t *testing.T) []string {
 		}
 	}
 	if len(out) == 0 {
-		t.Fatal("no scenarios")
+		t.Fatalf("no entries in %s", dir)
 	}
 	return out
 }

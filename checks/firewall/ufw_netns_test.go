@@ -1,14 +1,12 @@
 package firewall
 
 import (
-	"context"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
@@ -66,18 +64,11 @@ func TestNamespaceUFW(t *testing.T) {
 				startListener(t, top.server[:len(top.server)-2]+"-k", []uint16{6379, 26379})
 			}
 
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			in, err := Collect(ctx, Config{System: netnsSystem{top.server}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			in, rs, rep := liveReport(t, top.server, DefaultPorts)
 			if in.UFW == nil || !in.UFW.Enabled || in.UFWErr != nil {
 				t.Fatalf("ufw not read: %+v %v", in.UFW, in.UFWErr)
 			}
-			rs, notes := Build(in)
-			rep := Evaluate(rs, DefaultPorts)
-			rep.Notes, rep.UFW = notes, in.UFW
+			rep.UFW = in.UFW
 			r := Judge(rep, []netip.Prefix{netip.MustParsePrefix("192.0.2.2/32")})
 
 			// The recipe's deny comes first: ufw itself lets nobody in.
