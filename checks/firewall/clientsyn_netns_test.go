@@ -83,7 +83,7 @@ table ip6 t6 {
 	startListener(t, top.server, ports)
 
 	_, rs, rep := liveReport(t, top.server, ports)
-	res := Judge(rep, nil)
+	res := JudgeReport(rep, nil)
 	crit := map[string]bool{}
 	for _, f := range res.Findings {
 		if f.State == result.Critical {

@@ -18,7 +18,7 @@ import (
 // accepting chain, and "ip6 nexthdr != tcp accept" in a dropping one.
 // Both are CRITICAL, and the finding says which SYN gets in.
 func TestJudgeClientShapedSYN(t *testing.T) {
-	f, err := os.Open("../../testdata/firewall/client-shaped-syn.json")
+	f, err := os.Open(fwdata(t, "client-shaped-syn.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,8 +27,8 @@ func TestJudgeClientShapedSYN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, _ := Build(&Input{Sources: compile.Sources{NFT: compile.Dump[nftjson.Ruleset]{Value: nft, Name: "nft"}}})
-	res := Judge(Evaluate(rs, []uint16{6379}), nil)
+	rs, _ := Build(&Facts{Sources: compile.Sources{NFT: compile.Dump[nftjson.Ruleset]{Value: nft, Name: "nft"}}})
+	res := JudgeReport(Evaluate(rs, []uint16{6379}), nil)
 	if res.State != result.Critical {
 		t.Errorf("state %v", res.State)
 	}
@@ -62,7 +62,7 @@ COMMIT
 		t.Fatal(err)
 	}
 	rs, _ := compile.Standalone(eval.IPv4, compile.Dump[iptsave.Dump]{Value: d, Name: "iptables-save"}, compile.Dump[ipset.Dump]{})
-	res := Judge(Evaluate(rs, []uint16{6379}), []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")})
+	res := JudgeReport(Evaluate(rs, []uint16{6379}), []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")})
 	for _, s := range []result.State{result.Unknown, result.Critical} {
 		for _, f := range findings(res, s) {
 			if strings.Contains(f, "IPv4") {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/compile"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/frontend/firewalld"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/frontend/ufw"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/ipset"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nftjson"
@@ -20,8 +22,11 @@ import (
 // ErrNotGiven marks a dump that offline mode was not given.
 var ErrNotGiven = errors.New("not given")
 
-// Input is everything read from the system or from files.
-type Input struct {
+// Facts are everything read from the system or from files.
+type Facts struct {
+	// Err is set when nothing could be read (a lack of privilege): the
+	// check is then UNKNOWN with it.
+	Err     error
 	Sources compile.Sources
 	// Standalone is set in offline mode without an nft dump: each
 	// iptables-save file is then the whole ruleset of its family.
@@ -34,31 +39,31 @@ type Input struct {
 	RoutesErr error
 	// UFW is ufw's own configuration when ufw is installed (or
 	// --ufw-dir given); UFWErr when it could not be read.
-	UFW    *UFW
+	UFW    *ufw.Config
 	UFWErr error
 	// Firewalld is firewalld's configuration when it runs, its rules are
 	// in the kernel, or --firewalld-dir was given; FirewalldErr when it
 	// could not be read.
-	Firewalld    *Firewalld
+	Firewalld    *firewalld.Config
 	FirewalldErr error
 }
 
-// Collect reads the ruleset: the saved dumps named in cfg, or the live
-// system. A source that cannot be read is recorded with its error, for
-// the evaluator to treat as unknown; the only error returned is a lack of
-// privilege, which leaves nothing to evaluate.
-func Collect(ctx context.Context, cfg Config) (*Input, error) {
+// Gather reads the ruleset: the saved dumps named in cfg, or the live
+// system, all under ctx. A source that cannot be read is recorded with its
+// error, for the evaluator to treat as unknown; a lack of privilege, which
+// leaves nothing to evaluate, is Facts.Err.
+func Gather(ctx context.Context, cfg Options) *Facts {
 	if cfg.Offline() {
-		return collectFiles(cfg), nil
+		return collectFiles(ctx, cfg)
 	}
 	sys := cfg.System
 	if sys == nil {
 		sys = Host{}
 	}
 	if err := sys.Privileged(); err != nil {
-		return nil, err
+		return &Facts{Err: err}
 	}
-	in := &Input{}
+	in := &Facts{}
 	s := &in.Sources
 	s.NFT = runParse(ctx, sys, nftjson.Parse, "nft", "-j", "list", "ruleset")
 	if needsBytecode(s.NFT.Value) {
@@ -80,9 +85,29 @@ func Collect(ctx context.Context, cfg Config) (*Input, error) {
 	if dir == "" {
 		dir = "/etc/ufw"
 	}
-	in.UFW, _, in.UFWErr = readUFW(ctx, sys, dir)
-	in.Firewalld, in.FirewalldErr = collectFirewalld(ctx, sys, cfg, in)
-	return in, nil
+	in.UFW, _, in.UFWErr = ufw.Read(ctx, sys, dir)
+	in.Firewalld, in.FirewalldErr = firewalld.Read(ctx, sys, firewalldSource(cfg, in))
+	return in
+}
+
+// firewalldSource is where firewalld's configuration is read from.
+func firewalldSource(cfg Options, in *Facts) firewalld.Source {
+	return firewalld.Source{Dir: cfg.FirewalldDir, Lib: cfg.FirewalldLib, Bus: cfg.FirewalldBus,
+		Offline: in.Offline, InKernel: firewalldTable(in)}
+}
+
+// firewalldTable reports whether the kernel's nf_tables ruleset holds
+// firewalld's table: its rules are live even if its daemon cannot be
+// asked.
+func firewalldTable(in *Facts) bool {
+	if v := in.Sources.NFT.Value; v != nil {
+		for _, t := range v.Tables {
+			if t.Name == "firewalld" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // needsBytecode reports whether the ruleset has a table where IPv6 rules
@@ -140,8 +165,8 @@ func legacyNames(ctx context.Context, sys System, path string) ([]string, error)
 }
 
 // collectFiles reads the offline dumps.
-func collectFiles(cfg Config) *Input {
-	in := &Input{Standalone: cfg.NftJSON == "", Offline: true}
+func collectFiles(ctx context.Context, cfg Options) *Facts {
+	in := &Facts{Standalone: cfg.NftJSON == "", Offline: true}
 	s := &in.Sources
 	if cfg.NftJSON != "" {
 		s.NFT = parseFile(cfg.NftJSON, nftjson.Parse)
@@ -154,12 +179,12 @@ func collectFiles(cfg Config) *Input {
 	s.IPSet = parseFile(cfg.IpsetSave, ipset.Parse)
 	if cfg.UFWDir != "" {
 		var installed bool
-		in.UFW, installed, in.UFWErr = readUFW(context.Background(), Host{}, cfg.UFWDir)
+		in.UFW, installed, in.UFWErr = ufw.Read(ctx, Host{}, cfg.UFWDir)
 		if !installed {
 			in.UFWErr = fmt.Errorf("%s: no ufw.conf", cfg.UFWDir)
 		}
 	}
-	in.Firewalld, in.FirewalldErr = collectFirewalld(context.Background(), Host{}, cfg, in)
+	in.Firewalld, in.FirewalldErr = firewalld.Read(ctx, Host{}, firewalldSource(cfg, in))
 	in.RoutesErr = ErrNotGiven
 	if cfg.Routes != "" {
 		d := parseFile(cfg.Routes, ParseRoutes)
@@ -184,8 +209,8 @@ func parseFile[T any](path string, parse func(io.Reader) (*T, error)) compile.Du
 	return compile.Dump[T]{Value: v, Name: path}
 }
 
-// Build compiles what Collect read into the evaluator's model.
-func Build(in *Input) (*eval.Ruleset, []string) {
+// Build compiles what Gather read into the evaluator's model.
+func Build(in *Facts) (*eval.Ruleset, []string) {
 	var rs *eval.Ruleset
 	var notes []string
 	if !in.Standalone {
@@ -204,7 +229,7 @@ func Build(in *Input) (*eval.Ruleset, []string) {
 
 // setRouting gives the model what it knows of the routing tables, and
 // says so when a DNAT makes it matter and it is only guessed.
-func setRouting(rs *eval.Ruleset, in *Input) []string {
+func setRouting(rs *eval.Ruleset, in *Facts) []string {
 	if in.Routes != nil {
 		rs.Routing = in.Routes
 		return nil

@@ -1,15 +1,12 @@
 package firewall
 
-import (
-	"net/netip"
-	"time"
-)
+import "net/netip"
 
 // DefaultPorts are Redis, Redis Cluster's bus and Sentinel.
 var DefaultPorts = []uint16{6379, 16379, 26379}
 
-// Config is what the check needs to know.
-type Config struct {
+// Options are what the check is told.
+type Options struct {
 	// Ports to audit; DefaultPorts when empty.
 	Ports []uint16
 	// Trusted networks; loopback is always trusted.
@@ -38,16 +35,14 @@ type Config struct {
 	// System is the machine the live ruleset is read from; nil is this
 	// host.
 	System System
-	// Timeout bounds each command when the context has no deadline.
-	Timeout time.Duration
 }
 
 // Offline reports whether saved dumps replace the live system.
-func (c Config) Offline() bool {
+func (c Options) Offline() bool {
 	return c.NftJSON != "" || c.IptablesSave != "" || c.Ip6tablesSave != "" || c.IpsetSave != ""
 }
 
-func (c Config) ports() []uint16 {
+func (c Options) ports() []uint16 {
 	if len(c.Ports) == 0 {
 		return DefaultPorts
 	}

@@ -1,6 +1,7 @@
 package firewall
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,19 +12,18 @@ import (
 
 	"go4.org/netipx"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/describe"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
 )
 
-const corpusDir = "../../testdata/firewall/corpus"
-
 // loadCorpus reads a corpus entry's dumps as offline mode does (--nft-json,
 // --nft-netlink, --iptables-save, --ip6tables-save, --ipset-save,
 // --routes), plus the legacy tables live collection would have read.
-func loadCorpus(t *testing.T, dir string) *Input {
+func loadCorpus(t *testing.T, dir string) *Facts {
 	t.Helper()
 	f := func(name string) string { return filepath.Join(dir, name) }
-	in := collectFiles(Config{NftJSON: f("nft.json"), NftNetlink: f("nft-netlink.txt"),
+	in := collectFiles(context.Background(), Options{NftJSON: f("nft.json"), NftNetlink: f("nft-netlink.txt"),
 		IptablesSave: f("iptables-nft.save"), Ip6tablesSave: f("ip6tables-nft.save"),
 		IpsetSave: f("ipset.save"), Routes: f("routes.json")})
 	s := &in.Sources
@@ -53,7 +53,7 @@ func unknownReason(pr PortReport) string {
 	switch res := pr.Result; {
 	case pr.Err != nil:
 		return pr.Err.Error()
-	case !empty(res.Undecided) || !empty(res.LoopbackUndecided):
+	case !describe.Empty(res.Undecided) || !describe.Empty(res.LoopbackUndecided):
 		return strings.Join(res.Reasons, "; ")
 	}
 	return ""
@@ -65,11 +65,11 @@ func unknownReason(pr PortReport) string {
 // the share of (ruleset, port, family) verdicts that are UNKNOWN, each with
 // its reason; scripts/bench-corpus.sh writes it to docs/benchmarks.md.
 func TestCorpus(t *testing.T) {
-	names := subdirs(t, corpusDir)
+	names := subdirs(t, fwdata(t, "corpus"))
 	verdicts := 0
 	var unknown []string
 	for _, name := range names {
-		dir := filepath.Join(corpusDir, name)
+		dir := fwdata(t, "corpus", name)
 		rs, _ := Build(loadCorpus(t, dir))
 		rep := Evaluate(rs, DefaultPorts)
 		t.Run(name, func(t *testing.T) {
@@ -126,7 +126,7 @@ func printWant(t *testing.T, rep *Report) {
 				wantSet(c.Accepted, k.fam), wantSet(c.Undecided, k.fam))
 		}
 		if pr.Query.To == 0 {
-			fmt.Fprintf(&b, "%d %v loopback %s\n", k.port, k.fam, map[bool]string{true: "yes", false: "no"}[!empty(res.LoopbackAccepted)])
+			fmt.Fprintf(&b, "%d %v loopback %s\n", k.port, k.fam, map[bool]string{true: "yes", false: "no"}[!describe.Empty(res.LoopbackAccepted)])
 		}
 	}
 	t.Logf("want.txt:\n%s", b.String())
@@ -135,10 +135,10 @@ func printWant(t *testing.T, rep *Report) {
 // wantSet spells a set as want.txt does: "-" when empty, "all" when it is
 // every address but loopback.
 func wantSet(s *netipx.IPSet, fam eval.Family) string {
-	if empty(s) {
+	if describe.Empty(s) {
 		return "-"
 	}
-	if isAllButLoopback(s, fam) {
+	if describe.AllButLoopback(s, fam) {
 		return "all"
 	}
 	var out []string

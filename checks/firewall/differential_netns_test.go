@@ -30,8 +30,6 @@ import (
 // and written to testdata/firewall/differential, whose files
 // TestDifferentialRegressions replays.
 
-const diffDir = "../../testdata/firewall/differential"
-
 var (
 	diffSources4  = []string{"192.0.2.2", "192.0.2.130", "198.51.100.7", "203.0.113.9"}
 	diffSources6  = []string{"2001:db8::2", "2001:db8:1::5"}
@@ -105,9 +103,9 @@ func (e *diffEnv) check(t *testing.T, ruleset string, st *diffStats) []string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	in, err := Collect(ctx, Config{System: nsenterSystem{e.top.server}})
-	if err != nil {
-		t.Fatal(err)
+	in := Gather(ctx, Options{System: nsenterSystem{e.top.server}})
+	if in.Err != nil {
+		t.Fatal(in.Err)
 	}
 	rs, _ := Build(in)
 	rep := Evaluate(rs, diffPorts)
@@ -260,8 +258,8 @@ func TestDifferentialKernel(t *testing.T) {
 				rs := genRandom(s)
 				if bad := e.check(t, rs.String(), &st); len(bad) > 0 {
 					min := e.shrink(t, rs, &diffStats{})
-					path := filepath.Join(diffDir, fmt.Sprintf("seed-%d.nft", s))
-					_ = os.MkdirAll(diffDir, 0o755)
+					path := fwdata(t, "differential", fmt.Sprintf("seed-%d.nft", s))
+					_ = os.MkdirAll(fwdata(t, "differential"), 0o755)
 					_ = os.WriteFile(path, []byte(min.String()), 0o644)
 					t.Errorf("seed %d: false OK (kept as %s):\n%s\nruleset:\n%s\nshrunk:\n%s",
 						s, path, strings.Join(bad, "\n"), rs, min)
@@ -281,7 +279,7 @@ func TestDifferentialKernel(t *testing.T) {
 // kept.
 func TestDifferentialRegressions(t *testing.T) {
 	requireDiff(t)
-	files, _ := filepath.Glob(filepath.Join(diffDir, "*.nft"))
+	files, _ := filepath.Glob(fwdata(t, "differential", "*.nft"))
 	if len(files) == 0 {
 		t.Skip("no kept rulesets")
 	}

@@ -55,7 +55,7 @@ func TestNamespaceFirewalld(t *testing.T) {
 	fw := (&netns.Host{Name: "server", NS: top.server}).StartFirewalld(t)
 	startListener(t, top.server, DefaultPorts)
 	trusted := []netip.Prefix{netip.MustParsePrefix("192.0.2.2/32")}
-	cfg := Config{System: fwdSystem{netnsSystem{top.server}}, FirewalldDir: fw.EtcDir(), FirewalldBus: fw.BusAddr(), Trusted: trusted}
+	cfg := Options{System: fwdSystem{netnsSystem{top.server}}, FirewalldDir: fw.EtcDir(), FirewalldBus: fw.BusAddr(), Trusted: trusted}
 
 	var probes []probe
 	for _, a := range []string{"192.0.2.2", "192.0.2.10", "198.51.100.7", "203.0.113.9", "2001:db8::2", "2001:db8:1::5", "2001:db8:ffff::9"} {
@@ -66,19 +66,16 @@ func TestNamespaceFirewalld(t *testing.T) {
 	}
 	// check collects, judges and compares every probe's outcome with
 	// the kernel model and with firewalld's view of eth0.
-	check := func(t *testing.T, cfg Config, wantRuntime bool, accepted map[string][]uint16) (*Input, string) {
+	check := func(t *testing.T, cfg Options, wantRuntime bool, accepted map[string][]uint16) (*Facts, string) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		start := time.Now()
-		in, err := Collect(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
+		in := Gather(ctx, cfg)
+		if in.Err != nil {
+			t.Fatal(in.Err)
 		}
-		rt := time.Now()
-		if _, err := readFirewalldDBus(ctx, cfg.FirewalldBus); err == nil {
-			t.Logf("collect %v; the D-Bus read alone %v", rt.Sub(start), time.Since(rt))
-		}
+		t.Logf("gather %v", time.Since(start))
 		if in.Firewalld == nil || in.FirewalldErr != nil || in.Firewalld.Runtime != wantRuntime {
 			t.Fatalf("firewalld not read as wanted (runtime %v): %+v %v", wantRuntime, in.Firewalld, in.FirewalldErr)
 		}
@@ -86,7 +83,7 @@ func TestNamespaceFirewalld(t *testing.T) {
 		rep := Evaluate(rs, DefaultPorts)
 		rep.Notes, rep.Firewalld = notes, in.Firewalld
 		var buf strings.Builder
-		if err := result.Render(&buf, Name, Judge(rep, trusted)); err != nil {
+		if err := result.Render(&buf, Name, JudgeReport(rep, trusted)); err != nil {
 			t.Fatal(err)
 		}
 		for p, outcome := range dial(t, top.client, probes) {

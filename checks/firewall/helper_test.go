@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/bintest"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
 // The namespace tests re-run this test binary inside a namespace as a
@@ -112,4 +113,9 @@ func helperDial(probes string) int {
 		fmt.Println(o)
 	}
 	return 0
+}
+
+// fwdata is a path under the module's testdata/firewall.
+func fwdata(t testing.TB, elem ...string) string {
+	return testenv.Testdata(t, append([]string{"firewall"}, elem...)...)
 }

@@ -7,15 +7,14 @@ import (
 
 	"go4.org/netipx"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/describe"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/frontend"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
 
-// maxListed caps how many ranges one finding names.
-const maxListed = 8
-
-// Judge compares a report with the trusted networks. It is pure: the
-// same report and trust always give the same result.
+// JudgeReport compares a report with the trusted networks. It is pure:
+// the same report and trust always give the same result.
 //
 //   - CRITICAL: an untrusted source is accepted (or no rule restricts the
 //     port at all);
@@ -23,14 +22,20 @@ const maxListed = 8
 //     evaluator does not understand (each reason is listed);
 //   - WARNING: a trusted network, or loopback, is not accepted;
 //   - OK: only trusted sources are accepted, and all of them are.
-func Judge(rep *Report, trusted []netip.Prefix) result.Result {
+func JudgeReport(rep *Report, trusted []netip.Prefix) result.Result {
 	var r result.Result
+	ufw, fw := rep.explainers()
+	var qs []eval.Query
 	for _, pr := range rep.Ports {
-		judgePort(&r, pr, trusted, rep.UFW, rep.Firewalld)
+		judgePort(&r, pr, trusted, ufw, fw)
+		qs = append(qs, pr.Query)
 	}
-	judgeFirewalld(&r, rep)
-	if rep.UFW != nil && !rep.UFW.Enabled {
-		r.Add(result.OK, "note: ufw is inactive (ENABLED=no in ufw.conf): its rules are not in the kernel's ruleset")
+	for _, e := range []frontend.Explainer{fw, ufw} {
+		if e != nil {
+			for _, f := range e.Notes(qs) {
+				r.Add(state(f), "note: %s", f.Text)
+			}
+		}
 	}
 	for _, n := range rep.Notes {
 		r.Add(result.OK, "note: %s", n)
@@ -47,7 +52,7 @@ func Judge(rep *Report, trusted []netip.Prefix) result.Result {
 	return r
 }
 
-func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw *UFW, fw *Firewalld) {
+func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw, fw frontend.Explainer) {
 	q := pr.Query
 	if pr.Err != nil {
 		r.Add(result.Unknown, "%v: not evaluated: %v", q, pr.Err)
@@ -65,30 +70,29 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw *UFW
 	tb.RemovePrefix(loop) // judged separately, as the host's own traffic
 	trust, _ := tb.IPSet()
 
-	bad := minus(res.Accepted, trust)
-	if !empty(bad) {
+	bad := describe.Minus(res.Accepted, trust)
+	if !describe.Empty(bad) {
 		switch {
-		case isAllButLoopback(res.Accepted, fam) && len(res.Choices) == 0:
-			r.Add(result.Critical, "%v: accepted from %s: no rule restricts it%s%s%s%s", q, fam.All(), where(res, trust), via(res), ufwBut(ufw, q, res, trust), firewalldBut(fw, q, res, trust))
-		case isAllButLoopback(res.Accepted, fam):
-			r.Add(result.Critical, "%v: accepted from %s%s%s%s%s%s", q, fam.All(), choices(res), where(res, trust), via(res), ufwBut(ufw, q, res, trust), firewalldBut(fw, q, res, trust))
+		case describe.AllButLoopback(res.Accepted, fam) && len(res.Choices) == 0:
+			r.Add(result.Critical, "%v: accepted from %s: no rule restricts it%s%s%s%s", q, fam.All(), where(res, trust), via(res), fix(ufw, q, res, trust), fix(fw, q, res, trust))
+		case describe.AllButLoopback(res.Accepted, fam):
+			r.Add(result.Critical, "%v: accepted from %s%s%s%s%s%s", q, fam.All(), choices(res), where(res, trust), via(res), fix(ufw, q, res, trust), fix(fw, q, res, trust))
 		default:
-			r.Add(result.Critical, "%v: accepted from %s%s%s%s%s%s", q, describeSet(bad, fam, trust), choices(res), where(res, trust), via(res), ufwBut(ufw, q, res, trust), firewalldBut(fw, q, res, trust))
+			r.Add(result.Critical, "%v: accepted from %s%s%s%s%s%s", q, describe.Untrusted(bad, fam, trust), choices(res), where(res, trust), via(res), fix(ufw, q, res, trust), fix(fw, q, res, trust))
 		}
 	}
-	if ufw != nil && ufw.Enabled && q.To == 0 {
-		r.Add(result.OK, "ufw: %s", ufwSays(ufw, q))
+	// ufw's view comes with the verdict, as its own summary of the port.
+	explain(r, ufw, q)
+	if u := describe.Minus(res.Undecided, trust); !describe.Empty(u) {
+		r.Add(result.Unknown, "%v: cannot tell whether %s is accepted: %s", q, describe.Ranges(u, fam), strings.Join(res.Reasons, "; "))
 	}
-	if u := minus(res.Undecided, trust); !empty(u) {
-		r.Add(result.Unknown, "%v: cannot tell whether %s is accepted: %s", q, listRanges(u, fam), strings.Join(res.Reasons, "; "))
-	}
-	if u := intersect(res.Undecided, trust); !empty(u) {
-		r.Add(result.Unknown, "%v: cannot tell whether trusted %s is accepted: %s", q, listRanges(u, fam), strings.Join(res.Reasons, "; "))
+	if u := describe.Intersect(res.Undecided, trust); !describe.Empty(u) {
+		r.Add(result.Unknown, "%v: cannot tell whether trusted %s is accepted: %s", q, describe.Ranges(u, fam), strings.Join(res.Reasons, "; "))
 	}
 	if q.To != 0 {
 		// A host port published to the Redis port: only exposure
 		// matters; trusted clients need not use this way in.
-		if empty(bad) && empty(res.Undecided) {
+		if describe.Empty(bad) && describe.Empty(res.Undecided) {
 			r.Add(result.OK, "%v: no untrusted source accepted%s", q, via(res))
 		}
 		return
@@ -97,8 +101,8 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw *UFW
 	mb.AddSet(trust)
 	mb.RemoveSet(res.Accepted)
 	mb.RemoveSet(res.Undecided)
-	if missing, _ := mb.IPSet(); !empty(missing) {
-		r.Add(result.Warning, "%v: trusted %s not accepted", q, listRanges(missing, fam))
+	if missing, _ := mb.IPSet(); !describe.Empty(missing) {
+		r.Add(result.Warning, "%v: trusted %s not accepted", q, describe.Ranges(missing, fam))
 	}
 	// Loopback: the canonical address must get through on lo.
 	la := loop.Addr()
@@ -112,20 +116,15 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw *UFW
 	default:
 		r.Add(result.Warning, "%v: loopback (%v) not accepted", q, la)
 	}
-	if empty(bad) && empty(res.Undecided) {
-		if empty(res.Accepted) {
+	if describe.Empty(bad) && describe.Empty(res.Undecided) {
+		if describe.Empty(res.Accepted) {
 			r.Add(result.OK, "%v: no remote source accepted", q)
 		} else {
-			r.Add(result.OK, "%v: accepted only from trusted %s%s", q, listRanges(res.Accepted, fam), via(res))
+			r.Add(result.OK, "%v: accepted only from trusted %s%s", q, describe.Ranges(res.Accepted, fam), via(res))
 		}
 	}
 	// firewalld's view comes after the kernel's verdict it explains.
-	if fw != nil {
-		r.Add(result.OK, "%s", firewalldSays(fw, q))
-		if d := firewalldDriftSays(fw, q); d != "" {
-			r.Add(result.Warning, "%s", d)
-		}
-	}
+	explain(r, fw, q)
 }
 
 // maxChoices caps how many client choices one finding names.
@@ -169,7 +168,7 @@ func where(res *eval.Result, trust *netipx.IPSet) string {
 	var parts []string
 	n := 0
 	for _, c := range res.Contexts {
-		if empty(minus(c.Accepted, trust)) {
+		if describe.Empty(describe.Minus(c.Accepted, trust)) {
 			continue
 		}
 		n++
@@ -206,102 +205,27 @@ func rangeString(r netipx.IPRange) string {
 	return r.String()
 }
 
-// listRanges names a set as prefixes (or ranges when shorter), capped.
-func listRanges(s *netipx.IPSet, fam eval.Family) string {
-	var items []string
-	for _, r := range s.Ranges() {
-		ps := r.Prefixes()
-		if len(ps) <= 2 {
-			for _, p := range ps {
-				items = append(items, p.String())
-			}
-		} else {
-			items = append(items, r.String())
-		}
-	}
-	if len(items) > maxListed {
-		return strings.Join(items[:maxListed], ", ") + fmt.Sprintf(" and %d more", len(items)-maxListed)
-	}
-	return strings.Join(items, ", ")
-}
-
-// describeSet names a set of untrusted sources directly, or by what it
-// leaves out when that is shorter ("::/0 except trusted networks and
-// 2001:db8:ffff::/48").
-func describeSet(s *netipx.IPSet, fam eval.Family, trust *netipx.IPSet) string {
-	var b netipx.IPSetBuilder
-	b.AddPrefix(fam.All())
-	b.RemoveSet(s)
-	b.RemovePrefix(fam.Loopback())
-	b.RemoveSet(trust)
-	rest, _ := b.IPSet()
-	if len(rest.Ranges())+1 >= len(s.Ranges()) {
-		return listRanges(s, fam)
-	}
-	switch {
-	case empty(rest):
-		return fmt.Sprintf("%s except trusted networks", fam.All())
-	case empty(trust):
-		return fmt.Sprintf("%s except %s", fam.All(), listRanges(rest, fam))
-	}
-	return fmt.Sprintf("%s except trusted networks and %s", fam.All(), listRanges(rest, fam))
-}
-
-// isAllButLoopback reports whether s is the whole family bar loopback.
-func isAllButLoopback(s *netipx.IPSet, fam eval.Family) bool {
-	var b netipx.IPSetBuilder
-	b.AddSet(s)
-	b.AddPrefix(fam.Loopback())
-	all, _ := b.IPSet()
-	return all.ContainsPrefix(fam.All())
-}
-
-func minus(a, b *netipx.IPSet) *netipx.IPSet {
-	var x netipx.IPSetBuilder
-	x.AddSet(a)
-	x.RemoveSet(b)
-	s, _ := x.IPSet()
-	return s
-}
-
-func intersect(a, b *netipx.IPSet) *netipx.IPSet {
-	var x netipx.IPSetBuilder
-	x.AddSet(a)
-	x.Intersect(b)
-	s, _ := x.IPSet()
-	return s
-}
-
-func empty(s *netipx.IPSet) bool { return s == nil || len(s.Ranges()) == 0 }
-
-// judgeFirewalld adds what firewalld's configuration says as a whole:
-// where it was read from, its drift, what it could not resolve.
-func judgeFirewalld(r *result.Result, rep *Report) {
-	fw := rep.Firewalld
-	if fw == nil {
+// explain adds what a frontend says of q.
+func explain(r *result.Result, e frontend.Explainer, q eval.Query) {
+	if e == nil {
 		return
 	}
-	if !fw.Runtime {
-		r.Add(result.OK, "note: firewalld's runtime state is not available (%v): explained by its permanent configuration, which may differ from what runs", fw.RuntimeErr)
+	for _, f := range e.Port(q) {
+		r.Add(state(f), "%s", f.Text)
 	}
-	if fw.PermanentErr != nil {
-		r.Add(result.OK, "note: firewalld's permanent configuration could not be read (%v): drift not checked", fw.PermanentErr)
+}
+
+// fix is what a frontend adds to a finding that q is open.
+func fix(e frontend.Explainer, q eval.Query, res *eval.Result, trust *netipx.IPSet) string {
+	if e == nil {
+		return ""
 	}
-	if len(fw.Drift) > 0 {
-		r.Add(result.OK, "note: firewalld runtime/permanent drift: %s", strings.Join(firstN(fw.Drift, maxListed), "; "))
+	return e.Fix(q, res, trust)
+}
+
+func state(f frontend.Finding) result.State {
+	if f.Warning {
+		return result.Warning
 	}
-	if fw.StrictForwardPorts != "" && !versionAtLeast(fw.Version, 2, 3) && fw.Version != "" {
-		r.Add(result.OK, "note: firewalld.conf sets StrictForwardPorts=%s, which firewalld %s ignores (it needs 2.3)", fw.StrictForwardPorts, fw.Version)
-	}
-	var notes []string
-	notes = append(notes, fw.Notes...)
-	for _, pr := range rep.Ports {
-		if pr.Query.To == 0 {
-			_, n := fw.paths(pr.Query)
-			notes = append(notes, n...)
-		}
-	}
-	for _, n := range dedupe(notes) {
-		r.Add(result.OK, "note: firewalld: %s", n)
-	}
+	return result.OK
 }

@@ -88,7 +88,7 @@ func TestJudge(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := Judge(&Report{Ports: c.ports}, trusted)
+			r := JudgeReport(&Report{Ports: c.ports}, trusted)
 			if r.State != c.state {
 				t.Fatalf("state %v, want %v: %+v", r.State, c.state, r.Findings)
 			}
@@ -108,7 +108,7 @@ func TestJudgeListsAreCapped(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		acc = append(acc, netip.AddrFrom4([4]byte{198, 51, 100, byte(i * 2)}).String()+"/32")
 	}
-	r := Judge(&Report{Ports: []PortReport{portReport(t, eval.IPv4, acc, nil, true)}}, nil)
+	r := JudgeReport(&Report{Ports: []PortReport{portReport(t, eval.IPv4, acc, nil, true)}}, nil)
 	c := findings(r, result.Critical)
 	if len(c) != 1 || !strings.HasSuffix(c[0], "and 12 more") {
 		t.Errorf("findings %q", c)
@@ -117,8 +117,8 @@ func TestJudgeListsAreCapped(t *testing.T) {
 
 // Offline mode end to end: the dumps of a scenario, judged.
 func TestCheckOffline(t *testing.T) {
-	dir := filepath.Join(scenarioDir, "ipt-nft-allowlist")
-	cfg := Config{
+	dir := fwdata(t, "scenarios", "ipt-nft-allowlist")
+	cfg := Options{
 		NftJSON:       filepath.Join(dir, "nft.json"),
 		IptablesSave:  filepath.Join(dir, "iptables-nft.save"),
 		Ip6tablesSave: filepath.Join(dir, "ip6tables-nft.save"),
@@ -140,8 +140,8 @@ func TestCheckOffline(t *testing.T) {
 // Offline with only an IPv4 iptables-save: IPv6 was not given, so it is
 // unknown, never "no rules".
 func TestCheckOfflineMissingFamilyIsUnknown(t *testing.T) {
-	dir := filepath.Join(scenarioDir, "ipv6-gap")
-	r := Check(context.Background(), Config{IptablesSave: filepath.Join(dir, "iptables-nft.save"), Ports: []uint16{6379},
+	dir := fwdata(t, "scenarios", "ipv6-gap")
+	r := Check(context.Background(), Options{IptablesSave: filepath.Join(dir, "iptables-nft.save"), Ports: []uint16{6379},
 		Trusted: []netip.Prefix{netip.MustParsePrefix("192.0.2.2/32")}})
 	var v6 []string
 	for _, f := range r.Findings {
@@ -159,7 +159,7 @@ type noPrivilege struct{ Host }
 func (noPrivilege) Privileged() error { return fmt.Errorf("%w: needs CAP_NET_ADMIN", ErrPrivilege) }
 
 func TestCheckWithoutPrivilegeIsUnknown(t *testing.T) {
-	r := Check(context.Background(), Config{System: noPrivilege{}})
+	r := Check(context.Background(), Options{System: noPrivilege{}})
 	if r.State != result.Unknown || !strings.Contains(r.Summary, "CAP_NET_ADMIN") {
 		t.Fatalf("%v %q", r.State, r.Summary)
 	}

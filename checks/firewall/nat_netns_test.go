@@ -15,8 +15,6 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
-const natDir = "../../testdata/firewall/nat"
-
 // The container of the Docker-style layout: on bridge docker0 of the
 // server namespace, inside a documentation range the client does not use.
 var (
@@ -56,7 +54,7 @@ func TestNamespaceDocker(t *testing.T) {
 	for _, name := range []string{"docker-open", "docker-user"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			dir := filepath.Join(natDir, name)
+			dir := fwdata(t, "nat", name)
 			top := newTopology(t, name)
 			ctr := addContainer(t, top)
 			out, err := exec.Command("ip", "netns", "exec", top.server, "sh", filepath.Join(dir, "setup.sh")).CombinedOutput()
@@ -69,9 +67,9 @@ func TestNamespaceDocker(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			sys := netnsSystem{top.server}
-			in, err := Collect(ctx, Config{System: sys})
-			if err != nil {
-				t.Fatal(err)
+			in := Gather(ctx, Options{System: sys})
+			if in.Err != nil {
+				t.Fatal(in.Err)
 			}
 			if in.RoutesErr != nil {
 				t.Fatal(in.RoutesErr)
@@ -141,9 +139,9 @@ func capture(t *testing.T, ctx context.Context, sys System, dir string) {
 }
 
 // loadNat reads a layout's golden dumps as offline mode with --routes does.
-func loadNat(t *testing.T, dir string) *Input {
+func loadNat(t *testing.T, dir string) *Facts {
 	t.Helper()
-	in := collectFiles(Config{NftJSON: filepath.Join(dir, "nft.json"), IptablesSave: filepath.Join(dir, "iptables-nft.save"),
+	in := collectFiles(context.Background(), Options{NftJSON: filepath.Join(dir, "nft.json"), IptablesSave: filepath.Join(dir, "iptables-nft.save"),
 		Ip6tablesSave: filepath.Join(dir, "ip6tables-nft.save"), Routes: filepath.Join(dir, "routes.json")})
 	for _, err := range []error{in.Sources.NFT.Err, in.Sources.IptNFT.Err, in.Sources.Ip6tNFT.Err, in.RoutesErr} {
 		if err != nil {

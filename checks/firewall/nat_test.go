@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/cidr"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/bintest"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
@@ -16,7 +17,7 @@ import (
 func TestNatDumps(t *testing.T) {
 	for _, name := range []string{"docker-open", "docker-user"} {
 		t.Run(name, func(t *testing.T) {
-			dir := filepath.Join(natDir, name)
+			dir := fwdata(t, "nat", name)
 			rs, _ := Build(loadNat(t, dir))
 			checkWant(t, Evaluate(rs, DefaultPorts), readWant(t, dir))
 		})
@@ -26,10 +27,10 @@ func TestNatDumps(t *testing.T) {
 // The finding names the way in, and INPUT's allow-list is not taken for
 // protection.
 func TestNatJudgement(t *testing.T) {
-	rs, notes := Build(loadNat(t, filepath.Join(natDir, "docker-open")))
+	rs, notes := Build(loadNat(t, fwdata(t, "nat", "docker-open")))
 	rep := Evaluate(rs, DefaultPorts)
 	rep.Notes = notes
-	r := Judge(rep, mustPrefixes(t, "192.0.2.2"))
+	r := JudgeReport(rep, mustPrefixes(t, "192.0.2.2"))
 	if r.State != result.Critical {
 		t.Fatalf("state %v, want CRITICAL", r.State)
 	}
@@ -59,12 +60,12 @@ func TestNatJudgement(t *testing.T) {
 // Offline without --routes a DNAT target outside the private ranges is not
 // guessed: UNKNOWN, with the option to give.
 func TestNatWithoutRoutes(t *testing.T) {
-	in := loadNat(t, filepath.Join(natDir, "docker-user"))
+	in := loadNat(t, fwdata(t, "nat", "docker-user"))
 	in.Routes, in.RoutesErr = nil, ErrNotGiven
 	rs, notes := Build(in)
 	rep := Evaluate(rs, DefaultPorts)
 	rep.Notes = notes
-	r := Judge(rep, mustPrefixes(t, "192.0.2.0/25"))
+	r := JudgeReport(rep, mustPrefixes(t, "192.0.2.0/25"))
 	if r.State != result.Unknown {
 		t.Fatalf("state %v, want UNKNOWN: %v", r.State, r.Findings)
 	}
@@ -116,7 +117,7 @@ func TestParseRoutes(t *testing.T) {
 // DOCKER-USER restriction on 6379 and host port 7000 still open.
 func TestGoldenDocker(t *testing.T) {
 	bin := bintest.Build(t, Name)
-	dir := filepath.Join(natDir, "docker-user")
+	dir := fwdata(t, "nat", "docker-user")
 	args := []string{bin, "--nft-json", filepath.Join(dir, "nft.json"), "--iptables-save", filepath.Join(dir, "iptables-nft.save"),
 		"--ip6tables-save", filepath.Join(dir, "ip6tables-nft.save"), "--trusted", "192.0.2.0/25", "--ports", "6379,26379"}
 	want := map[bool]struct {
@@ -172,7 +173,7 @@ func mustPrefixes(t *testing.T, items ...string) []netip.Prefix {
 	t.Helper()
 	var out []netip.Prefix
 	for _, s := range items {
-		p, err := parsePrefix(s)
+		p, err := cidr.Parse(s)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -191,7 +191,7 @@ func TestNamespaceScenarios(t *testing.T) {
 	for _, name := range scenarios(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			dir := filepath.Join(scenarioDir, name)
+			dir := fwdata(t, "scenarios", name)
 			top := newTopology(t, name)
 			out, err := exec.Command("ip", "netns", "exec", top.server, "sh", filepath.Join(dir, "setup.sh")).CombinedOutput()
 			if err != nil {
@@ -262,13 +262,13 @@ func TestNamespaceScenarios(t *testing.T) {
 // liveReport reads the ruleset of namespace ns as the binary reads a live
 // system, compiles it and evaluates it for ports, the compiler's notes
 // attached.
-func liveReport(t *testing.T, ns string, ports []uint16) (*Input, *eval.Ruleset, *Report) {
+func liveReport(t *testing.T, ns string, ports []uint16) (*Facts, *eval.Ruleset, *Report) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	in, err := Collect(ctx, Config{System: netnsSystem{ns}})
-	if err != nil {
-		t.Fatal(err)
+	in := Gather(ctx, Options{System: netnsSystem{ns}})
+	if in.Err != nil {
+		t.Fatal(in.Err)
 	}
 	rs, notes := Build(in)
 	rep := Evaluate(rs, ports)

@@ -3,7 +3,6 @@ package firewall
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -17,14 +16,14 @@ import (
 // Name is the binary's name.
 const Name = "redis-firewall-check"
 
-// flags holds the option values before they are turned into a Config.
+// flags holds the option values before they are turned into Options.
 type flags struct {
 	ports                                 string
 	trusted                               []string
 	nftJSON, iptSave, ip6tSave, ipsetSave string
 	nftNetlink                            string
 	routes, ufwDir, firewalldDir          string
-	cfg                                   Config
+	cfg                                   Options
 }
 
 // New returns the check, ready for plugin.Main.
@@ -74,7 +73,7 @@ options evaluate saved dumps instead.`,
 }
 
 func (f *flags) validate() error {
-	cfg := Config{NftJSON: f.nftJSON, NftNetlink: f.nftNetlink, IptablesSave: f.iptSave, Ip6tablesSave: f.ip6tSave, IpsetSave: f.ipsetSave, Routes: f.routes, UFWDir: f.ufwDir, FirewalldDir: f.firewalldDir}
+	cfg := Options{NftJSON: f.nftJSON, NftNetlink: f.nftNetlink, IptablesSave: f.iptSave, Ip6tablesSave: f.ip6tSave, IpsetSave: f.ipsetSave, Routes: f.routes, UFWDir: f.ufwDir, FirewalldDir: f.firewalldDir}
 	if cfg.Routes != "" && !cfg.Offline() {
 		return fmt.Errorf("--routes is for offline mode: give the ruleset dumps too (the live routing tables are read otherwise)")
 	}
@@ -116,7 +115,3 @@ func (f *flags) validate() error {
 	f.cfg = cfg
 	return nil
 }
-
-// parsePrefix reads one address or CIDR block (front-end rule files name
-// them the same way the flags do).
-func parsePrefix(s string) (netip.Prefix, error) { return cidr.Parse(s) }

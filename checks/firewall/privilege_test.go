@@ -29,7 +29,7 @@ func TestUnprivileged(t *testing.T) {
 	}
 	bin := filepath.Join(dir, Name)
 	copyFile(t, bintest.Build(t, Name), bin, 0o755)
-	src := filepath.Join(natDir, "docker-user")
+	src := fwdata(t, "nat", "docker-user")
 	for _, f := range []string{"nft.json", "iptables-nft.save", "ip6tables-nft.save", "routes.json"} {
 		copyFile(t, filepath.Join(src, f), filepath.Join(dir, f), 0o644)
 	}

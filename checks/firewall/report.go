@@ -2,6 +2,9 @@ package firewall
 
 import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/frontend"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/frontend/firewalld"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/frontend/ufw"
 )
 
 // Report is the evaluation of every port over both families.
@@ -12,9 +15,21 @@ type Report struct {
 	// Rules is the number of rules in the model, for perf data.
 	Rules int
 	// UFW, when set, explains the results in ufw's terms.
-	UFW *UFW
+	UFW *ufw.Config
 	// Firewalld, when set, explains the results in firewalld's terms.
-	Firewalld *Firewalld
+	Firewalld *firewalld.Config
+}
+
+// explainers are the frontends that explain the report, nil when absent
+// (a nil pointer in an interface would not be).
+func (rep *Report) explainers() (u, fw frontend.Explainer) {
+	if rep.UFW != nil {
+		u = rep.UFW
+	}
+	if rep.Firewalld != nil {
+		fw = rep.Firewalld
+	}
+	return u, fw
 }
 
 // PortReport is one port and family. Err is set when the evaluation

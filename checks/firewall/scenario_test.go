@@ -17,8 +17,6 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nftjson"
 )
 
-const scenarioDir = "../../testdata/firewall/scenarios"
-
 // expectation is one line of a scenario's want.txt.
 type expectation struct {
 	line   int
@@ -133,9 +131,9 @@ func checkWant(t *testing.T, rep *Report, want []expectation) {
 
 // loadScenario reads the dumps captured by testdata/firewall/capture.sh,
 // as live collection would have read them.
-func loadScenario(t *testing.T, dir string) *Input {
+func loadScenario(t *testing.T, dir string) *Facts {
 	t.Helper()
-	in := &Input{}
+	in := &Facts{}
 	s := &in.Sources
 	s.NFT = parseFile(filepath.Join(dir, "nft.json"), nftjson.Parse)
 	s.IptNFT = parseFile(filepath.Join(dir, "iptables-nft.save"), iptsave.Parse)
@@ -160,7 +158,7 @@ func loadScenario(t *testing.T, dir string) *Input {
 	return in
 }
 
-func scenarios(t *testing.T) []string { return subdirs(t, scenarioDir) }
+func scenarios(t *testing.T) []string { return subdirs(t, fwdata(t, "scenarios")) }
 
 // subdirs lists the directories of a fixture tree (scenarios, corpus
 // entries) in name order (os.ReadDir sorts); an empty tree fails the test.
@@ -187,7 +185,7 @@ func subdirs(t *testing.T, dir string) []string {
 func TestScenarioDumps(t *testing.T) {
 	for _, name := range scenarios(t) {
 		t.Run(name, func(t *testing.T) {
-			dir := filepath.Join(scenarioDir, name)
+			dir := fwdata(t, "scenarios", name)
 			rs, _ := Build(loadScenario(t, dir))
 			checkWant(t, Evaluate(rs, DefaultPorts), readWant(t, dir))
 		})

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/describe"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
@@ -51,7 +52,7 @@ func TestNamespaceUFW(t *testing.T) {
 			privateUFW(t, top.server)
 			if name == "docker" {
 				addContainer(t, top)
-				inNS(t, top.server, "sh", filepath.Join(natDir, "docker-open", "setup.sh"))
+				inNS(t, top.server, "sh", fwdata(t, "nat", "docker-open", "setup.sh"))
 				// ufw replaces the INPUT allow-list of the layout.
 				inNS(t, top.server, "iptables", "-F", "INPUT")
 			}
@@ -69,11 +70,11 @@ func TestNamespaceUFW(t *testing.T) {
 				t.Fatalf("ufw not read: %+v %v", in.UFW, in.UFWErr)
 			}
 			rep.UFW = in.UFW
-			r := Judge(rep, []netip.Prefix{netip.MustParsePrefix("192.0.2.2/32")})
+			r := JudgeReport(rep, []netip.Prefix{netip.MustParsePrefix("192.0.2.2/32")})
 
 			// The recipe's deny comes first: ufw itself lets nobody in.
 			allowed, _, _ := in.UFW.Allowed(eval.Query{Family: eval.IPv4, Port: 6379})
-			if !empty(allowed) {
+			if !describe.Empty(allowed) {
 				t.Errorf("ufw's view of 6379: %v, want nowhere (the deny rule shadows the allow)", allowed.Prefixes())
 			}
 			want := []string{"WARNING: tcp/6379 IPv4: trusted 192.0.2.2/32 not accepted",

@@ -1,4 +1,8 @@
-package firewall
+// Package system is the machine the firewall check reads: commands run,
+// kernel and configuration files read, privileges checked. The check and
+// the frontend explainers share it; tests substitute a System that enters a
+// network namespace.
+package system
 
 import (
 	"bytes"
@@ -48,17 +52,37 @@ func (e *ToolError) Error() string {
 
 func (e *ToolError) Unwrap() error { return e.Err }
 
+// DirReader is implemented by a System that can list a directory (such
+// as firewalld's zone files). Host does; a System without it cannot be
+// read for files it would have to list.
+type DirReader interface {
+	ReadDir(ctx context.Context, path string) ([]string, error)
+}
+
 // Host is the local machine.
 type Host struct{}
 
-// maxOutput caps what a tool may print before it is cut off; the parsers
+// ReadDir lists the names in a directory.
+func (Host) ReadDir(_ context.Context, path string) ([]string, error) {
+	ents, err := os.ReadDir(path)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(ents))
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names, nil
+}
+
+// MaxOutput caps what a tool may print before it is cut off; the parsers
 // have the same limit.
-const maxOutput = 64 << 20
+const MaxOutput = 64 << 20
 
 func (Host) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, lookPath(name), args...)
 	var out, errb bytes.Buffer
-	cmd.Stdout = &limitedBuffer{b: &out, left: maxOutput + 1}
+	cmd.Stdout = &limitedBuffer{b: &out, left: MaxOutput + 1}
 	cmd.Stderr = &limitedBuffer{b: &errb, left: 64 << 10}
 	cmd.Env = []string{"LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 	if err := cmd.Run(); err != nil {

@@ -1,4 +1,4 @@
-package firewall
+package firewalld
 
 import (
 	"bytes"
@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/system"
 )
 
 // Where firewalld keeps its configuration: the administrator's files
@@ -19,35 +20,15 @@ const (
 	firewalldLib = "/usr/lib/firewalld"
 )
 
-// DirReader is implemented by a System that can list a directory (the
-// zone XML files). Host does; a System without it cannot be read for
-// zone XML.
-type DirReader interface {
-	ReadDir(ctx context.Context, path string) ([]string, error)
-}
-
-// ReadDir lists the names in a directory.
-func (Host) ReadDir(_ context.Context, path string) ([]string, error) {
-	ents, err := os.ReadDir(path)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(ents))
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	return names, nil
-}
-
-// readFirewalldXML reads the permanent configuration: zones and services
+// readXML reads the permanent configuration: zones and services
 // from etc over lib, DefaultZone and StrictForwardPorts from
 // etc/firewalld.conf. ok=false means neither directory exists.
-func readFirewalldXML(ctx context.Context, sys System, etc, lib string) (fw *Firewalld, ok bool, err error) {
-	dr, canList := sys.(DirReader)
+func readXML(ctx context.Context, sys system.System, etc, lib string) (fw *Config, ok bool, err error) {
+	dr, canList := sys.(system.DirReader)
 	if !canList {
 		return nil, true, errors.New("listing zone files is not supported here")
 	}
-	fw = &Firewalld{Zones: map[string]*FirewalldZone{}, Services: map[string]*FirewalldService{}}
+	fw = &Config{Zones: map[string]*Zone{}, Services: map[string]*Service{}}
 	files := map[string]string{}
 	found := false
 	for _, dir := range []string{lib, etc} {
@@ -75,7 +56,7 @@ func readFirewalldXML(ctx context.Context, sys System, etc, lib string) (fw *Fir
 	fw.DefaultZone = "public" // firewalld's fallback
 	switch {
 	case confErr == nil:
-		dz, strict, err := parseFirewalldConf(bytes.NewReader(conf))
+		dz, strict, err := parseConf(bytes.NewReader(conf))
 		if err != nil {
 			return nil, true, err
 		}
@@ -96,7 +77,7 @@ func readFirewalldXML(ctx context.Context, sys System, etc, lib string) (fw *Fir
 		if err != nil {
 			return nil, true, err
 		}
-		z, err := ParseFirewalldZone(bytes.NewReader(data))
+		z, err := ParseZone(bytes.NewReader(data))
 		if err != nil {
 			return nil, true, fmt.Errorf("%s: %w", files[n], err)
 		}
@@ -128,10 +109,10 @@ func readFirewalldXML(ctx context.Context, sys System, etc, lib string) (fw *Fir
 			}
 		}
 		if err != nil {
-			fw.Notes = append(fw.Notes, fmt.Sprintf("service %s: %v", name, err))
+			fw.Remarks = append(fw.Remarks, fmt.Sprintf("service %s: %v", name, err))
 			continue
 		}
-		s, err := ParseFirewalldService(bytes.NewReader(data))
+		s, err := ParseService(bytes.NewReader(data))
 		if err != nil {
 			return nil, true, fmt.Errorf("service %s: %w", name, err)
 		}
@@ -142,49 +123,50 @@ func readFirewalldXML(ctx context.Context, sys System, etc, lib string) (fw *Fir
 	return fw, true, nil
 }
 
-// firewalldTable reports whether the kernel's nf_tables ruleset holds
-// firewalld's table: its rules are live even if its daemon cannot be
-// asked.
-func firewalldTable(in *Input) bool {
-	if v := in.Sources.NFT.Value; v != nil {
-		for _, t := range v.Tables {
-			if t.Name == "firewalld" {
-				return true
-			}
-		}
-	}
-	return false
+// Source says where firewalld's configuration is to be read from.
+type Source struct {
+	// Dir is the configuration directory (/etc/firewalld when empty);
+	// Lib holds the packaged zones and services (/usr/lib/firewalld when
+	// empty); Bus is the D-Bus system bus address ($DBUS_SYSTEM_BUS_ADDRESS
+	// or the standard socket when empty).
+	Dir, Lib, Bus string
+	// Offline: the ruleset comes from saved dumps, so the daemon is not
+	// asked and the XML is read only when Dir is named.
+	Offline bool
+	// InKernel: firewalld's table is in the kernel's nf_tables ruleset,
+	// so its rules are live even if its daemon cannot be asked.
+	InKernel bool
 }
 
-// collectFirewalld reads firewalld's configuration for the explanation.
-// Live: the running daemon over D-Bus, with the zone XML for drift; the
-// XML alone when the daemon does not answer but its rules are in the
-// kernel (or the directory was named). Offline: the XML of
-// cfg.FirewalldDir. nil, nil means there is nothing to explain.
-func collectFirewalld(ctx context.Context, sys System, cfg Config, in *Input) (*Firewalld, error) {
-	etc, lib := cfg.FirewalldDir, cfg.FirewalldLib
+// Read reads firewalld's configuration for the explanation. Live: the
+// running daemon over D-Bus, with the zone XML for drift; the XML alone
+// when the daemon does not answer but its rules are in the kernel (or the
+// directory was named). Offline: the XML of src.Dir. nil, nil means there
+// is nothing to explain.
+func Read(ctx context.Context, sys system.System, src Source) (*Config, error) {
+	etc, lib := src.Dir, src.Lib
 	if etc == "" {
 		etc = firewalldEtc
 	}
 	if lib == "" {
 		lib = firewalldLib
 	}
-	if in.Offline {
-		if cfg.FirewalldDir == "" {
+	if src.Offline {
+		if src.Dir == "" {
 			return nil, nil
 		}
-		perm, ok, err := readFirewalldXML(ctx, sys, etc, lib)
+		perm, ok, err := readXML(ctx, sys, etc, lib)
 		if err == nil && !ok {
 			err = fmt.Errorf("%s: no zones directory and no firewalld.conf", etc)
 		}
 		if err != nil {
 			return nil, err
 		}
-		perm.RuntimeErr = errFirewalldOffline
+		perm.RuntimeErr = errOffline
 		return perm, nil
 	}
-	perm, installed, permErr := readFirewalldXML(ctx, sys, etc, lib)
-	run, runErr := readFirewalldDBus(ctx, cfg.FirewalldBus)
+	perm, installed, permErr := readXML(ctx, sys, etc, lib)
+	run, runErr := readDBus(ctx, src.Bus)
 	if runErr == nil {
 		if permErr != nil || !installed {
 			run.PermanentErr = permErr
@@ -193,14 +175,14 @@ func collectFirewalld(ctx context.Context, sys System, cfg Config, in *Input) (*
 			}
 		} else {
 			run.Permanent = perm
-			run.Drift = firewalldDrift(run, perm)
+			run.Drift = drift(run, perm)
 		}
 		if perm != nil {
 			run.StrictForwardPorts = perm.StrictForwardPorts
 		}
 		return run, nil
 	}
-	if !firewalldTable(in) && cfg.FirewalldDir == "" {
+	if !src.InKernel && src.Dir == "" {
 		// Not running and no rules of its own in the kernel.
 		return nil, nil
 	}
@@ -214,9 +196,9 @@ func collectFirewalld(ctx context.Context, sys System, cfg Config, in *Input) (*
 	return perm, nil
 }
 
-// firewalldDrift lists how the running zones differ from the permanent
+// drift lists how the running zones differ from the permanent
 // ones: what a reload or restart would undo or bring in.
-func firewalldDrift(run, perm *Firewalld) []string {
+func drift(run, perm *Config) []string {
 	var out []string
 	if run.DefaultZone != perm.DefaultZone {
 		out = append(out, fmt.Sprintf("default zone %s at runtime, %s in firewalld.conf", run.DefaultZone, perm.DefaultZone))

@@ -1,4 +1,4 @@
-package firewall
+package firewalld
 
 import (
 	"os"
@@ -7,11 +7,11 @@ import (
 	"testing"
 )
 
-// FuzzParseFirewalldZone: any input either fails with ErrFirewalldXML or
+// FuzzParseZone: any input either fails with ErrXML or
 // gives a zone whose rich rules round-trip through their string form.
-func FuzzParseFirewalldZone(f *testing.F) {
+func FuzzParseZone(f *testing.F) {
 	for _, dir := range []string{"guide/etc/zones", "lib/zones", "mixed/zones", "bad"} {
-		files, _ := filepath.Glob(filepath.Join(firewalldDir, dir, "*.xml"))
+		files, _ := filepath.Glob(filepath.Join(fixture(f, dir), "*.xml"))
 		for _, p := range files {
 			if b, err := os.ReadFile(p); err == nil {
 				f.Add(b)
@@ -19,7 +19,7 @@ func FuzzParseFirewalldZone(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		z, err := ParseFirewalldZone(strings.NewReader(string(data)))
+		z, err := ParseZone(strings.NewReader(string(data)))
 		if err != nil {
 			return
 		}

@@ -1,4 +1,7 @@
-package firewall
+// Package ufw reads ufw's own configuration (ufw.conf, the defaults file,
+// the tuple comments of user.rules and user6.rules) and explains the
+// kernel's verdict in ufw's terms.
+package ufw
 
 import (
 	"bufio"
@@ -14,12 +17,16 @@ import (
 
 	"go4.org/netipx"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/cidr"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/describe"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/frontend"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/system"
 )
 
-// UFW is ufw's own configuration: what the user asked for, in ufw's terms.
+// Config is ufw's own configuration: what the user asked for, in ufw's terms.
 // The kernel's ruleset stays the truth; this only explains it.
-type UFW struct {
+type Config struct {
 	// Enabled is ENABLED= of ufw.conf.
 	Enabled bool
 	// InputPolicy is DEFAULT_INPUT_POLICY of /etc/default/ufw (ACCEPT,
@@ -27,11 +34,11 @@ type UFW struct {
 	InputPolicy string
 	// Rules are the "### tuple ###" lines of user.rules and user6.rules,
 	// in order (ufw's first match wins).
-	Rules []UFWRule
+	Rules []Rule
 }
 
-// UFWRule is one ufw rule as its tuple comment records it.
-type UFWRule struct {
+// Rule is one ufw rule as its tuple comment records it.
+type Rule struct {
 	Action string // allow, deny, reject, limit
 	Proto  string // tcp, udp, any
 	Ports  []eval.PortRange
@@ -42,9 +49,9 @@ type UFWRule struct {
 	Specific bool
 }
 
-// readUFW reads ufw's files under dir (normally /etc/ufw) and the defaults
+// Read reads ufw's files under dir (normally /etc/ufw) and the defaults
 // beside it (dir/../default/ufw). ok=false means ufw is not installed.
-func readUFW(ctx context.Context, sys System, dir string) (u *UFW, ok bool, err error) {
+func Read(ctx context.Context, sys system.System, dir string) (u *Config, ok bool, err error) {
 	conf, err := sys.ReadFile(ctx, filepath.Join(dir, "ufw.conf"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
@@ -52,7 +59,7 @@ func readUFW(ctx context.Context, sys System, dir string) (u *UFW, ok bool, err 
 	if err != nil {
 		return nil, true, err
 	}
-	u = &UFW{Enabled: strings.EqualFold(shellVar(conf, "ENABLED"), "yes")}
+	u = &Config{Enabled: strings.EqualFold(shellVar(conf, "ENABLED"), "yes")}
 	if def, err := sys.ReadFile(ctx, filepath.Join(filepath.Dir(dir), "default", "ufw")); err == nil {
 		u.InputPolicy = strings.ToUpper(shellVar(def, "DEFAULT_INPUT_POLICY"))
 	}
@@ -64,7 +71,7 @@ func readUFW(ctx context.Context, sys System, dir string) (u *UFW, ok bool, err 
 		if err != nil {
 			return nil, true, err
 		}
-		rules, err := parseUFWTuples(data, f.fam)
+		rules, err := parseTuples(data, f.fam)
 		if err != nil {
 			return nil, true, fmt.Errorf("%s: %w", f.name, err)
 		}
@@ -85,11 +92,11 @@ func shellVar(data []byte, name string) string {
 	return v
 }
 
-// parseUFWTuples reads "### tuple ### ACTION PROTO DPORT DST SPORT SRC
+// parseTuples reads "### tuple ### ACTION PROTO DPORT DST SPORT SRC
 // [DAPP SAPP] DIRECTION" lines; DIRECTION may carry "_IFACE", the ports may be lists
 // and ranges ("80,443", "6000:6007") or name an application.
-func parseUFWTuples(data []byte, fam eval.Family) ([]UFWRule, error) {
-	var out []UFWRule
+func parseTuples(data []byte, fam eval.Family) ([]Rule, error) {
+	var out []Rule
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for n := 1; sc.Scan(); n++ {
 		t, ok := strings.CutPrefix(sc.Text(), "### tuple ### ")
@@ -105,14 +112,14 @@ func parseUFWTuples(data []byte, fam eval.Family) ([]UFWRule, error) {
 		if !strings.HasPrefix(dir, "in") {
 			continue // outgoing or routed rules do not admit clients
 		}
-		r := UFWRule{Action: strings.TrimSuffix(f[0], "_log-all"), Proto: f[1], Family: fam,
+		r := Rule{Action: strings.TrimSuffix(f[0], "_log-all"), Proto: f[1], Family: fam,
 			Specific: dir != "in" || !isAny(f[3])}
 		r.Action = strings.TrimSuffix(r.Action, "_log")
 		src := f[5]
 		if isAny(src) {
 			src = fam.All().String()
 		}
-		p, err := parsePrefix(src)
+		p, err := cidr.Parse(src)
 		if err != nil {
 			return nil, fmt.Errorf("line %d: source %q", n, f[5])
 		}
@@ -141,7 +148,7 @@ func parseUFWTuples(data []byte, fam eval.Family) ([]UFWRule, error) {
 
 func isAny(s string) bool { return s == "0.0.0.0/0" || s == "::/0" || s == "any" }
 
-func (r UFWRule) covers(q eval.Query) bool {
+func (r Rule) covers(q eval.Query) bool {
 	if r.Family != q.Family || (r.Proto != "tcp" && r.Proto != "any") {
 		return false
 	}
@@ -157,7 +164,7 @@ func (r UFWRule) covers(q eval.Query) bool {
 // first matching rule decides each source, as in ufw-user-input.
 // specific reports a rule restricted to a destination or interface, which
 // this summary counts as if it applied everywhere.
-func (u *UFW) Allowed(q eval.Query) (allowed *netipx.IPSet, rules []UFWRule, specific bool) {
+func (u *Config) Allowed(q eval.Query) (allowed *netipx.IPSet, rules []Rule, specific bool) {
 	var rest, acc netipx.IPSetBuilder
 	rest.AddPrefix(q.Family.All())
 	rest.RemovePrefix(q.Family.Loopback())
@@ -185,17 +192,17 @@ func (u *UFW) Allowed(q eval.Query) (allowed *netipx.IPSet, rules []UFWRule, spe
 	return allowed, rules, specific
 }
 
-// ufwSays is ufw's view of a port in its own terms.
-func ufwSays(u *UFW, q eval.Query) string {
+// says is ufw's view of a port in its own terms.
+func says(u *Config, q eval.Query) string {
 	allowed, rules, specific := u.Allowed(q)
 	policy := u.InputPolicy
 	if policy == "" {
 		policy = "unknown"
 	}
 	who := "nowhere"
-	if !empty(allowed) {
-		who = listRanges(allowed, q.Family)
-		if isAllButLoopback(allowed, q.Family) {
+	if !describe.Empty(allowed) {
+		who = describe.Ranges(allowed, q.Family)
+		if describe.AllButLoopback(allowed, q.Family) {
 			who = "anywhere"
 		}
 	}
@@ -206,10 +213,10 @@ func ufwSays(u *UFW, q eval.Query) string {
 	return s
 }
 
-// ufwBut completes a CRITICAL finding when the kernel accepts sources
-// that ufw's own rules do not: "ufw allows 6379 only from X, but the
-// kernel also accepts …".
-func ufwBut(u *UFW, q eval.Query, res *eval.Result, trust *netipx.IPSet) string {
+// Fix completes a CRITICAL finding when the kernel accepts sources that
+// ufw's own rules do not: "ufw allows 6379 only from X, but the kernel
+// also accepts …".
+func (u *Config) Fix(q eval.Query, res *eval.Result, trust *netipx.IPSet) string {
 	if u == nil || !u.Enabled {
 		return ""
 	}
@@ -218,13 +225,33 @@ func ufwBut(u *UFW, q eval.Query, res *eval.Result, trust *netipx.IPSet) string 
 		port = q.To
 	}
 	allowed, _, _ := u.Allowed(eval.Query{Family: q.Family, Port: port})
-	extra := minus(res.Accepted, allowed)
-	if empty(extra) {
+	extra := describe.Minus(res.Accepted, allowed)
+	if describe.Empty(extra) {
 		return ""
 	}
 	who := "nowhere"
-	if !empty(allowed) {
-		who = listRanges(allowed, q.Family)
+	if !describe.Empty(allowed) {
+		who = describe.Ranges(allowed, q.Family)
 	}
-	return fmt.Sprintf("; ufw allows %d only from %s, but the kernel also accepts %s", port, who, describeSet(extra, q.Family, trust))
+	return fmt.Sprintf("; ufw allows %d only from %s, but the kernel also accepts %s", port, who, describe.Untrusted(extra, q.Family, trust))
 }
+
+// Port is ufw's view of a port, when ufw runs; a host port published to
+// the Redis port goes through FORWARD, which ufw's input rules do not see.
+func (u *Config) Port(q eval.Query) []frontend.Finding {
+	if !u.Enabled || q.To != 0 {
+		return nil
+	}
+	return []frontend.Finding{{Text: "ufw: " + says(u, q)}}
+}
+
+// Notes says when ufw is inactive: its rules are then not what runs.
+func (u *Config) Notes([]eval.Query) []frontend.Finding {
+	if u.Enabled {
+		return nil
+	}
+	return []frontend.Finding{{Text: "ufw is inactive (ENABLED=no in ufw.conf): its rules are not in the kernel's ruleset"}}
+}
+
+// The frontend.Explainer of ufw.
+var _ frontend.Explainer = (*Config)(nil)

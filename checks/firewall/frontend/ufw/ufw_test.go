@@ -1,4 +1,4 @@
-package firewall
+package ufw
 
 import (
 	"context"
@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/describe"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
-	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/system"
 )
 
 // Tuples as ufw 0.36.2 writes them for the guide's recipe (deny 6379,
@@ -57,7 +58,7 @@ func writeUFW(t *testing.T, enabled, policy string) string {
 }
 
 func TestUFWAllowed(t *testing.T) {
-	u, ok, err := readUFW(context.Background(), Host{}, writeUFW(t, "yes", "DROP"))
+	u, ok, err := Read(context.Background(), system.Host{}, writeUFW(t, "yes", "DROP"))
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
@@ -66,7 +67,7 @@ func TestUFWAllowed(t *testing.T) {
 	}
 	// First match wins: the deny shadows the allow of the trusted host.
 	a, rules, specific := u.Allowed(eval.Query{Family: eval.IPv4, Port: 6379})
-	if !empty(a) || len(rules) != 2 || !specific {
+	if !describe.Empty(a) || len(rules) != 2 || !specific {
 		t.Errorf("6379: allowed %v, %d rules, specific %v", a.Prefixes(), len(rules), specific)
 	}
 	a, _, _ = u.Allowed(eval.Query{Family: eval.IPv4, Port: 16380})
@@ -80,26 +81,42 @@ func TestUFWAllowed(t *testing.T) {
 	// The default policy admits what no rule matched.
 	u.InputPolicy = "ACCEPT"
 	a, _, _ = u.Allowed(eval.Query{Family: eval.IPv6, Port: 6379})
-	if !isAllButLoopback(a, eval.IPv6) {
+	if !describe.AllButLoopback(a, eval.IPv6) {
 		t.Errorf("6379 IPv6 with default accept: %v", a.Prefixes())
 	}
 }
 
-// An inactive ufw is said so: its rules are not what the kernel runs.
+// An inactive ufw is said so, and its rules explain no port: they are not
+// what the kernel runs.
 func TestUFWInactive(t *testing.T) {
-	cfg := Config{IptablesSave: filepath.Join(scenarioDir, "ipt-nft-allowlist", "iptables-nft.save"),
-		Ip6tablesSave: filepath.Join(scenarioDir, "ipt-nft-allowlist", "ip6tables-nft.save"),
-		IpsetSave:     filepath.Join(scenarioDir, "ipt-nft-allowlist", "ipset.save"),
-		UFWDir:        writeUFW(t, "no", "DROP")}
-	r := Check(context.Background(), cfg)
-	found := false
-	for _, f := range r.Findings {
-		found = found || (f.State == result.OK && strings.Contains(f.Text, "ufw is inactive"))
-		if strings.HasPrefix(f.Text, "ufw:") {
-			t.Errorf("inactive ufw explained as active: %s", f.Text)
-		}
+	u, ok, err := Read(context.Background(), system.Host{}, writeUFW(t, "no", "DROP"))
+	if err != nil || !ok {
+		t.Fatal(ok, err)
 	}
-	if !found {
-		t.Errorf("no inactive note: %v", r.Findings)
+	notes := u.Notes(nil)
+	if len(notes) != 1 || notes[0].Warning || !strings.Contains(notes[0].Text, "ufw is inactive") {
+		t.Errorf("notes %+v", notes)
+	}
+	if p := u.Port(eval.Query{Family: eval.IPv4, Port: 6379}); len(p) != 0 {
+		t.Errorf("inactive ufw explained as active: %+v", p)
+	}
+}
+
+// An active ufw explains the audited port but not a host port published
+// to it (FORWARD, not ufw's input rules).
+func TestUFWPort(t *testing.T) {
+	u, _, err := Read(context.Background(), system.Host{}, writeUFW(t, "yes", "DROP"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := u.Port(eval.Query{Family: eval.IPv4, Port: 16379})
+	if len(p) != 1 || p[0].Text != "ufw: tcp/16379 IPv4 allowed from 198.51.100.0/24 (1 matching rule(s), default incoming drop); some rules are limited to a destination or interface, counted as if they were not" {
+		t.Errorf("port %+v", p)
+	}
+	if p := u.Port(eval.Query{Family: eval.IPv4, Port: 8080, To: 6379}); len(p) != 0 {
+		t.Errorf("published port explained: %+v", p)
+	}
+	if len(u.Notes(nil)) != 0 {
+		t.Errorf("notes for an active ufw: %+v", u.Notes(nil))
 	}
 }

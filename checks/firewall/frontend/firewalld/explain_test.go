@@ -1,26 +1,31 @@
-package firewall
+package firewalld
 
 import (
 	"context"
 	"errors"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"go4.org/netipx"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/describe"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/system"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
-const firewalldDir = "../../testdata/firewall/firewalld"
+// fixture is a directory of the firewalld fixtures.
+func fixture(t testing.TB, elem ...string) string {
+	return testenv.Testdata(t, append([]string{"firewall", "firewalld"}, elem...)...)
+}
 
 // readFixture reads a fixture directory as the permanent configuration,
 // over the fixture's own packaged zones and services.
-func readFixture(t *testing.T, etc string) *Firewalld {
+func readFixture(t *testing.T, etc string) *Config {
 	t.Helper()
-	fw, ok, err := readFirewalldXML(context.Background(), Host{}, filepath.Join(firewalldDir, etc), filepath.Join(firewalldDir, "lib"))
+	fw, ok, err := readXML(context.Background(), system.Host{}, fixture(t, etc), fixture(t, "lib"))
 	if err != nil || !ok {
 		t.Fatalf("%s: ok=%v err=%v", etc, ok, err)
 	}
@@ -58,7 +63,7 @@ func TestFirewalldGuideRecipe(t *testing.T) {
 			t.Errorf("%v: allowed %q, want %q", c.q, s, c.allowed)
 		}
 		if c.says != "" {
-			if s := firewalldSays(fw, c.q); s != c.says {
+			if s := says(fw, c.q); s != c.says {
 				t.Errorf("%v:\n got %s\nwant %s", c.q, s, c.says)
 			}
 		}
@@ -67,11 +72,11 @@ func TestFirewalldGuideRecipe(t *testing.T) {
 
 // setString names a set for comparisons: "" when empty.
 func setString(s *netipx.IPSet, fam eval.Family) string {
-	if empty(s) {
+	if describe.Empty(s) {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString(describeSet(s, fam, nil))
+	b.WriteString(describe.Untrusted(s, fam, nil))
 	return b.String()
 }
 
@@ -98,7 +103,7 @@ func TestFirewalldMixed(t *testing.T) {
 		{q(eval.IPv4, 16379), "firewalld (permanent configuration): tcp/16379 IPv4: zone trusted (sources 192.0.2.128/25) allows it (target ACCEPT); " +
 			"on eth1, zone internal allows it (port 16000-16999/tcp); other sources fall into (on other interfaces) zone home (default), which rejects it"},
 	} {
-		if s := firewalldSays(fw, c.q); s != c.says {
+		if s := says(fw, c.q); s != c.says {
 			t.Errorf("%v:\n got %s\nwant %s", c.q, s, c.says)
 		}
 	}
@@ -121,17 +126,17 @@ func TestFirewalldDrift(t *testing.T) {
 	pub.Interfaces = []string{"eth0"}
 	run.Zones["public"] = &pub
 	run.Permanent = perm
-	run.Drift = firewalldDrift(run, perm)
+	run.Drift = drift(run, perm)
 	want := []string{"zone public: runtime-only interface eth0",
 		"zone public: runtime-only rich rule `rule family=\"ipv4\" source address=\"203.0.113.0/24\" port port=\"6379\" protocol=\"tcp\" accept`"}
 	if strings.Join(run.Drift, "\n") != strings.Join(want, "\n") {
 		t.Errorf("drift %q, want %q", run.Drift, want)
 	}
-	if d := firewalldDriftSays(run, q(eval.IPv4, 6379)); !strings.Contains(d, "the running zones allow it from 198.51.100.30/32, 203.0.113.0/24, the permanent ones from 198.51.100.30/32") {
+	if d := driftSays(run, q(eval.IPv4, 6379)); !strings.Contains(d, "the running zones allow it from 198.51.100.30/32, 203.0.113.0/24, the permanent ones from 198.51.100.30/32") {
 		t.Errorf("6379 drift: %q", d)
 	}
 	// The interface changes nothing for the port: no warning.
-	if d := firewalldDriftSays(run, q(eval.IPv4, 26379)); d != "" {
+	if d := driftSays(run, q(eval.IPv4, 26379)); d != "" {
 		t.Errorf("26379 drift: %q", d)
 	}
 }
@@ -171,43 +176,43 @@ func TestParseRichRule(t *testing.T) {
 	}
 }
 
-func TestParseFirewalldZoneErrors(t *testing.T) {
+func TestParseZoneErrors(t *testing.T) {
 	for file, want := range map[string]string{
 		"bad-target.xml": "line 7: <zone> after the root element",
 		"unclosed.xml":   "line 6: element <rule> closed by </zone>",
 		"bad-port.xml":   `line 4: port "63790-6379"`,
 	} {
-		f, err := os.Open(filepath.Join(firewalldDir, "bad", file))
+		f, err := os.Open(fixture(t, "bad", file))
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = ParseFirewalldZone(f)
+		_, err = ParseZone(f)
 		f.Close()
-		if !errors.Is(err, ErrFirewalldXML) || !strings.Contains(err.Error(), want) {
+		if !errors.Is(err, ErrXML) || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", file, err, want)
 		}
 	}
-	if _, err := ParseFirewalldZone(strings.NewReader(`<service/>`)); err == nil {
+	if _, err := ParseZone(strings.NewReader(`<service/>`)); err == nil {
 		t.Error("a service file read as a zone")
 	}
-	big := "<zone>" + strings.Repeat("<!-- padding -->", maxFirewalldFile/16+1) + "</zone>"
-	if _, err := ParseFirewalldZone(strings.NewReader(big)); !errors.Is(err, ErrFirewalldXML) {
+	big := "<zone>" + strings.Repeat("<!-- padding -->", maxFile/16+1) + "</zone>"
+	if _, err := ParseZone(strings.NewReader(big)); !errors.Is(err, ErrXML) {
 		t.Errorf("oversized zone: %v", err)
 	}
 }
 
 func TestFirewalldOfflineSelection(t *testing.T) {
 	// Offline without --firewalld-dir: nothing to explain.
-	fw, err := collectFirewalld(context.Background(), Host{}, Config{}, &Input{Offline: true})
+	fw, err := Read(context.Background(), system.Host{}, Source{Offline: true})
 	if fw != nil || err != nil {
 		t.Errorf("offline without a directory: %v %v", fw, err)
 	}
-	fw, err = collectFirewalld(context.Background(), Host{}, Config{FirewalldDir: filepath.Join(firewalldDir, "guide/etc"),
-		FirewalldLib: filepath.Join(firewalldDir, "lib")}, &Input{Offline: true})
-	if err != nil || fw == nil || fw.Runtime || !errors.Is(fw.RuntimeErr, errFirewalldOffline) {
+	fw, err = Read(context.Background(), system.Host{}, Source{Dir: fixture(t, "guide", "etc"),
+		Lib: fixture(t, "lib"), Offline: true})
+	if err != nil || fw == nil || fw.Runtime || !errors.Is(fw.RuntimeErr, errOffline) {
 		t.Errorf("offline: %+v %v", fw, err)
 	}
-	_, err = collectFirewalld(context.Background(), Host{}, Config{FirewalldDir: t.TempDir(), FirewalldLib: t.TempDir()}, &Input{Offline: true})
+	_, err = Read(context.Background(), system.Host{}, Source{Dir: t.TempDir(), Lib: t.TempDir(), Offline: true})
 	if err == nil {
 		t.Error("an empty directory was taken for firewalld's configuration")
 	}
@@ -225,7 +230,7 @@ func TestFirewalldBut(t *testing.T) {
 	all, _ := b.IPSet()
 	nat := &eval.NatTarget{Addr: netip.MustParseAddr("203.0.113.130"), Port: 6379}
 	res := &eval.Result{Accepted: all, Via: []eval.Delivery{{Nat: nat, Forwarded: true}}}
-	got := firewalldBut(fw, q(eval.IPv4, 6379), res, nil)
+	got := but(fw, q(eval.IPv4, 6379), res, nil)
 	want := "; firewalld allows 6379/tcp only from 198.51.100.30/32, but the kernel also accepts 0.0.0.0/0 except 198.51.100.30/32 " +
 		"(firewalld accepts DNAT'd connections ahead of every zone with `ct status dnat accept`; StrictForwardPorts=yes, which needs firewalld ≥ 2.3 (this is 1.3.3), stops that for published ports)"
 	if got != want {
@@ -235,7 +240,7 @@ func TestFirewalldBut(t *testing.T) {
 	var tb netipx.IPSetBuilder
 	tb.AddPrefix(netip.MustParsePrefix("198.51.100.30/32"))
 	only, _ := tb.IPSet()
-	if s := firewalldBut(fw, q(eval.IPv4, 6379), &eval.Result{Accepted: only}, nil); s != "" {
+	if s := but(fw, q(eval.IPv4, 6379), &eval.Result{Accepted: only}, nil); s != "" {
 		t.Errorf("agreeing verdicts: %q", s)
 	}
 }

@@ -1,10 +1,14 @@
-package firewall
+package system
 
 import (
 	"fmt"
 	"os"
 	"os/user"
 )
+
+// binary is the check's binary, named in the advice when os.Executable
+// cannot say where it runs from.
+const binary = "redis-firewall-check"
 
 // privilegeAdvice says exactly what to grant a check that runs without
 // CAP_NET_ADMIN: a sudoers rule for this binary, or the offline mode fed
@@ -14,7 +18,7 @@ func privilegeAdvice() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		who = u.Username
 	}
-	bin := "/usr/local/bin/" + Name
+	bin := "/usr/local/bin/" + binary
 	if p, err := os.Executable(); err == nil {
 		bin = p
 	}

@@ -1,4 +1,4 @@
-package firewall
+package firewalld
 
 import (
 	"errors"
@@ -9,13 +9,15 @@ import (
 
 	"go4.org/netipx"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/cidr"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/describe"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
 )
 
-// Firewalld is firewalld's configuration: the running daemon's state when
+// Config is firewalld's configuration: the running daemon's state when
 // it answers on D-Bus, its zone XML otherwise. The kernel's ruleset stays
 // the truth; this only explains it in firewalld's terms.
-type Firewalld struct {
+type Config struct {
 	// Runtime is set when the zones come from the running daemon.
 	Runtime bool
 	// RuntimeErr says why the runtime state is not available.
@@ -23,45 +25,45 @@ type Firewalld struct {
 	// Version is the daemon's version ("" when not known).
 	Version     string
 	DefaultZone string
-	Zones       map[string]*FirewalldZone
+	Zones       map[string]*Zone
 	// Services are the definitions the zones refer to.
-	Services map[string]*FirewalldService
+	Services map[string]*Service
 	// StrictForwardPorts is the firewalld.conf value ("" when absent).
 	StrictForwardPorts string
 	// Permanent is the XML configuration when Runtime is set, for drift;
 	// nil when it could not be read (PermanentErr).
-	Permanent    *Firewalld
+	Permanent    *Config
 	PermanentErr error
 	// Drift lists the differences between runtime and permanent zones.
 	Drift []string
-	// Notes are remarks on what could not be read or resolved.
-	Notes []string
+	// Remarks say what could not be read or resolved.
+	Remarks []string
 }
 
-// FirewalldZone is one zone, in the terms of zone XML and getZoneSettings2.
-type FirewalldZone struct {
+// Zone is one zone, in the terms of zone XML and getZoneSettings2.
+type Zone struct {
 	Name string
 	// Target is "default", "ACCEPT", "DROP" or "%%REJECT%%".
 	Target       string
 	Sources      []string // addresses, prefixes, "ipset:NAME" or MAC addresses
 	Interfaces   []string
 	Services     []string
-	Ports        []FirewalldPort
+	Ports        []Port
 	Protocols    []string
-	SourcePorts  []FirewalldPort
-	ForwardPorts []FirewalldForward
+	SourcePorts  []Port
+	ForwardPorts []Forward
 	Rules        []RichRule
 }
 
-// FirewalldPort is a port or range ("6379", "6000-6010") and protocol.
-type FirewalldPort struct{ Port, Proto string }
+// Port is a port or range ("6379", "6000-6010") and protocol.
+type Port struct{ Port, Proto string }
 
-func (p FirewalldPort) String() string { return p.Port + "/" + p.Proto }
+func (p Port) String() string { return p.Port + "/" + p.Proto }
 
-// FirewalldForward is a zone's forward-port (a DNAT in nat PREROUTING).
-type FirewalldForward struct{ Port, Proto, ToPort, ToAddr string }
+// Forward is a zone's forward-port (a DNAT in nat PREROUTING).
+type Forward struct{ Port, Proto, ToPort, ToAddr string }
 
-func (f FirewalldForward) String() string {
+func (f Forward) String() string {
 	s := "port=" + f.Port + ":proto=" + f.Proto
 	if f.ToPort != "" {
 		s += ":toport=" + f.ToPort
@@ -72,10 +74,10 @@ func (f FirewalldForward) String() string {
 	return s
 }
 
-// FirewalldService is a service definition (redis, redis-sentinel, …).
-type FirewalldService struct {
+// Service is a service definition (redis, redis-sentinel, …).
+type Service struct {
 	Name      string
-	Ports     []FirewalldPort
+	Ports     []Port
 	Protocols []string
 	// Destination restricts the service to an address per family
 	// ("ipv4", "ipv6"); a service with only one family's destination
@@ -99,7 +101,7 @@ func portRange(s string) (lo, hi uint16, err error) {
 	return uint16(x), uint16(y), nil
 }
 
-func (p FirewalldPort) covers(port uint16) bool {
+func (p Port) covers(port uint16) bool {
 	if p.Proto != "tcp" {
 		return false
 	}
@@ -109,7 +111,7 @@ func (p FirewalldPort) covers(port uint16) bool {
 
 // serviceCovers reports whether a service (with its includes) opens the
 // TCP port to the family, and whether only for some destination.
-func (fw *Firewalld) serviceCovers(name string, fam eval.Family, port uint16, depth int) (covers, specific bool, err error) {
+func (fw *Config) serviceCovers(name string, fam eval.Family, port uint16, depth int) (covers, specific bool, err error) {
 	s, ok := fw.Services[name]
 	if !ok {
 		return false, false, fmt.Errorf("service %s: no definition found", name)
@@ -164,7 +166,7 @@ type fwStep struct {
 // rich rules with a positive priority; the target decides the rest.
 // specific reports a decision limited to a destination or source port,
 // counted as if it applied everywhere.
-func (fw *Firewalld) zoneSteps(z *FirewalldZone, q eval.Query) (steps []fwStep, specific bool, notes []string) {
+func (fw *Config) zoneSteps(z *Zone, q eval.Query) (steps []fwStep, specific bool, notes []string) {
 	rules := append([]RichRule(nil), z.Rules...)
 	sort.SliceStable(rules, func(i, j int) bool { return rules[i].Priority < rules[j].Priority })
 	rich := func(keep func(RichRule) bool) {
@@ -216,7 +218,7 @@ func (fw *Firewalld) zoneSteps(z *FirewalldZone, q eval.Query) (steps []fwStep, 
 }
 
 // richStep turns a rich rule into a step when it decides the port.
-func (fw *Firewalld) richStep(r RichRule, q eval.Query) (st fwStep, ok, specific bool, note string) {
+func (fw *Config) richStep(r RichRule, q eval.Query) (st fwStep, ok, specific bool, note string) {
 	if r.Action != "accept" && r.Action != "reject" && r.Action != "drop" {
 		return st, false, false, "" // log, audit, mark: not terminal
 	}
@@ -235,7 +237,7 @@ func (fw *Firewalld) richStep(r RichRule, q eval.Query) (st fwStep, ok, specific
 		}
 		specific = sp
 	case "port":
-		if !(FirewalldPort{r.Port, r.Proto}).covers(q.Port) {
+		if !(Port{r.Port, r.Proto}).covers(q.Port) {
 			return st, false, false, ""
 		}
 	case "protocol":
@@ -255,7 +257,7 @@ func (fw *Firewalld) richStep(r RichRule, q eval.Query) (st fwStep, ok, specific
 		if r.Source.Kind != "address" {
 			return st, false, false, fmt.Sprintf("rich rule `%s`: a %s source is not resolved", r, r.Source.Kind)
 		}
-		p, err := parsePrefix(r.Source.Value)
+		p, err := cidr.Parse(r.Source.Value)
 		if err != nil {
 			return st, false, false, fmt.Sprintf("rich rule `%s`: bad source", r)
 		}
@@ -272,7 +274,7 @@ func (fw *Firewalld) richStep(r RichRule, q eval.Query) (st fwStep, ok, specific
 		st.src, _ = b.IPSet()
 	}
 	if r.Destination.Kind != "" {
-		if p, err := parsePrefix(r.Destination.Value); err == nil && r.Destination.Kind == "address" && eval.FamilyOf(p.Addr()) != q.Family {
+		if p, err := cidr.Parse(r.Destination.Value); err == nil && r.Destination.Kind == "address" && eval.FamilyOf(p.Addr()) != q.Family {
 			return st, false, false, ""
 		}
 		specific = true
@@ -282,7 +284,7 @@ func (fw *Firewalld) richStep(r RichRule, q eval.Query) (st fwStep, ok, specific
 
 // fwPath is one way a new connection is classified into a zone.
 type fwPath struct {
-	zone *FirewalldZone
+	zone *Zone
 	// kind is "sources", "interfaces" or "default".
 	kind     string
 	pop, acc *netipx.IPSet
@@ -294,7 +296,7 @@ type fwPath struct {
 // bindings first (in zone-name order, as firewalld 1.x sorts its
 // dispatch rules), then interfaces, then the default zone. Loopback is
 // left out: firewalld accepts lo before any zone.
-func (fw *Firewalld) paths(q eval.Query) (out []fwPath, notes []string) {
+func (fw *Config) paths(q eval.Query) (out []fwPath, notes []string) {
 	var rest netipx.IPSetBuilder
 	rest.AddPrefix(q.Family.All())
 	rest.RemovePrefix(q.Family.Loopback())
@@ -307,7 +309,7 @@ func (fw *Firewalld) paths(q eval.Query) (out []fwPath, notes []string) {
 		z := fw.Zones[n]
 		var pb netipx.IPSetBuilder
 		for _, s := range z.Sources {
-			p, err := parsePrefix(s)
+			p, err := cidr.Parse(s)
 			if err != nil {
 				notes = append(notes, fmt.Sprintf("zone %s: source %s is not resolved (ipset or MAC)", n, s))
 				continue
@@ -319,7 +321,7 @@ func (fw *Firewalld) paths(q eval.Query) (out []fwPath, notes []string) {
 		cur, _ := rest.IPSet()
 		pb.Intersect(cur)
 		pop, _ := pb.IPSet()
-		if empty(pop) {
+		if describe.Empty(pop) {
 			continue
 		}
 		rest.RemoveSet(pop)
@@ -351,7 +353,7 @@ func (fw *Firewalld) paths(q eval.Query) (out []fwPath, notes []string) {
 				hb.Intersect(st.src)
 			}
 			hit, _ := hb.IPSet()
-			if empty(hit) {
+			if describe.Empty(hit) {
 				continue
 			}
 			if st.action == "accept" {
@@ -363,17 +365,17 @@ func (fw *Firewalld) paths(q eval.Query) (out []fwPath, notes []string) {
 		if p.zone.Target == "ACCEPT" {
 			cur, _ := left.IPSet()
 			acc.AddSet(cur)
-			if !empty(cur) {
+			if !describe.Empty(cur) {
 				p.why = append(p.why, "target ACCEPT")
 			}
 		}
 		p.acc, _ = acc.IPSet()
 	}
-	return out, dedupe(notes)
+	return out, describe.Dedupe(notes)
 }
 
 // Allowed is what firewalld admits to the port on some interface.
-func (fw *Firewalld) Allowed(q eval.Query) *netipx.IPSet {
+func (fw *Config) Allowed(q eval.Query) *netipx.IPSet {
 	paths, _ := fw.paths(q)
 	var b netipx.IPSetBuilder
 	for _, p := range paths {
@@ -386,7 +388,7 @@ func (fw *Firewalld) Allowed(q eval.Query) *netipx.IPSet {
 // AllowedOn is what firewalld admits to the port from connections
 // arriving on one interface: source bindings, else the interface's zone,
 // else the default zone.
-func (fw *Firewalld) AllowedOn(q eval.Query, iface string) *netipx.IPSet {
+func (fw *Config) AllowedOn(q eval.Query, iface string) *netipx.IPSet {
 	paths, _ := fw.paths(q)
 	var b netipx.IPSetBuilder
 	bound := false
@@ -428,17 +430,17 @@ func targetVerb(t string) string {
 }
 
 // label names where the configuration came from.
-func (fw *Firewalld) label() string {
+func (fw *Config) label() string {
 	if fw.Runtime {
 		return "firewalld"
 	}
 	return "firewalld (permanent configuration)"
 }
 
-// firewalldSays is firewalld's view of a port in its own terms: "zone
+// says is firewalld's view of a port in its own terms: "zone
 // redis (sources 198.51.100.30/32) allows it (port 6379/tcp); other
 // sources fall into zone public (default), which rejects it".
-func firewalldSays(fw *Firewalld, q eval.Query) string {
+func says(fw *Config, q eval.Query) string {
 	paths, _ := fw.paths(q)
 	var parts []string
 	bound, specific := false, false
@@ -447,16 +449,16 @@ func firewalldSays(fw *Firewalld, q eval.Query) string {
 		z := p.zone
 		verdict := targetVerb(z.Target) + " it"
 		switch {
-		case empty(p.acc):
+		case describe.Empty(p.acc):
 		case p.acc.Equal(p.pop):
-			verdict = "allows it (" + strings.Join(firstN(p.why, 2), ", ") + ")"
+			verdict = "allows it (" + strings.Join(describe.FirstN(p.why, 2), ", ") + ")"
 		default:
-			verdict = fmt.Sprintf("allows it from %s (%s) and %s the rest", listRanges(p.acc, q.Family), strings.Join(firstN(p.why, 2), ", "), targetVerb(z.Target))
+			verdict = fmt.Sprintf("allows it from %s (%s) and %s the rest", describe.Ranges(p.acc, q.Family), strings.Join(describe.FirstN(p.why, 2), ", "), targetVerb(z.Target))
 		}
 		switch p.kind {
 		case "sources":
 			bound = true
-			parts = append(parts, fmt.Sprintf("zone %s (sources %s) %s", z.Name, listRanges(p.pop, q.Family), verdict))
+			parts = append(parts, fmt.Sprintf("zone %s (sources %s) %s", z.Name, describe.Ranges(p.pop, q.Family), verdict))
 		case "interfaces":
 			parts = append(parts, fmt.Sprintf("on %s, zone %s %s", strings.Join(z.Interfaces, ", "), z.Name, verdict))
 		default:
@@ -486,10 +488,10 @@ func hasInterfacePath(ps []fwPath) bool {
 	return false
 }
 
-// firewalldBut completes a CRITICAL finding when the kernel accepts
+// but completes a CRITICAL finding when the kernel accepts
 // sources that firewalld's zones do not: "firewalld allows 6379/tcp only
 // from X, but the kernel also accepts …".
-func firewalldBut(fw *Firewalld, q eval.Query, res *eval.Result, trust *netipx.IPSet) string {
+func but(fw *Config, q eval.Query, res *eval.Result, trust *netipx.IPSet) string {
 	if fw == nil {
 		return ""
 	}
@@ -498,15 +500,15 @@ func firewalldBut(fw *Firewalld, q eval.Query, res *eval.Result, trust *netipx.I
 		port = q.To
 	}
 	allowed := fw.Allowed(eval.Query{Family: q.Family, Port: port})
-	extra := minus(res.Accepted, allowed)
-	if empty(extra) {
+	extra := describe.Minus(res.Accepted, allowed)
+	if describe.Empty(extra) {
 		return ""
 	}
 	who := "nowhere"
-	if !empty(allowed) {
-		who = listRanges(allowed, q.Family)
+	if !describe.Empty(allowed) {
+		who = describe.Ranges(allowed, q.Family)
 	}
-	s := fmt.Sprintf("; firewalld allows %d/tcp only from %s, but the kernel also accepts %s", port, who, describeSet(extra, q.Family, trust))
+	s := fmt.Sprintf("; firewalld allows %d/tcp only from %s, but the kernel also accepts %s", port, who, describe.Untrusted(extra, q.Family, trust))
 	for _, d := range res.Via {
 		if d.Nat != nil && !strings.EqualFold(fw.StrictForwardPorts, "yes") {
 			s += " (firewalld accepts DNAT'd connections ahead of every zone with `ct status dnat accept`; StrictForwardPorts=yes"
@@ -535,9 +537,9 @@ func versionAtLeast(v string, major, minor int) bool {
 	return a > major || (a == major && b >= minor)
 }
 
-// firewalldDriftSays compares the runtime and permanent views of a
+// driftSays compares the runtime and permanent views of a
 // port: a reload or restart changes what is accepted when they differ.
-func firewalldDriftSays(fw *Firewalld, q eval.Query) string {
+func driftSays(fw *Config, q eval.Query) string {
 	if fw == nil || !fw.Runtime || fw.Permanent == nil {
 		return ""
 	}
@@ -546,36 +548,17 @@ func firewalldDriftSays(fw *Firewalld, q eval.Query) string {
 		return ""
 	}
 	name := func(s *netipx.IPSet) string {
-		if empty(s) {
+		if describe.Empty(s) {
 			return "nowhere"
 		}
-		if isAllButLoopback(s, q.Family) {
+		if describe.AllButLoopback(s, q.Family) {
 			return "anywhere"
 		}
-		return describeSet(s, q.Family, nil)
+		return describe.Untrusted(s, q.Family, nil)
 	}
 	return fmt.Sprintf("%v: firewalld's runtime and permanent configurations differ: the running zones allow it from %s, the permanent ones from %s (a reload or restart changes this; see the drift note)",
 		q, name(run), name(perm))
 }
 
-func firstN(s []string, n int) []string {
-	if len(s) > n {
-		return append(append([]string(nil), s[:n]...), "…")
-	}
-	return s
-}
-
-func dedupe(s []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, x := range s {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-// errFirewalldOffline marks the runtime state as not read in offline mode.
-var errFirewalldOffline = errors.New("offline mode")
+// errOffline marks the runtime state as not read in offline mode.
+var errOffline = errors.New("offline mode")

@@ -1,4 +1,4 @@
-package firewall
+package firewalld
 
 import (
 	"bufio"
@@ -8,24 +8,26 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/cidr"
 )
 
-// maxFirewalldFile caps one zone, service or firewalld.conf file.
-const maxFirewalldFile = 1 << 20
+// maxFile caps one zone, service or firewalld.conf file.
+const maxFile = 1 << 20
 
-// ErrFirewalldXML marks zone or service XML that cannot be read.
-var ErrFirewalldXML = errors.New("bad firewalld XML")
+// ErrXML marks zone or service XML that cannot be read.
+var ErrXML = errors.New("bad firewalld XML")
 
 // xmlElems walks an XML document and calls fn for every start element
 // with its path ("zone/rule/source"), attributes and line. The input is
 // capped; errors carry the line.
 func xmlElems(r io.Reader, root string, fn func(path string, attrs map[string]string, line int) error) error {
-	data, err := io.ReadAll(io.LimitReader(r, maxFirewalldFile+1))
+	data, err := io.ReadAll(io.LimitReader(r, maxFile+1))
 	if err != nil {
 		return err
 	}
-	if len(data) > maxFirewalldFile {
-		return fmt.Errorf("%w: larger than %d bytes", ErrFirewalldXML, maxFirewalldFile)
+	if len(data) > maxFile {
+		return fmt.Errorf("%w: larger than %d bytes", ErrXML, maxFile)
 	}
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true
@@ -40,24 +42,24 @@ func xmlElems(r io.Reader, root string, fn func(path string, attrs map[string]st
 		if err != nil {
 			var se *xml.SyntaxError
 			if errors.As(err, &se) {
-				return fmt.Errorf("%w: line %d: %s", ErrFirewalldXML, se.Line, se.Msg)
+				return fmt.Errorf("%w: line %d: %s", ErrXML, se.Line, se.Msg)
 			}
-			return fmt.Errorf("%w: line %d: %v", ErrFirewalldXML, line, err)
+			return fmt.Errorf("%w: line %d: %v", ErrXML, line, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			line, _ = d.InputPos()
 			if len(stack) == 0 {
 				if seenRoot {
-					return fmt.Errorf("%w: line %d: <%s> after the root element", ErrFirewalldXML, line, t.Name.Local)
+					return fmt.Errorf("%w: line %d: <%s> after the root element", ErrXML, line, t.Name.Local)
 				}
 				if t.Name.Local != root {
-					return fmt.Errorf("%w: line %d: root element <%s>, want <%s>", ErrFirewalldXML, line, t.Name.Local, root)
+					return fmt.Errorf("%w: line %d: root element <%s>, want <%s>", ErrXML, line, t.Name.Local, root)
 				}
 				seenRoot = true
 			}
 			if len(stack) >= 8 {
-				return fmt.Errorf("%w: line %d: nested too deeply", ErrFirewalldXML, line)
+				return fmt.Errorf("%w: line %d: nested too deeply", ErrXML, line)
 			}
 			stack = append(stack, t.Name.Local)
 			attrs := make(map[string]string, len(t.Attr))
@@ -65,14 +67,14 @@ func xmlElems(r io.Reader, root string, fn func(path string, attrs map[string]st
 				attrs[a.Name.Local] = a.Value
 			}
 			if err := fn(strings.Join(stack, "/"), attrs, line); err != nil {
-				return fmt.Errorf("%w: line %d: %v", ErrFirewalldXML, line, err)
+				return fmt.Errorf("%w: line %d: %v", ErrXML, line, err)
 			}
 		case xml.EndElement:
 			stack = stack[:len(stack)-1]
 		}
 	}
 	if !seenRoot {
-		return fmt.Errorf("%w: no <%s> element", ErrFirewalldXML, root)
+		return fmt.Errorf("%w: no <%s> element", ErrXML, root)
 	}
 	return nil
 }
@@ -86,10 +88,10 @@ func need(attrs map[string]string, names ...string) error {
 	return nil
 }
 
-// ParseFirewalldZone reads a zone XML file (zones/NAME.xml); the name is
+// ParseZone reads a zone XML file (zones/NAME.xml); the name is
 // the caller's, from the file name.
-func ParseFirewalldZone(r io.Reader) (*FirewalldZone, error) {
-	z := &FirewalldZone{Target: "default"}
+func ParseZone(r io.Reader) (*Zone, error) {
+	z := &Zone{Target: "default"}
 	var rule *RichRule
 	err := xmlElems(r, "zone", func(path string, a map[string]string, _ int) error {
 		if strings.HasPrefix(path, "zone/rule/") {
@@ -115,7 +117,7 @@ func ParseFirewalldZone(r io.Reader) (*FirewalldZone, error) {
 		case "zone/source":
 			switch {
 			case a["address"] != "":
-				if _, err := parsePrefix(a["address"]); err != nil {
+				if _, err := cidr.Parse(a["address"]); err != nil {
 					return fmt.Errorf("source address %q", a["address"])
 				}
 				z.Sources = append(z.Sources, a["address"])
@@ -138,7 +140,7 @@ func ParseFirewalldZone(r io.Reader) (*FirewalldZone, error) {
 			if _, _, err := portRange(a["port"]); err != nil {
 				return err
 			}
-			p := FirewalldPort{a["port"], a["protocol"]}
+			p := Port{a["port"], a["protocol"]}
 			if path == "zone/port" {
 				z.Ports = append(z.Ports, p)
 			} else {
@@ -153,7 +155,7 @@ func ParseFirewalldZone(r io.Reader) (*FirewalldZone, error) {
 			if err := need(a, "port", "protocol"); err != nil {
 				return err
 			}
-			z.ForwardPorts = append(z.ForwardPorts, FirewalldForward{a["port"], a["protocol"], a["to-port"], a["to-addr"]})
+			z.ForwardPorts = append(z.ForwardPorts, Forward{a["port"], a["protocol"], a["to-port"], a["to-addr"]})
 		case "zone/rule":
 			if rule != nil {
 				if err := rule.complete(); err != nil {
@@ -249,9 +251,9 @@ func richXMLElem(r *RichRule, elem string, a map[string]string) error {
 	return nil
 }
 
-// ParseFirewalldService reads a service XML file (services/NAME.xml).
-func ParseFirewalldService(r io.Reader) (*FirewalldService, error) {
-	s := &FirewalldService{}
+// ParseService reads a service XML file (services/NAME.xml).
+func ParseService(r io.Reader) (*Service, error) {
+	s := &Service{}
 	err := xmlElems(r, "service", func(path string, a map[string]string, _ int) error {
 		switch path {
 		case "service/port":
@@ -266,7 +268,7 @@ func ParseFirewalldService(r io.Reader) (*FirewalldService, error) {
 			if _, _, err := portRange(a["port"]); err != nil {
 				return err
 			}
-			s.Ports = append(s.Ports, FirewalldPort{a["port"], a["protocol"]})
+			s.Ports = append(s.Ports, Port{a["port"], a["protocol"]})
 		case "service/protocol":
 			if err := need(a, "value"); err != nil {
 				return err
@@ -293,18 +295,18 @@ func ParseFirewalldService(r io.Reader) (*FirewalldService, error) {
 	return s, nil
 }
 
-// parseFirewalldConf reads DefaultZone and StrictForwardPorts from
+// parseConf reads DefaultZone and StrictForwardPorts from
 // firewalld.conf (KEY=value lines; # comments).
-func parseFirewalldConf(r io.Reader) (defaultZone, strict string, err error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxFirewalldFile+1))
+func parseConf(r io.Reader) (defaultZone, strict string, err error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxFile+1))
 	if err != nil {
 		return "", "", err
 	}
-	if len(data) > maxFirewalldFile {
-		return "", "", fmt.Errorf("firewalld.conf: larger than %d bytes", maxFirewalldFile)
+	if len(data) > maxFile {
+		return "", "", fmt.Errorf("firewalld.conf: larger than %d bytes", maxFile)
 	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), maxFirewalldFile)
+	sc.Buffer(make([]byte, 0, 4096), maxFile)
 	for n := 1; sc.Scan(); n++ {
 		l := strings.TrimSpace(sc.Text())
 		if l == "" || l[0] == '#' {

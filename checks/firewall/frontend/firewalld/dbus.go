@@ -1,4 +1,4 @@
-package firewall
+package firewalld
 
 import (
 	"context"
@@ -21,8 +21,8 @@ const (
 // dbusLimit bounds the whole runtime read, within the check's deadline.
 const dbusLimit = 5 * time.Second
 
-// ErrFirewalldNotRunning means no firewalld answers on the bus.
-var ErrFirewalldNotRunning = errors.New("firewalld is not running")
+// ErrNotRunning means no firewalld answers on the bus.
+var ErrNotRunning = errors.New("firewalld is not running")
 
 // systemBusAddress is the bus firewalld is asked on: the given address,
 // else $DBUS_SYSTEM_BUS_ADDRESS, else the standard socket.
@@ -36,10 +36,10 @@ func systemBusAddress(addr string) string {
 	return "unix:path=/var/run/dbus/system_bus_socket"
 }
 
-// readFirewalldDBus reads the running daemon's state: its version, the
+// readDBus reads the running daemon's state: its version, the
 // default zone, every zone's runtime settings (getZoneSettings2) and the
 // services they use. Every call is bounded by ctx.
-func readFirewalldDBus(ctx context.Context, addr string) (*Firewalld, error) {
+func readDBus(ctx context.Context, addr string) (*Config, error) {
 	ctx, cancel := context.WithTimeout(ctx, dbusLimit)
 	defer cancel()
 	// WithContext closes the connection when ctx ends, which also
@@ -57,7 +57,7 @@ func readFirewalldDBus(ctx context.Context, addr string) (*Firewalld, error) {
 		err := obj.CallWithContext(ctx, method, 0, args...).Store(out)
 		var de dbus.Error
 		if errors.As(err, &de) && (de.Name == "org.freedesktop.DBus.Error.ServiceUnknown" || de.Name == "org.freedesktop.DBus.Error.NameHasNoOwner") {
-			return ErrFirewalldNotRunning
+			return ErrNotRunning
 		}
 		if err != nil && ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", method, ctx.Err())
@@ -67,7 +67,7 @@ func readFirewalldDBus(ctx context.Context, addr string) (*Firewalld, error) {
 		}
 		return nil
 	}
-	fw := &Firewalld{Runtime: true, Zones: map[string]*FirewalldZone{}, Services: map[string]*FirewalldService{}}
+	fw := &Config{Runtime: true, Zones: map[string]*Zone{}, Services: map[string]*Service{}}
 	var version dbus.Variant
 	if err := call("org.freedesktop.DBus.Properties.Get", &version, fwdInterface, "version"); err != nil {
 		return nil, err
@@ -111,7 +111,7 @@ func readFirewalldDBus(ctx context.Context, addr string) (*Firewalld, error) {
 			}
 			var settings map[string]dbus.Variant
 			if err := call(fwdInterface+".getServiceSettings2", &settings, name); err != nil {
-				fw.Notes = append(fw.Notes, fmt.Sprintf("service %s: %v", name, err))
+				fw.Remarks = append(fw.Remarks, fmt.Sprintf("service %s: %v", name, err))
 				continue
 			}
 			s, err := serviceFromSettings(name, settings)
@@ -132,8 +132,8 @@ const maxZones = 1000
 
 // zoneFromSettings converts getZoneSettings2's a{sv}; absent keys are
 // empty (firewalld leaves out empty lists).
-func zoneFromSettings(name string, s map[string]dbus.Variant) (*FirewalldZone, error) {
-	z := &FirewalldZone{Name: name, Target: "default"}
+func zoneFromSettings(name string, s map[string]dbus.Variant) (*Zone, error) {
+	z := &Zone{Name: name, Target: "default"}
 	var err error
 	get := func(key string, dst any) {
 		if v, ok := s[key]; ok && err == nil {
@@ -161,13 +161,13 @@ func zoneFromSettings(name string, s map[string]dbus.Variant) (*FirewalldZone, e
 		z.Target = "%%REJECT%%"
 	}
 	for _, p := range ports {
-		z.Ports = append(z.Ports, FirewalldPort(p))
+		z.Ports = append(z.Ports, Port(p))
 	}
 	for _, p := range sports {
-		z.SourcePorts = append(z.SourcePorts, FirewalldPort(p))
+		z.SourcePorts = append(z.SourcePorts, Port(p))
 	}
 	for _, p := range fports {
-		z.ForwardPorts = append(z.ForwardPorts, FirewalldForward(p))
+		z.ForwardPorts = append(z.ForwardPorts, Forward(p))
 	}
 	for _, s := range rules {
 		r, err := ParseRichRule(s)
@@ -180,8 +180,8 @@ func zoneFromSettings(name string, s map[string]dbus.Variant) (*FirewalldZone, e
 }
 
 // serviceFromSettings converts getServiceSettings2's a{sv}.
-func serviceFromSettings(name string, s map[string]dbus.Variant) (*FirewalldService, error) {
-	svc := &FirewalldService{Name: name}
+func serviceFromSettings(name string, s map[string]dbus.Variant) (*Service, error) {
+	svc := &Service{Name: name}
 	var ports []struct{ Port, Proto string }
 	for key, dst := range map[string]any{"ports": &ports, "protocols": &svc.Protocols, "destination": &svc.Destination, "includes": &svc.Includes} {
 		if v, ok := s[key]; ok {
@@ -195,7 +195,7 @@ func serviceFromSettings(name string, s map[string]dbus.Variant) (*FirewalldServ
 			svc.Protocols = append(svc.Protocols, p.Proto)
 			continue
 		}
-		svc.Ports = append(svc.Ports, FirewalldPort(p))
+		svc.Ports = append(svc.Ports, Port(p))
 	}
 	return svc, nil
 }
