@@ -4,8 +4,9 @@
 // connection is delivered to a local socket, and judges that against the
 // trusted networks.
 //
-// Check is the entry point for the check binary. The lower layers are
-// usable on their own: Collect reads the sources, Build compiles them,
-// Evaluate computes a Report, Judge turns a Report into a result.Result.
-// Only Collect performs I/O, through a System.
+// New is the check for the runner. Gather reads the Facts under the
+// runner's context, through a System (checks/firewall/system); Judge,
+// pure, compiles them (compile), evaluates the ports (Evaluate, over
+// eval) and turns the Report into a result.Result (JudgeReport), with
+// ufw's and firewalld's explanations from checks/firewall/frontend.
 package firewall

@@ -15,9 +15,8 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/ipset"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nftjson"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
-
-const scenarios = "../../../testdata/firewall/scenarios"
 
 func parseText[T any](t *testing.T, text string, parse func(io.Reader) (*T, error)) Dump[T] {
 	t.Helper()
@@ -31,7 +30,7 @@ func parseText[T any](t *testing.T, text string, parse func(io.Reader) (*T, erro
 // sources loads a captured scenario with only the nf_tables side.
 func sources(t *testing.T, name string) Sources {
 	t.Helper()
-	dir := filepath.Join(scenarios, name)
+	dir := testenv.Testdata(t, "firewall", "scenarios", name)
 	var s Sources
 	s.NFT = readDump(t, filepath.Join(dir, "nft.json"), nftjson.Parse)
 	s.IptNFT = readDump(t, filepath.Join(dir, "iptables-nft.save"), iptsave.Parse)

@@ -6,10 +6,12 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
 func TestParseCaptured(t *testing.T) {
-	data, err := os.ReadFile("../../../testdata/firewall/scenarios/ipt-nft-allowlist/ipset.save")
+	data, err := os.ReadFile(testenv.Testdata(t, "firewall", "scenarios", "ipt-nft-allowlist", "ipset.save"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +81,7 @@ func TestSizeLimit(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	if data, err := os.ReadFile("../../../testdata/firewall/scenarios/ipt-nft-allowlist/ipset.save"); err == nil {
+	if data, err := os.ReadFile(testenv.Testdata(f, "firewall", "scenarios", "ipt-nft-allowlist", "ipset.save")); err == nil {
 		f.Add(data)
 	}
 	f.Add([]byte("create a hash:net family inet6 comment\nadd a 2001:db8::/64 nomatch comment \"q\\\"\"\n"))

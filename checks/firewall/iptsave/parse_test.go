@@ -8,10 +8,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
 func TestParseCapturedDumps(t *testing.T) {
-	files, _ := filepath.Glob("../../../testdata/firewall/scenarios/*/*tables*.save")
+	files, _ := filepath.Glob(testenv.Testdata(t, "firewall", "scenarios", "*", "*tables*.save"))
 	if len(files) < 6 {
 		t.Fatalf("found %d captured dumps", len(files))
 	}
@@ -123,7 +125,7 @@ func TestSizeLimit(t *testing.T) {
 // FuzzParse checks that parsing never panics and that whatever parses
 // survives a round trip through Format.
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("../../../testdata/firewall/scenarios/*/*tables*.save")
+	files, _ := filepath.Glob(testenv.Testdata(f, "firewall", "scenarios", "*", "*tables*.save"))
 	for _, file := range files {
 		if data, err := os.ReadFile(file); err == nil {
 			f.Add(data)

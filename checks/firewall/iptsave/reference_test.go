@@ -12,6 +12,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
 func refTokenize(line string) ([]token, bool) {
@@ -263,7 +265,7 @@ func refBuiltinProto(m *Match) string {
 // FuzzSameAsReference checks that Parse and the reference parser agree on
 // every input: the same dump, or the same error.
 func FuzzSameAsReference(f *testing.F) {
-	files, _ := filepath.Glob("../../../testdata/firewall/scenarios/*/*tables*.save")
+	files, _ := filepath.Glob(testenv.Testdata(f, "firewall", "scenarios", "*", "*tables*.save"))
 	for _, file := range files {
 		if data, err := os.ReadFile(file); err == nil {
 			f.Add(data)

@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
 // The captured dumps are read by the single-pass reader, not left to
 // encoding/json, and give what encoding/json gives.
 func TestFastReadsCapturedDumps(t *testing.T) {
-	files, _ := filepath.Glob("../../../testdata/firewall/scenarios/*/nft.json")
+	files, _ := filepath.Glob(testenv.Testdata(t, "firewall", "scenarios", "*", "nft.json"))
 	if len(files) < 6 {
 		t.Fatalf("found %d captured dumps", len(files))
 	}
@@ -65,7 +67,7 @@ func TestFastGivesUp(t *testing.T) {
 // with the exec count frozen. The dumps themselves are read whole by the
 // tests above.
 func addSeeds(f *testing.F) {
-	files, _ := filepath.Glob("../../../testdata/firewall/scenarios/*/nft.json")
+	files, _ := filepath.Glob(testenv.Testdata(f, "firewall", "scenarios", "*", "nft.json"))
 	for _, file := range files {
 		data, err := os.ReadFile(file)
 		if err != nil {

@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
 func TestParseCapturedDumps(t *testing.T) {
-	files, _ := filepath.Glob("../../../testdata/firewall/scenarios/*/nft.json")
+	files, _ := filepath.Glob(testenv.Testdata(t, "firewall", "scenarios", "*", "nft.json"))
 	if len(files) < 6 {
 		t.Fatalf("found %d captured dumps", len(files))
 	}
@@ -40,7 +42,7 @@ func TestParseCapturedDumps(t *testing.T) {
 // The native scenario has a verdict map, named sets, a mark set and a
 // reject: check they decode to the typed nodes.
 func TestDecodeNativeScenario(t *testing.T) {
-	data, err := os.ReadFile("../../../testdata/firewall/scenarios/nft-native/nft.json")
+	data, err := os.ReadFile(testenv.Testdata(t, "firewall", "scenarios", "nft-native", "nft.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
