@@ -1,0 +1,104 @@
+package compile
+
+import (
+	"strings"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
+)
+
+// Connection tracking modules: state, conntrack, helper.
+
+func conntrackModuleCompilers() map[string]moduleCompiler {
+	return map[string]moduleCompiler{
+		"state":     {compile: conntrackConds},
+		"conntrack": {compile: conntrackConds},
+		"helper":    {compile: helperConds},
+	}
+}
+
+func conntrackConds(c *iptCompiler, x *modMatch) []eval.Cond {
+	out := x.out
+	for _, o := range x.m.Options {
+		switch o.Name {
+		case "--state", "--ctstate":
+			var err error
+			cond := c.cached(condID{kind: "ctstate", neg: o.Neg, value: o.Values[0]}, func() (eval.Cond, bool) {
+				var s eval.CtState
+				if s, err = parseCtStates(strings.Split(o.Values[0], ",")); err != nil {
+					return nil, false
+				}
+				return eval.Conntrack{States: s, Neg: o.Neg}, true
+			})
+			if err != nil {
+				return x.bad(o, err)
+			}
+			out = append(out, cond)
+		case "--ctproto":
+			n, err := parseProto(o.Values[0])
+			if err != nil {
+				return x.bad(o, err)
+			}
+			out = append(out, eval.Proto{Protos: []uint8{n}, Neg: o.Neg})
+		case "--ctstatus":
+			out = append(out, ctStatusOption(o))
+		case "--ctdir":
+			out = append(out, constCond(negate(boolTri(strings.EqualFold(o.Values[0], "ORIGINAL")), o.Neg)))
+		case "--ctorigsrc", "--ctorigdst", "--ctreplsrc", "--ctrepldst":
+			// The original tuple keeps the destination before DNAT; the
+			// reply tuple mirrors the rewritten one (no SNAT happens
+			// before the filter hooks).
+			field := eval.Src
+			switch o.Name {
+			case "--ctorigdst":
+				field = eval.OrigDst
+			case "--ctreplsrc":
+				field = eval.Dst
+			}
+			r, err := parseAddrOrPrefix(o.Values[0], x.fam)
+			out = append(out, addrCond(field, x.fam, o.Neg, []rangeOrErr{{r, err}}, x.where()))
+		case "--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport", "--ctrepldstport":
+			rs, err := parseIptPorts(o.Values[0])
+			if err != nil {
+				return x.bad(o, err)
+			}
+			f := eval.SPort
+			switch o.Name {
+			case "--ctorigdstport":
+				f = eval.OrigDPort
+			case "--ctreplsrcport":
+				f = eval.DPort
+			}
+			out = append(out, eval.Port{Field: f, Ranges: rs, Neg: o.Neg})
+		default:
+			return x.notModelled(o)
+		}
+	}
+	return out
+}
+
+// ctStatusOption is "--ctstatus": a first SYN's connection has no status
+// bit yet, bar DNAT once a rewrite happened.
+func ctStatusOption(o iptsave.Option) eval.Cond {
+	vals := strings.Split(o.Values[0], ",")
+	none := true
+	for _, s := range vals {
+		if strings.ToUpper(s) != "NONE" {
+			none = false
+		}
+	}
+	if none {
+		return negate1(eval.Not{C: eval.Conntrack{States: eval.CtDNAT}}, o.Neg)
+	}
+	return ctStatusCond(vals, o.Neg)
+}
+
+// helperConds: a new connection has no helper assigned by its own first
+// packet.
+func helperConds(_ *iptCompiler, x *modMatch) []eval.Cond {
+	out := x.out
+	for _, o := range x.m.Options {
+		out = append(out, constCond(negate(eval.False, o.Neg)))
+	}
+	return out
+}
