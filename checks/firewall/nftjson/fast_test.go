@@ -2,17 +2,18 @@ package nftjson
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
-// The captured dumps are read by the single-pass reader, not left to
-// encoding/json, and give what encoding/json gives.
-func TestFastReadsCapturedDumps(t *testing.T) {
+// The captured dumps decode as encoding/json decoded them.
+func TestDecodeCapturedDumps(t *testing.T) {
 	files, _ := filepath.Glob(testenv.Testdata(t, "firewall", "scenarios", "*", "nft.json"))
 	if len(files) < 6 {
 		t.Fatalf("found %d captured dumps", len(files))
@@ -22,12 +23,12 @@ func TestFastReadsCapturedDumps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, ok := parseFast(string(data))
-		if !ok {
-			t.Errorf("%s: the single-pass reader gave up", f)
+		got, err := decode(string(data))
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
 			continue
 		}
-		want, err := parseStd(data)
+		want, err := old_parseStd(data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,9 +38,9 @@ func TestFastReadsCapturedDumps(t *testing.T) {
 	}
 }
 
-// Inputs the single-pass reader must leave to encoding/json, which reads
-// them differently from a plain reading (or rejects them).
-func TestFastGivesUp(t *testing.T) {
+// JSON that encoding/json would read in its own way is refused as
+// unusual, not guessed at; invalid JSON is a syntax error.
+func TestUnusualJSON(t *testing.T) {
 	for _, in := range []string{
 		`{"nftables": [{"table": {"family": "ip", "name": "a", "name": "b"}}]}`,
 		`{"nftables": [{"table": {"family": "ip", "Name": "a"}}]}`,
@@ -47,12 +48,22 @@ func TestFastGivesUp(t *testing.T) {
 		`{"nft\u0061bles": [{"table": {"family": "ip", "name": "a"}}]}`,
 		`{"nftables": [{"table": {"family": "ip", "name": "a", "handle": 1.5}}]}`,
 		`{"nftables": [{"rule": {"family": "ip", "table": "t", "chain": "c", "expr": [{"match": {"op": "==", "left": 1e999, "right": 1}}]}}]}`,
-		`{"nftables": [{"table": {"family": "ip", "name": "a"}},]}`,
-		`{"nftables": [{"table": {"family": "ip", "name": "a"}}]} x`,
-		"{\"nftables\": [{\"table\": {\"family\": \"ip\", \"name\": \"a\tb\"}}]}",
+		"{\"nftables\": [{\"table\": {\"family\": \"ip\", \"name\": \"a\"}}]}" + strings.Repeat("[", 300) + strings.Repeat("]", 300),
 	} {
-		if _, ok := parseFast(in); ok {
-			t.Errorf("%s: read by the single-pass reader", in)
+		if _, err := Parse(strings.NewReader(in)); !errors.Is(err, ErrUnusual) && !errors.Is(err, ErrShape) {
+			t.Errorf("%s: %v, want ErrUnusual or ErrShape", in, err)
+		}
+	}
+	for _, in := range []string{
+		`{"nftables": [{"table": {"family": "ip", "name": "a"}},]}`,
+		"{\"nftables\": [{\"table\": {\"family\": \"ip\", \"name\": \"a\tb\"}}]}",
+		`{"nftables": [{"table": {"family": "ip", "name": "a\q"}}]}`,
+		`{"nftables": [{"table": {"family": "ip", "name": "a"}}`,
+		`{"nftables": [tru]}`,
+		`{"nftables": [-]}`,
+	} {
+		if _, err := Parse(strings.NewReader(in)); !errors.Is(err, ErrSyntax) {
+			t.Errorf("%s: %v, want ErrSyntax", in, err)
 		}
 	}
 }
@@ -85,20 +96,22 @@ func addSeeds(f *testing.F) {
 	}
 }
 
-func FuzzFastSameAsStd(f *testing.F) {
+// FuzzDecodeSameAsEncodingJSON: whatever decode reads, the encoding/json
+// decoder it replaced read the same; whatever it refuses, that decoder
+// refused too, bar the unusual JSON refused on purpose.
+func FuzzDecodeSameAsEncodingJSON(f *testing.F) {
 	addSeeds(f)
 	f.Add([]byte(`{"x": {"y": [1, 2.5, -0, true, null]}, "nftables": [{"metainfo": {"json_schema_version": 1}}, {"chain": {"family": "netdev", "table": "t", "name": "c", "handle": 2, "type": "filter", "hook": "ingress", "prio": -500, "dev": ["eth0", "eth1"], "policy": "accept"}}, {"map": {"family": "inet", "table": "t", "name": "m", "type": ["ipv4_addr", "inet_service"], "map": "verdict", "flags": "interval", "elem": [[{"concat": [{"prefix": {"addr": "192.0.2.0", "len": 24}}, {"range": [1, 1024]}]}, {"accept": null}]]}}, {"rule": {"family": "inet", "table": "t", "chain": "c", "handle": 9, "expr": [{"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": ["established", "related"]}}, {"mangle": {"key": {"meta": {"key": "mark"}}, "value": {"^": [{"&": [{"meta": {"key": "mark"}}, 4294967040]}, 1]}}}, {"match": {"left": {"fib": {"result": "type", "flags": ["daddr", 1]}}, "right": "local"}}, {"match": {"op": "!=", "left": {"osf": {"key": "name"}}, "right": {"a": 1, "b": {"c": "<&>"}}}}, {"xt": {"type": "match", "name": "multiport"}}, {"limit": {"rate": 5, "per": "minute"}}, {"counter": {"packets": 0, "bytes": 0}}, {"vmap": {"key": {"payload": {"base": "nh", "offset": 12, "len": 32}}, "data": "@m"}}, null, {}, {"jump": {"target": "x\u00e9\n"}}]}}, {"flowtable": {"name": "f"}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, ok := parseFast(string(data))
-		if !ok {
-			return
-		}
-		want, err := parseStd(data)
-		if err != nil {
-			t.Fatalf("read by the single-pass reader, rejected by encoding/json: %v", err)
-		}
-		if !reflect.DeepEqual(got, want) {
+		got, err := decode(string(data))
+		want, stdErr := old_parseStd(data)
+		switch {
+		case err == nil && stdErr != nil:
+			t.Fatalf("read, but rejected by encoding/json: %v", stdErr)
+		case err == nil && !reflect.DeepEqual(got, want):
 			t.Fatalf("decoded differently:\n%#v\n%#v", got, want)
+		case err != nil && stdErr == nil && !errors.Is(err, ErrUnusual):
+			t.Fatalf("refused (%v), but read by encoding/json", err)
 		}
 	})
 }

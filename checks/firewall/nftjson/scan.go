@@ -2,15 +2,18 @@ package nftjson
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 )
 
-// The single-pass reader: a strict JSON scanner that builds a tree of
-// nodes whose text is a substring of the input, so a dump of 10,000 rules
-// costs a few hundred allocations instead of more than a million through
-// encoding/json's reflection and its RawMessage copies. It gives up
-// (ok false) on anything it does not read exactly as encoding/json would;
-// Parse then decodes with encoding/json instead.
+// The reader: a strict JSON scanner that builds a tree of nodes whose text
+// is a substring of the input, so a dump of 10,000 rules costs a few
+// hundred allocations instead of more than a million through
+// encoding/json's reflection and its RawMessage copies. What nft never
+// writes and encoding/json would read in its own way (a repeated or
+// escaped key, a key differing from a field's only in case, nesting
+// deeper than maxDepth, a number beyond float64) is an error wrapping
+// ErrUnusual rather than a guess.
 
 type jkind uint8
 
@@ -36,7 +39,7 @@ type jnode struct {
 	kids []jnode
 }
 
-// maxDepth bounds nesting; deeper input is left to encoding/json.
+// maxDepth bounds nesting; nft's deepest is a handful of levels.
 const maxDepth = 200
 
 // scanner reads one JSON text. Children of a container are collected on
@@ -47,6 +50,9 @@ type scanner struct {
 	depth int
 	stack []jnode
 	kids  []jnode // the current block
+	// err is the first error, at byte errOff.
+	err    error
+	errOff int
 	// block is the size of the next block: it starts from the input's
 	// length, so that a small text does not pay for a large block (a
 	// block of 4096 nodes is 200 KB to zero, which made a short or
@@ -61,6 +67,32 @@ const maxBlock = 4096
 func newScanner(s string) *scanner {
 	// A node takes at least two bytes of text ("0," or "[]").
 	return &scanner{s: s, block: min(maxBlock, max(16, len(s)/8))}
+}
+
+// fail records a syntax error at the current byte.
+func (p *scanner) fail(format string, args ...any) (jnode, bool) {
+	return p.failWith(ErrSyntax, format, args...)
+}
+
+// unusual records valid JSON that nft does not write.
+func (p *scanner) unusual(format string, args ...any) (jnode, bool) {
+	return p.failWith(ErrUnusual, format, args...)
+}
+
+func (p *scanner) failWith(kind error, format string, args ...any) (jnode, bool) {
+	if p.err == nil {
+		p.err = fmt.Errorf("%w: "+format, append([]any{kind}, args...)...)
+		p.errOff = min(p.i, len(p.s))
+	}
+	return jnode{}, false
+}
+
+// found names the byte at the current offset for a message.
+func (p *scanner) found() string {
+	if p.i >= len(p.s) {
+		return "end of input"
+	}
+	return fmt.Sprintf("%q", p.s[p.i])
 }
 
 func (p *scanner) ws() {
@@ -95,7 +127,7 @@ func (p *scanner) take(mark int) []jnode {
 func (p *scanner) value() (jnode, bool) {
 	p.ws()
 	if p.i >= len(p.s) {
-		return jnode{}, false
+		return p.fail("unexpected end of input")
 	}
 	start := p.i
 	switch c := p.s[p.i]; {
@@ -114,12 +146,12 @@ func (p *scanner) value() (jnode, bool) {
 	case c == 'n':
 		return p.literal(start, "null", jNull)
 	}
-	return jnode{}, false
+	return p.fail("invalid character %s looking for a value", p.found())
 }
 
 func (p *scanner) literal(start int, word string, k jkind) (jnode, bool) {
 	if len(p.s)-start < len(word) || p.s[start:start+len(word)] != word {
-		return jnode{}, false
+		return p.fail("invalid literal (not %s)", word)
 	}
 	p.i = start + len(word)
 	return jnode{kind: k, raw: word}, true
@@ -129,7 +161,7 @@ func (p *scanner) object() (jnode, bool) {
 	start := p.i
 	p.i++ // {
 	if p.depth++; p.depth > maxDepth {
-		return jnode{}, false
+		return p.unusual("nesting deeper than %d", maxDepth)
 	}
 	mark := len(p.stack)
 	p.ws()
@@ -141,39 +173,44 @@ func (p *scanner) object() (jnode, bool) {
 	for {
 		p.ws()
 		if p.i >= len(p.s) || p.s[p.i] != '"' {
+			return p.fail("invalid character %s looking for an object key", p.found())
+		}
+		keyAt := p.i
+		key, ok := p.str()
+		if !ok {
 			return jnode{}, false
 		}
-		key, ok := p.str()
-		if !ok || key.kind != jStr {
-			return jnode{}, false
+		if key.kind != jStr {
+			p.i = keyAt
+			return p.unusual("escaped or non-ASCII key %s", key.raw)
 		}
 		p.ws()
 		if p.i >= len(p.s) || p.s[p.i] != ':' {
-			return jnode{}, false
+			return p.fail("invalid character %s after an object key", p.found())
 		}
 		p.i++
 		val, ok := p.value()
 		if !ok {
 			return jnode{}, false
 		}
-		// encoding/json keeps the last of repeated keys (and matches
-		// struct fields case-insensitively): leave those objects to it.
+		// encoding/json would keep the last of repeated keys.
 		for j := mark; j < len(p.stack); j += 2 {
 			if p.stack[j].raw == key.raw {
-				return jnode{}, false
+				p.i = keyAt
+				return p.unusual("repeated key %s", key.raw)
 			}
 		}
 		p.stack = append(p.stack, key, val)
 		p.ws()
 		if p.i >= len(p.s) {
-			return jnode{}, false
+			return p.fail("unexpected end of input in an object")
 		}
 		if p.s[p.i] == ',' {
 			p.i++
 			continue
 		}
 		if p.s[p.i] != '}' {
-			return jnode{}, false
+			return p.fail("invalid character %s after an object value", p.found())
 		}
 		p.i++
 		p.depth--
@@ -185,7 +222,7 @@ func (p *scanner) array() (jnode, bool) {
 	start := p.i
 	p.i++ // [
 	if p.depth++; p.depth > maxDepth {
-		return jnode{}, false
+		return p.unusual("nesting deeper than %d", maxDepth)
 	}
 	mark := len(p.stack)
 	p.ws()
@@ -202,14 +239,14 @@ func (p *scanner) array() (jnode, bool) {
 		p.stack = append(p.stack, val)
 		p.ws()
 		if p.i >= len(p.s) {
-			return jnode{}, false
+			return p.fail("unexpected end of input in an array")
 		}
 		if p.s[p.i] == ',' {
 			p.i++
 			continue
 		}
 		if p.s[p.i] != ']' {
-			return jnode{}, false
+			return p.fail("invalid character %s after an array element", p.found())
 		}
 		p.i++
 		p.depth--
@@ -234,27 +271,27 @@ func (p *scanner) str() (jnode, bool) {
 			p.i++
 			return jnode{kind: k, raw: p.s[start:p.i]}, true
 		case c < 0x20:
-			return jnode{}, false
+			return p.fail("control character %q in a string", c)
 		case c == '\\':
 			k = jStrEsc
 			if p.i+1 >= len(p.s) {
-				return jnode{}, false
+				return p.fail("unexpected end of input in a string")
 			}
 			switch p.s[p.i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				p.i += 2
 			case 'u':
 				if p.i+6 > len(p.s) {
-					return jnode{}, false
+					return p.fail("unexpected end of input in a \\u escape")
 				}
 				for _, h := range []byte(p.s[p.i+2 : p.i+6]) {
 					if !isHex(h) {
-						return jnode{}, false
+						return p.fail("invalid \\u escape")
 					}
 				}
 				p.i += 6
 			default:
-				return jnode{}, false
+				return p.fail("invalid escape \\%c", p.s[p.i+1])
 			}
 		case c >= 0x80:
 			k = jStrEsc
@@ -263,7 +300,7 @@ func (p *scanner) str() (jnode, bool) {
 			p.i++
 		}
 	}
-	return jnode{}, false
+	return p.fail("unexpected end of input in a string")
 }
 
 func isHex(c byte) bool {
@@ -288,13 +325,13 @@ func (p *scanner) number() (jnode, bool) {
 	if p.i < len(p.s) && p.s[p.i] == '0' {
 		p.i++
 	} else if !digits() {
-		return jnode{}, false
+		return p.fail("invalid number")
 	}
 	exp := false
 	if p.i < len(p.s) && p.s[p.i] == '.' {
 		p.i++
 		if !digits() {
-			return jnode{}, false
+			return p.fail("invalid number")
 		}
 	}
 	if p.i < len(p.s) && (p.s[p.i] == 'e' || p.s[p.i] == 'E') {
@@ -304,13 +341,14 @@ func (p *scanner) number() (jnode, bool) {
 			p.i++
 		}
 		if !digits() {
-			return jnode{}, false
+			return p.fail("invalid number")
 		}
 	}
 	raw := p.s[start:p.i]
 	if exp || len(raw) > 300 {
 		if _, err := strconv.ParseFloat(raw, 64); err != nil {
-			return jnode{}, false
+			p.i = start
+			return p.unusual("number %.20s out of range", raw)
 		}
 	}
 	return jnode{kind: jNum, raw: raw}, true
