@@ -167,10 +167,25 @@ func TestSizeLimit(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	addSeeds(f)
 	f.Add([]byte(`{"nftables": [{"rule": {"family": "inet", "table": "t", "chain": "c", "expr": [{"vmap": {"key": {"concat": [{"payload": {"protocol": "ip", "field": "saddr"}}, {"meta": {"key": "iifname"}}]}, "data": {"set": [[{"concat": [{"prefix": {"addr": "192.0.2.0", "len": 24}}, "eth*"]}, {"goto": {"target": "x"}}]]}}}]}}]}`))
+	f.Add([]byte(`{"x": {"y": [1, 2.5, -0, true, null]}, "nftables": [{"metainfo": {"json_schema_version": 1}}, {"chain": {"family": "netdev", "table": "t", "name": "c", "handle": 2, "type": "filter", "hook": "ingress", "prio": -500, "dev": ["eth0", "eth1"], "policy": "accept"}}, {"map": {"family": "inet", "table": "t", "name": "m", "type": ["ipv4_addr", "inet_service"], "map": "verdict", "flags": "interval", "elem": [[{"concat": [{"prefix": {"addr": "192.0.2.0", "len": 24}}, {"range": [1, 1024]}]}, {"accept": null}]]}}, {"rule": {"family": "inet", "table": "t", "chain": "c", "handle": 9, "expr": [{"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": ["established", "related"]}}, {"mangle": {"key": {"meta": {"key": "mark"}}, "value": {"^": [{"&": [{"meta": {"key": "mark"}}, 4294967040]}, 1]}}}, {"match": {"left": {"fib": {"result": "type", "flags": ["daddr", 1]}}, "right": "local"}}, {"match": {"op": "!=", "left": {"osf": {"key": "name"}}, "right": {"a": 1, "b": {"c": "<&>"}}}}, {"xt": {"type": "match", "name": "multiport"}}, {"limit": {"rate": 5, "per": "minute"}}, {"counter": {"packets": 0, "bytes": 0}}, {"vmap": {"key": {"payload": {"base": "nh", "offset": 12, "len": 32}}, "data": "@m"}}, null, {}, {"jump": {"target": "x\u00e9\n"}}]}}, {"flowtable": {"name": "f"}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rs, err := Parse(bytes.NewReader(data))
 		if err == nil && rs == nil {
 			t.Fatal("nil ruleset without error")
+		}
+		if err == nil {
+			return
+		}
+		// Every error locates itself, and its line is the offset's.
+		var se *SyntaxError
+		if !errors.As(err, &se) {
+			t.Fatalf("%v is not a *SyntaxError", err)
+		}
+		if se.Offset < 0 || se.Offset > int64(len(data)) || se.Line != 1+bytes.Count(data[:se.Offset], []byte{'\n'}) {
+			t.Fatalf("%v: line %d offset %d in %d bytes", err, se.Line, se.Offset, len(data))
+		}
+		if !errors.Is(err, ErrSyntax) && !errors.Is(err, ErrShape) && !errors.Is(err, ErrUnusual) {
+			t.Fatalf("%v: no sentinel", err)
 		}
 	})
 }
