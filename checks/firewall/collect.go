@@ -166,6 +166,10 @@ func legacyNames(ctx context.Context, sys System, path string) ([]string, error)
 
 // collectFiles reads the offline dumps.
 func collectFiles(ctx context.Context, cfg Options) *Facts {
+	if err := ctx.Err(); err != nil {
+		// The runner's deadline is the whole check's, offline too.
+		return &Facts{Err: err, Offline: true}
+	}
 	in := &Facts{Standalone: cfg.NftJSON == "", Offline: true}
 	s := &in.Sources
 	if cfg.NftJSON != "" {

@@ -164,3 +164,14 @@ func TestCheckWithoutPrivilegeIsUnknown(t *testing.T) {
 		t.Fatalf("%v %q", r.State, r.Summary)
 	}
 }
+
+// The offline check runs under the runner's context like the live one: a
+// deadline already past is UNKNOWN with the reason, not a verdict.
+func TestOfflineUnderContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := Check(ctx, Options{IptablesSave: fwdata(t, "scenarios", "ipt-nft-allowlist", "iptables-nft.save")})
+	if r.State != result.Unknown || !strings.Contains(r.Summary, "context canceled") {
+		t.Errorf("%v: %s", r.State, r.Summary)
+	}
+}
