@@ -46,15 +46,15 @@ func check(t *testing.T, conn redisconn.Options, env map[string]string, admins .
 	if admins == nil {
 		admins = []string{"default"}
 	}
-	c := Config{Conn: conn, Admins: admins}
-	if err := c.validate(func(k string) string { return env[k] }); err != nil {
+	c := Options{Conn: conn, Admins: admins}
+	if err := c.Validate(func(k string) string { return env[k] }); err != nil {
 		t.Fatalf("validate: %v", err)
 	}
 	const deadline = 5 * time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	start := time.Now()
-	r := Run(ctx, c)
+	r := Judge(c, Gather(ctx, &c))
 	if el := time.Since(start); el > deadline {
 		t.Errorf("Run took %v with a %v deadline", el, deadline)
 	}

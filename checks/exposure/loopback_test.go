@@ -146,7 +146,7 @@ func TestNameResolvedToEveryAddress(t *testing.T) {
 		got["gone.example gone.example"] != LocalError || len(r.Outcomes) != 5 {
 		t.Fatalf("outcomes: %v", got)
 	}
-	res := Judge(ExpectUnreachable, r)
+	res := Judge(Options{Expect: ExpectUnreachable}, r)
 	res.Finalize()
 	if res.State.ExitCode() != 3 {
 		t.Fatalf("a name that does not resolve must make the check UNKNOWN, got %v: %s", res.State, res.Summary)

@@ -244,22 +244,22 @@ func TestJudgePlaintext(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	ca := certtest.NewCA(t, "Root")
-	base := func() Config {
-		return Config{Conn: redisconn.Options{Host: "127.0.0.1", Port: 6379}, WarningDays: 30, CriticalDays: 7, MinTLSVersion: "1.2"}
+	base := func() Options {
+		return Options{Conn: redisconn.Options{Host: "127.0.0.1", Port: 6379}, WarningDays: 30, CriticalDays: 7, MinTLSVersion: "1.2"}
 	}
 	for _, tc := range []struct {
 		name string
-		mod  func(*Config)
+		mod  func(*Options)
 		want string
 	}{
-		{"ok", func(*Config) {}, ""},
-		{"version TLSv1.3", func(c *Config) { c.MinTLSVersion = "TLSv1.3" }, ""},
-		{"bad version", func(c *Config) { c.MinTLSVersion = "1.4" }, `--min-tls-version "1.4": want 1.0, 1.1, 1.2 or 1.3`},
-		{"windows crossed", func(c *Config) { c.WarningDays = 5 }, "--warning-days 5 is below --critical-days 7"},
-		{"negative", func(c *Config) { c.CriticalDays, c.WarningDays = -1, 3 }, "--warning-days and --critical-days must not be negative"},
-		{"bad plaintext port", func(c *Config) { c.PlaintextPorts = []int{6379, 70000} }, "--plaintext-port 70000 is outside 1-65535"},
-		{"cert without key", func(c *Config) { c.Conn.Cert = ca.RootFile }, "--cert and --key go together"},
-		{"missing CA file", func(c *Config) { c.Conn.CACert = "/nonexistent/ca.pem" }, "--ca-cert /nonexistent/ca.pem: no such file or directory"},
+		{"ok", func(*Options) {}, ""},
+		{"version TLSv1.3", func(c *Options) { c.MinTLSVersion = "TLSv1.3" }, ""},
+		{"bad version", func(c *Options) { c.MinTLSVersion = "1.4" }, `--min-tls-version "1.4": want 1.0, 1.1, 1.2 or 1.3`},
+		{"windows crossed", func(c *Options) { c.WarningDays = 5 }, "--warning-days 5 is below --critical-days 7"},
+		{"negative", func(c *Options) { c.CriticalDays, c.WarningDays = -1, 3 }, "--warning-days and --critical-days must not be negative"},
+		{"bad plaintext port", func(c *Options) { c.PlaintextPorts = []int{6379, 70000} }, "--plaintext-port 70000 is outside 1-65535"},
+		{"cert without key", func(c *Options) { c.Conn.Cert = ca.RootFile }, "--cert and --key go together"},
+		{"missing CA file", func(c *Options) { c.Conn.CACert = "/nonexistent/ca.pem" }, "--ca-cert /nonexistent/ca.pem: no such file or directory"},
 	} {
 		c := base()
 		tc.mod(&c)

@@ -18,15 +18,14 @@ import (
 
 // Gather reads every source. It never fails: a source it cannot read is
 // recorded with the reason.
-func Gather(ctx context.Context, o *Options) Inputs {
-	in := Inputs{TableErr: map[int]string{}}
+func Gather(ctx context.Context, o *Options) Facts {
+	in := Facts{TableErr: map[int]string{}}
 	db, err := readDB(o.PasswdFile, o.GroupFile)
 	if err != nil {
 		in.DBErr = err.Error()
 		db = &UserDB{}
 	}
 	in.DB = db
-	in.AllowUsers, in.AllowGroups = o.allowUIDs, o.allowGIDs
 
 	if o.ConfigFile != "" {
 		in.FilePath = o.ConfigFile

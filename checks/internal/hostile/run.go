@@ -42,8 +42,8 @@ func (e Env) Args(c Case, port int) []string {
 	p := strconv.Itoa(port)
 	switch c.Binary {
 	case "redis-exposure-check":
-		return []string{"--target", "127.0.0.1:" + p, "--expect", "reachable", "--deadline", d,
-			"--timeout", (e.Deadline / 2).String(), "--concurrency", "4"}
+		return []string{"--target", "127.0.0.1:" + p, "--expect", "reachable", "--timeout", d,
+			"--attempt-timeout", (e.Deadline / 2).String(), "--concurrency", "4"}
 	case "redis-tls-check":
 		return []string{"-p", p, "-t", d, "--ca-cert", e.CAFile, "--server-name", "localhost",
 			"--plaintext-port", strconv.Itoa(e.ClosedPort)}
