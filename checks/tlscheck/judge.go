@@ -2,10 +2,9 @@ package tlscheck
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
-	"syscall"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/neterr"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
@@ -98,14 +97,14 @@ func (o Options) judgeNoHandshake(f Facts) []result.Finding {
 		switch {
 		case classify(m.Err) == failTimeout:
 			return one(result.Unknown, "no TCP connection to %s within %s: filtered, black-holed or down", addr, roughly(mainBudget))
-		case errors.Is(m.Err, syscall.ECONNREFUSED):
+		case neterr.Classify(m.Err) == neterr.Refused:
 			return one(result.Unknown, "cannot connect to %s: connection refused (no listener on the TLS port)", addr)
 		}
 		return one(result.Unknown, "cannot connect to %s: %v", addr, m.Err)
 	}
 	switch classify(m.Err) {
 	case failNotTLS:
-		return one(result.Critical, "not TLS on %s: %s", addr, notTLSReason(m.Err))
+		return one(result.Critical, "not TLS on %s: %s", addr, neterr.NotTLSReason(m.Err))
 	case failTimeout, failClosed:
 		if p := f.SamePortPlain; p != nil && p.AnsweredRedis() {
 			return one(result.Critical, "not TLS on %s: plaintext Redis answers PING there (%s)", addr, p.Reply.Class)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/certtest"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/neterr"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 	. "github.com/sensu-community/sensu-redis-security-checks/checks/result"
@@ -141,8 +142,8 @@ func remote(t *testing.T, a uint8) error {
 		_, _ = c2.Write([]byte{21, 3, 3, 0, 2, 2, a})
 	}()
 	err := tls.Client(c1, &tls.Config{InsecureSkipVerify: true}).Handshake()
-	if remoteAlert(err) != int(a) {
-		t.Fatalf("alert %d: got %v (%d)", a, err, remoteAlert(err))
+	if n, _ := neterr.Alert(err); n != int(a) {
+		t.Fatalf("alert %d: got %v (%d)", a, err, n)
 	}
 	return err
 }
@@ -154,8 +155,8 @@ func TestClassifyFailures(t *testing.T) {
 		want failure
 	}{
 		{nil, failNone},
-		{remote(t, alertHandshakeFailure), failRemote},
-		{fmt.Errorf("wrapped: %w", remote(t, alertCertificateRequired)), failRemote},
+		{remote(t, neterr.AlertHandshakeFailure), failRemote},
+		{fmt.Errorf("wrapped: %w", remote(t, neterr.AlertCertificateRequired)), failRemote},
 		{tls.RecordHeaderError{Msg: "x"}, failNotTLS},
 		{fmt.Errorf("%w%.0w", errors.New("tls: no version"), tls.AlertError(70)), failLocal},
 		{timeout, failTimeout},
@@ -181,9 +182,9 @@ func TestClientCertPolicyFromObservations(t *testing.T) {
 		{"not requested", with(func(o *Observed) { o.Completed, o.Replied = true, true }), PolicyNotRequested},
 		{"not requested, handshake failed", with(func(o *Observed) { o.Err = io.EOF }), PolicyUnknown},
 		{"optional", with(func(o *Observed) { o.CertRequested, o.Completed, o.Replied = true, true, true }), PolicyOptional},
-		{"required on TLS 1.2", with(func(o *Observed) { o.CertRequested, o.Err = true, remote(t, alertHandshakeFailure) }), PolicyRequired},
+		{"required on TLS 1.2", with(func(o *Observed) { o.CertRequested, o.Err = true, remote(t, neterr.AlertHandshakeFailure) }), PolicyRequired},
 		{"required on TLS 1.3", with(func(o *Observed) {
-			o.CertRequested, o.Completed, o.PingErr = true, true, remote(t, alertCertificateRequired)
+			o.CertRequested, o.Completed, o.PingErr = true, true, remote(t, neterr.AlertCertificateRequired)
 		}), PolicyRequired},
 		{"required on TLS 1.3, reset before the alert was read", with(func(o *Observed) {
 			o.CertRequested, o.Completed, o.PingErr = true, true, &net.OpError{Op: "write", Err: syscall.ECONNRESET}
