@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,11 +13,7 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	bintest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { bintest.Main(m) }
 
 // Passwords used by the live tests: distinct, so a leak names its source.
 const (

@@ -12,16 +12,12 @@ import (
 	"time"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/bintest"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/exposure")
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	code := m.Run()
-	bintest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { bintest.Main(m) }
 
 // elapsedRe matches the only part of the output that differs between runs.
 var elapsedRe = regexp.MustCompile(`elapsed=[0-9.]+s`)
@@ -53,7 +49,7 @@ func golden(t *testing.T, name string, r bintest.Result, ports map[string]int) {
 		t.Fatalf("stderr must stay empty, got %q", r.Stderr)
 	}
 	got := normalise(r.Stdout, ports) + "exit " + strconv.Itoa(r.Code) + "\n"
-	path := filepath.Join("..", "..", "testdata", "exposure", name+".golden")
+	path := testenv.Testdata(t, "exposure", name+".golden")
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
