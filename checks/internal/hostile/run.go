@@ -20,7 +20,7 @@ type Env struct {
 	Bin      map[string]string // binary name → path
 	TLS      *tls.Config       // server side
 	CAFile   string            // trusts TLS's certificate
-	Deadline time.Duration     // given to the check (-t, --deadline)
+	Deadline time.Duration     // given to the check (-t, --timeout)
 	// ClosedPort refuses connections: redis-tls-check probes it as its
 	// --plaintext-port, so its judgement of the live config is exercised.
 	ClosedPort int
