@@ -8,8 +8,9 @@ import (
 	"net/netip"
 	"sort"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/neterr"
 )
 
 // MaxConcurrency is the hard cap of simultaneous attempts.
@@ -192,13 +193,13 @@ func EffectiveConcurrency(asked, attempts int, nofile uint64) int {
 // addresses, which change with every run.
 func resolveError(err error) string {
 	var de *net.DNSError
-	var en syscall.Errno
+	en, isErrno := neterr.Errno(err)
 	switch {
 	case errors.As(err, &de) && de.IsNotFound:
 		return "no such host"
 	case isTimeout(err):
 		return "the resolver did not answer in time"
-	case errors.As(err, &en):
+	case isErrno:
 		return "the resolver failed (" + en.Error() + ")"
 	case errors.As(err, &de) && de.Server != "":
 		return "the resolver at " + de.Server + " failed"

@@ -44,7 +44,8 @@ const (
 	NetUnreachable
 	// HostDown: EHOSTDOWN, or ENONET where it exists.
 	HostDown
-	// Prohibited: EACCES on connect (ICMP administratively prohibited).
+	// Prohibited: EACCES on connect: ICMP administratively prohibited over
+	// IP, the socket file's permissions over a UNIX socket.
 	Prohibited
 	// NoFiles: EMFILE or ENFILE on this host.
 	NoFiles
