@@ -42,7 +42,7 @@ ip netns exec "$router" sysctl -q -w net.ipv4.ip_forward=1
 ip -n "$router" route add 203.0.113.0/24 dev eth0
 ip netns exec "$router" iptables -A FORWARD -d 203.0.113.0/24 -j DROP
 
-check="ip netns exec $client $work/redis-exposure-check --target 203.0.113.0/24 --timeout 1s --deadline 30s"
+check="ip netns exec $client $work/redis-exposure-check --target 203.0.113.0/24 --attempt-timeout 1s --timeout 30s"
 nmap="ip netns exec $client nmap -sT -Pn -n -p 6379,16379,26379 --max-retries 0 --initial-rtt-timeout 1000ms --max-rtt-timeout 1000ms 203.0.113.0/24"
 
 echo "== one run of each"

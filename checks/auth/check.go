@@ -6,15 +6,15 @@ import (
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
-	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/redisport"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
 
 // Name is the binary's name.
 const Name = "redis-auth-check"
 
-// Config is the check's options.
-type Config struct {
+// Options are the check's settings.
+type Options struct {
 	Conn   redisconn.Options
 	Admins []string
 }
@@ -22,12 +22,12 @@ type Config struct {
 // New returns the check. The runner's environment supplies
 // $REDIS_PASSWORD: the password never comes from a flag.
 func New() plugin.Check {
-	var c Config
-	opts := append(c.Conn.ConfigOptions(6379),
-		&plugin.SliceOption[string]{Path: "admin-user", Argument: "admin-user", Value: &c.Admins,
+	o := &Options{}
+	opts := append(o.Conn.ConfigOptions(redisport.Data.Int()),
+		&plugin.SliceOption[string]{Path: "admin-user", Argument: "admin-user", Value: &o.Admins,
 			Default: []string{"default"}, UseCobraStringArray: true,
 			Usage: "ACL user allowed to hold dangerous commands (repeatable; replaces the default)"},
-		c.Conn.SocketOption())
+		o.Conn.SocketOption())
 	return plugin.Check{
 		Name:  Name,
 		Short: "Prove that a Redis or Sentinel server refuses clients without credentials, and audit its ACL users",
@@ -38,38 +38,23 @@ func New() plugin.Check {
 			"without a password, WARNING for dangerous commands granted to users other than --admin-user.",
 		Options:        opts,
 		DefaultTimeout: 10 * time.Second,
-		Validate:       c.validate,
-		Run:            func(ctx context.Context) result.Result { return Run(ctx, c) },
+		Validate:       o.Validate,
+		Run:            func(ctx context.Context) result.Result { return Judge(*o, Gather(ctx, o)) },
 	}
 }
 
-func (c *Config) validate(getenv func(string) string) error {
-	if err := c.Conn.Validate(getenv); err != nil {
+// Validate checks the options; getenv supplies $REDIS_PASSWORD.
+func (o *Options) Validate(getenv func(string) string) error {
+	if err := o.Conn.Validate(getenv); err != nil {
 		return plugin.BadInput(err)
 	}
-	if c.Conn.Username != "" && c.Conn.Password == "" {
+	if o.Conn.Username != "" && o.Conn.Password == "" {
 		return plugin.BadInput(errUsernameWithoutPassword)
 	}
-	for _, a := range c.Admins {
+	for _, a := range o.Admins {
 		if a == "" {
 			return plugin.BadInput(errEmptyAdmin)
 		}
 	}
 	return nil
-}
-
-// Run probes without credentials and, when credentials are configured,
-// audits the ACL users.
-func Run(ctx context.Context, c Config) result.Result {
-	anon := c.Conn
-	anon.Username, anon.Password = "", ""
-	f := Facts{Target: c.Conn.Addr(), Admins: c.Admins, Credentials: c.Conn.Password != ""}
-	f.Probe = probe(ctx, anon)
-	// Protected mode closes every non-local connection, logged in or not:
-	// an audit would only race the server's close.
-	if f.Credentials && f.Probe.Err == nil && f.Probe.Ping.Class.IsRedis() && f.Probe.Ping.Class != resp.Denied {
-		a := audit(ctx, c.Conn)
-		f.Audit = &a
-	}
-	return Judge(f)
 }

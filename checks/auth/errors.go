@@ -1,50 +1,38 @@
 package auth
 
 import (
-	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"net"
-	"syscall"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/neterr"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 )
 
-// describeErr says in a few words why an exchange failed, from the error's
-// type rather than its text.
+// describeErr says in a few words why an exchange failed, from the shared
+// classification of checks/neterr rather than the error's text.
 func describeErr(err error) string {
-	var (
-		ne      net.Error
-		unknown x509.UnknownAuthorityError
-		invalid x509.CertificateInvalidError
-		host    x509.HostnameError
-		record  tls.RecordHeaderError
-		alert   tls.AlertError
-		verify  *tls.CertificateVerificationError
-		pe      *ParseError
-		op      *net.OpError
-	)
-	switch {
-	case errors.As(err, &op) && op.Op == "dial" && (errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()):
+	var pe *ParseError
+	switch k := neterr.Classify(err); {
+	case k == neterr.Timeout && neterr.InDial(err):
 		return "no answer to the connection attempt before the deadline (filtered by a firewall?)"
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+	case k == neterr.Timeout:
 		return "no reply before the deadline"
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case k == neterr.Refused:
 		return "connection refused"
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, resp.ErrNoReply):
+	case k == neterr.Reset, k == neterr.Closed && errors.Is(err, resp.ErrNoReply):
 		return "the server closed the connection without a reply (does it want TLS, or a client certificate?)"
-	case errors.As(err, &unknown), errors.As(err, &invalid), errors.As(err, &host), errors.As(err, &verify):
+	case k == neterr.Certificate:
 		return "TLS: the server certificate is not trusted: " + err.Error()
-	case errors.As(err, &record):
+	case k == neterr.NotTLS:
 		return "TLS handshake failed: the server does not speak TLS on this port"
-	case errors.As(err, &alert):
+	case k == neterr.LocalAlert:
+		var alert tls.AlertError
+		errors.As(err, &alert)
 		return "TLS handshake refused by the server: " + alert.Error() + " (does it require a client certificate?)"
-	case errors.As(err, &op) && op.Op == "remote error":
-		// crypto/tls reports an alert from the peer as an OpError of this
-		// operation; the alert type itself is unexported.
-		return "TLS handshake refused by the server: " + op.Err.Error() + " (does it require a client certificate?)"
+	case k == neterr.RemoteAlert:
+		n, _ := neterr.Alert(err)
+		return "TLS handshake refused by the server: " + neterr.AlertName(n) + " (does it require a client certificate?)"
 	case errors.As(err, &pe):
 		return pe.Error()
 	}

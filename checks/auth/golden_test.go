@@ -11,6 +11,7 @@ import (
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/bintest"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/redistest"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 )
 
@@ -55,7 +56,7 @@ func TestGolden(t *testing.T) {
 			if port != "" {
 				out = strings.ReplaceAll(out, ":"+port, ":{{PORT}}")
 			}
-			file := filepath.Join("..", "..", "testdata", "auth", "golden", tc.name+".txt")
+			file := testenv.Testdata(t, "auth", "golden", tc.name+".txt")
 			if *update {
 				if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 					t.Fatal(err)

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,11 +13,7 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	bintest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { bintest.Main(m) }
 
 // Passwords used by the live tests: distinct, so a leak names its source.
 const (
@@ -46,15 +41,15 @@ func check(t *testing.T, conn redisconn.Options, env map[string]string, admins .
 	if admins == nil {
 		admins = []string{"default"}
 	}
-	c := Config{Conn: conn, Admins: admins}
-	if err := c.validate(func(k string) string { return env[k] }); err != nil {
+	c := Options{Conn: conn, Admins: admins}
+	if err := c.Validate(func(k string) string { return env[k] }); err != nil {
 		t.Fatalf("validate: %v", err)
 	}
 	const deadline = 5 * time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	start := time.Now()
-	r := Run(ctx, c)
+	r := Judge(c, Gather(ctx, &c))
 	if el := time.Since(start); el > deadline {
 		t.Errorf("Run took %v with a %v deadline", el, deadline)
 	}

@@ -19,19 +19,18 @@ type Facts struct {
 	// run (no credentials, or the probe showed it could not).
 	Credentials bool
 	Audit       *Audit
-	Admins      []string
 }
 
-// Judge turns the facts into the check's result. It is the only place that
-// decides states.
-func Judge(f Facts) result.Result {
+// Judge turns the options and the facts into the check's result. It is the
+// only place that decides states.
+func Judge(o Options, f Facts) result.Result {
 	var r result.Result
 	okText := judgeProbe(&r, f.Target, f.Probe)
 	if f.Credentials && f.Audit == nil && f.Probe.Err == nil && f.Probe.Ping.Class == resp.Denied {
 		r.Add(result.Unknown, "%s", auditDenied)
 	}
 	if f.Audit != nil {
-		if t := judgeAudit(&r, *f.Audit, f.Admins); t != "" && okText != "" {
+		if t := judgeAudit(&r, *f.Audit, o.Admins); t != "" && okText != "" {
 			okText += "; " + t
 		}
 	}

@@ -65,7 +65,7 @@ func TestJudgeProbe(t *testing.T) {
 			result.Unknown, "does not speak TLS on this port"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := Judge(Facts{Target: target, Probe: tc.p})
+			r := Judge(Options{}, Facts{Target: target, Probe: tc.p})
 			out := render(r)
 			if r.State != tc.state || !strings.Contains(out, tc.want) {
 				t.Fatalf("got %s\n%s\nwant %s with %q", r.State, out, tc.state, tc.want)
@@ -153,7 +153,7 @@ func TestJudgeAudit(t *testing.T) {
 			if a.Categories.members == nil {
 				a.Categories = cats
 			}
-			r := Judge(Facts{Target: "192.0.2.1:6379", Probe: refused, Audit: &a, Admins: tc.admins})
+			r := Judge(Options{Admins: tc.admins}, Facts{Target: "192.0.2.1:6379", Probe: refused, Audit: &a})
 			out := render(r)
 			if r.State != tc.state || (tc.want != "" && out != tc.want) {
 				t.Fatalf("got %s\n%s\nwant %s\n%s", r.State, out, tc.state, tc.want)
@@ -167,9 +167,9 @@ func TestJudgeAudit(t *testing.T) {
 
 func TestJudgeProtectedModeBlocksAudit(t *testing.T) {
 	denied := Probe{Ping: reply("-DENIED protected")}
-	r := Judge(Facts{Target: "192.0.2.1:6379", Probe: denied, Credentials: true})
+	r := Judge(Options{}, Facts{Target: "192.0.2.1:6379", Probe: denied, Credentials: true})
 	out := render(r)
-	if raced := render(Judge(Facts{Target: "192.0.2.1:6379", Probe: denied, Credentials: true, Audit: &Audit{As: "a", Code: "DENIED"}})); raced != out {
+	if raced := render(Judge(Options{}, Facts{Target: "192.0.2.1:6379", Probe: denied, Credentials: true, Audit: &Audit{As: "a", Code: "DENIED"}})); raced != out {
 		t.Fatalf("an audit refused with DENIED reads\n%s\nnot\n%s", raced, out)
 	}
 	want := "c UNKNOWN: ACL audit not possible from here: protected mode refuses every non-local client, even one with credentials\n" +

@@ -241,14 +241,14 @@ func TestLiveSilentServers(t *testing.T) {
 					go func() { tc.serve(c); <-done; c.Close() }()
 				}
 			}()
-			c := Config{Conn: redisconn.Options{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port}}
-			if err := c.validate(func(string) string { return "" }); err != nil {
+			c := Options{Conn: redisconn.Options{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port}}
+			if err := c.Validate(func(string) string { return "" }); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
 			defer cancel()
 			begin := time.Now()
-			r := Run(ctx, c)
+			r := Judge(c, Gather(ctx, &c))
 			if el := time.Since(begin); el > time.Second {
 				t.Errorf("took %v with a 700ms deadline", el)
 			}

@@ -2,18 +2,19 @@ package auth
 
 import (
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
 // liveCategories loads the named categories from ACL CAT output captured
 // from redis-server 7.0.15 (one category a line: name, then members).
 func liveCategories(t *testing.T, names ...string) Categories {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "auth", "acl-cat-7.0.15.txt"))
+	b, err := os.ReadFile(testenv.Testdata(t, "auth", "acl-cat-7.0.15.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/cidr"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/redisport"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
 
@@ -33,7 +34,7 @@ type Options struct {
 // New returns the check, ready for plugin.Main.
 func New() plugin.Check {
 	o := &Options{}
-	opts := o.Conn.ConfigOptions(6379)
+	opts := o.Conn.ConfigOptions(redisport.Data.Int())
 	opts = append(opts,
 		&plugin.Option[string]{Path: "config-file", Argument: "config-file", Shorthand: "c", Value: &o.ConfigFile,
 			Usage: "redis.conf or sentinel.conf `FILE` to read (default: the file the server reports, when it runs on this host)"},
@@ -54,7 +55,7 @@ is CRITICAL. The password, when the server needs one, is read from $REDIS_PASSWO
 		Options:        opts,
 		DefaultTimeout: 10 * time.Second,
 		Validate:       o.Validate,
-		Run:            func(ctx context.Context) result.Result { return Judge(Gather(ctx, o)) },
+		Run:            func(ctx context.Context) result.Result { return Judge(*o, Gather(ctx, o)) },
 	}
 }
 

@@ -19,8 +19,8 @@ import (
 
 // Gather reads every source the options allow. It never fails: a source it
 // cannot read is recorded with the reason.
-func Gather(ctx context.Context, o *Options) Inputs {
-	in := Inputs{Target: o.Conn.Addr(), TargetPort: o.Conn.Port, Allow: o.allow}
+func Gather(ctx context.Context, o *Options) Facts {
+	in := Facts{Target: o.Conn.Addr(), TargetPort: o.Conn.Port}
 	if o.Conn.Socket != "" {
 		in.TargetPort = 0 // asked over the UNIX socket: no TCP port to expect
 	}
@@ -99,7 +99,7 @@ func applyCmdline(procRoot string, pid int, cfg *redisconf.Config) string {
 }
 
 // resolveNames resolves host names found in bind values, within ctx.
-func resolveNames(ctx context.Context, in Inputs) map[string][]netip.Addr {
+func resolveNames(ctx context.Context, in Facts) map[string][]netip.Addr {
 	names := map[string]bool{}
 	collect := func(words []string) {
 		for _, w := range words {

@@ -7,17 +7,19 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/redisport"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/sockets"
 )
 
 // DefaultPorts are the guide's Redis ports: data, cluster bus, Sentinel.
-var DefaultPorts = []int{6379, 16379, 26379}
+var DefaultPorts = redisport.Defaults()
 
-// Judge decides the state from the gathered inputs. It does no I/O.
-func Judge(in Inputs) result.Result {
+// Judge decides the state from the options and the gathered facts. It
+// does no I/O.
+func Judge(o Options, in Facts) result.Result {
 	var r result.Result
-	j := judge{in: in, r: &r}
+	j := judge{in: in, allow: o.allow, r: &r}
 	j.sources()
 	ports := j.ports()
 	spec, haveSpec := j.effectiveSpec()
@@ -35,7 +37,8 @@ func Judge(in Inputs) result.Result {
 }
 
 type judge struct {
-	in         Inputs
+	in         Facts
+	allow      []netip.Prefix // --allow
 	r          *result.Result
 	observed   bool // a source that sees the running server was read
 	anySource  bool
@@ -92,7 +95,7 @@ func (j *judge) ports() map[uint16]bool {
 		}
 	}
 	for _, p := range DefaultPorts {
-		add(p)
+		add(p.Int())
 	}
 	add(j.in.TargetPort)
 	port := 0
@@ -116,9 +119,9 @@ func (j *judge) ports() map[uint16]bool {
 		}
 	}
 	if f := j.in.File; f != nil {
-		fport := 6379
+		fport := redisport.Data.Int()
 		if j.in.FileIsSentinel {
-			fport = 26379
+			fport = redisport.Sentinel.Int()
 		}
 		if d, ok := f.Last("port"); ok && len(d.Args) == 1 {
 			fport, _ = strconv.Atoi(d.Args[0])
@@ -232,11 +235,11 @@ func wildcardWords(e Entry) string {
 
 // specific judges one non-loopback address against --allow.
 func (j *judge) specific(subject, text string, a netip.Addr) {
-	if len(j.in.Allow) == 0 {
+	if len(j.allow) == 0 {
 		j.r.Add(result.OK, "%s %s (one host address)", subject, text)
 		return
 	}
-	for _, p := range j.in.Allow {
+	for _, p := range j.allow {
 		if p.Contains(a) {
 			j.r.Add(result.OK, "%s %s (allowed)", subject, text)
 			return

@@ -33,145 +33,158 @@ func conf(t *testing.T, text string) *redisconf.Config {
 	return c
 }
 
+// --allow is an option, not a fact: the same facts judge differently.
+func TestJudgeAllow(t *testing.T) {
+	in := Facts{Target: "127.0.0.1:6379", TargetPort: 6379, Local: true,
+		Live: live("7.0.15", "192.0.2.10"), Sockets: listen("192.0.2.10:6379")}
+	if r := Judge(Options{}, in); r.State != result.OK {
+		t.Fatalf("without --allow: state %v, want OK\n%s", r.State, dump(r))
+	}
+	o := Options{allow: []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}}
+	r := Judge(o, in)
+	if r.State != result.Critical || !strings.Contains(dump(r), "which --allow does not list") {
+		t.Fatalf("outside --allow: state %v, want CRITICAL naming --allow\n%s", r.State, dump(r))
+	}
+	o.allow = append(o.allow, netip.MustParsePrefix("192.0.2.0/24"))
+	if r := Judge(o, in); r.State != result.OK {
+		t.Fatalf("inside --allow: state %v, want OK\n%s", r.State, dump(r))
+	}
+}
+
 func TestJudge(t *testing.T) {
-	base := func() Inputs {
-		return Inputs{Target: "127.0.0.1:6379", TargetPort: 6379, Local: true}
+	base := func() Facts {
+		return Facts{Target: "127.0.0.1:6379", TargetPort: 6379, Local: true}
 	}
 	cases := []struct {
 		name    string
-		mod     func(*Inputs)
+		mod     func(*Facts)
 		want    result.State
 		mention string
 	}{
-		{"loopback everywhere", func(in *Inputs) {
+		{"loopback everywhere", func(in *Facts) {
 			in.Live = live("7.0.15", "127.0.0.1 -::1")
 			in.Sockets = listen("127.0.0.1:6379", "[::1]:6379")
 		}, result.OK, "no Redis listener is bound to a wildcard address"},
-		{"7.x default", func(in *Inputs) {
+		{"7.x default", func(in *Facts) {
 			in.Live = live("7.0.15", "* -::*")
 			in.Sockets = listen("0.0.0.0:6379", "[::]:6379")
 		}, result.Critical, "running config binds *: every IPv4 interface"},
-		{"6.x empty value means all", func(in *Inputs) {
+		{"6.x empty value means all", func(in *Facts) {
 			in.Live = live("6.0.16", "")
 			in.Sockets = listen("0.0.0.0:6379")
 		}, result.Critical, "Redis 6 listens on all interfaces"},
-		{"empty bind in a file, version unknown", func(in *Inputs) {
+		{"empty bind in a file, version unknown", func(in *Facts) {
 			in.LiveErr = "cannot connect"
 			in.File = conf(t, "bind \"\"\n")
 			in.FilePath = "redis.conf"
 			in.Sockets = listen()
 		}, result.Critical, "the version is unknown"},
-		{"config lies, kernel tells", func(in *Inputs) {
+		{"config lies, kernel tells", func(in *Facts) {
 			in.LiveErr = "the server requires a password; set $REDIS_PASSWORD"
 			in.File = conf(t, "bind 127.0.0.1\n")
 			in.FilePath = "redis.conf"
 			in.Sockets = listen("0.0.0.0:6379")
 		}, result.Critical, `config file redis.conf:1 says bind "127.0.0.1", but the kernel shows 0.0.0.0:6379`},
-		{"no bind line in file, server down", func(in *Inputs) {
+		{"no bind line in file, server down", func(in *Facts) {
 			in.LiveErr = "cannot connect"
 			in.File = conf(t, "port 6379\n")
 			in.FilePath = "redis.conf"
 			in.Sockets = listen()
 		}, result.Critical, "no bind line"},
-		{"specific address accepted without --allow", func(in *Inputs) {
+		{"specific address accepted without --allow", func(in *Facts) {
 			in.Live = live("7.0.15", "192.0.2.10")
 			in.Sockets = listen("192.0.2.10:6379")
 		}, result.OK, ""},
-		{"specific address outside --allow", func(in *Inputs) {
-			in.Live = live("7.0.15", "192.0.2.10")
-			in.Allow = []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}
-			in.Sockets = listen("192.0.2.10:6379")
-		}, result.Critical, "which --allow does not list"},
-		{"wildcard on the sentinel port", func(in *Inputs) {
+		{"wildcard on the sentinel port", func(in *Facts) {
 			in.Live = live("7.0.15", "127.0.0.1")
 			in.Sockets = listen("127.0.0.1:6379", "0.0.0.0:26379")
 		}, result.Critical, "kernel: listening on 0.0.0.0:26379"},
-		{"wildcard on another service's port is not ours", func(in *Inputs) {
+		{"wildcard on another service's port is not ours", func(in *Facts) {
 			in.Live = live("7.0.15", "127.0.0.1")
 			in.Sockets = listen("127.0.0.1:6379", "0.0.0.0:22")
 		}, result.OK, ""},
-		{"nothing readable", func(in *Inputs) {
+		{"nothing readable", func(in *Facts) {
 			in.LiveErr = "cannot connect"
 			in.FileErr = "not given"
 			in.SocketsErr = "open /proc/net/tcp: permission denied"
 		}, result.Unknown, "no source could be read"},
-		{"remote target without CONFIG", func(in *Inputs) {
+		{"remote target without CONFIG", func(in *Facts) {
 			in.Local = false
 			in.Live = &Live{VersionRaw: "7.0.15", Version: ParseVersion("7.0.15"), ConfigErr: "CONFIG is renamed or disabled"}
 		}, result.Unknown, "UNKNOWN: nothing verified: the running config could not be read: CONFIG is renamed or disabled; the socket table and config file of 127.0.0.1:6379 are not on this host"},
-		{"7.2 listener lines stand in for CONFIG", func(in *Inputs) {
+		{"7.2 listener lines stand in for CONFIG", func(in *Facts) {
 			in.Local = false
 			in.Live = &Live{VersionRaw: "7.2.4", Version: ParseVersion("7.2.4"), ConfigErr: "CONFIG is renamed or disabled",
 				Listeners: []InfoListener{{Name: "tcp", Binds: []string{"*", "-::*"}, Port: 6379}}}
 		}, result.Critical, "INFO listener tcp binds *"},
-		{"file only: warning at least", func(in *Inputs) {
+		{"file only: warning at least", func(in *Facts) {
 			in.LiveErr = "cannot connect"
 			in.File = conf(t, "bind 127.0.0.1\n")
 			in.FilePath = "redis.conf"
 			in.SocketsErr = "no /proc"
 		}, result.Warning, "judged from the config file alone"},
-		{"nothing listens, no config file", func(in *Inputs) {
+		{"nothing listens, no config file", func(in *Facts) {
 			in.LiveErr = "cannot connect to 127.0.0.1:6379: connection refused"
 			in.FileErr = "not given (--config-file) and not reported by the server"
 			in.Sockets = listen()
 		}, result.Unknown, "UNKNOWN: nothing verified: server at 127.0.0.1:6379: cannot connect to 127.0.0.1:6379: connection refused; config file: not given (--config-file) and not reported by the server; and nothing listens on the Redis ports (6379, 16379, 26379)"},
-		{"CONFIG renamed, server elsewhere, no file", func(in *Inputs) {
+		{"CONFIG renamed, server elsewhere, no file", func(in *Facts) {
 			in.Live = &Live{VersionRaw: "7.0.15", Version: ParseVersion("7.0.15"), ConfigErr: "CONFIG is renamed or disabled"}
 			in.FileErr = "the server was started without a config file"
 			in.Sockets = listen()
 		}, result.Unknown, "nothing verified: the running config could not be read"},
-		{"CONFIG renamed, kernel sees loopback", func(in *Inputs) {
+		{"CONFIG renamed, kernel sees loopback", func(in *Facts) {
 			in.Live = &Live{VersionRaw: "7.0.15", Version: ParseVersion("7.0.15"), ConfigErr: "CONFIG is renamed or disabled"}
 			in.FileErr = "the server was started without a config file"
 			in.Sockets = listen("127.0.0.1:6379")
 		}, result.OK, "OK: server  7.0.15 answered; its CONFIG could not be read"},
-		{"server down, file read, nothing listens", func(in *Inputs) {
+		{"server down, file read, nothing listens", func(in *Facts) {
 			in.LiveErr = "cannot connect"
 			in.File = conf(t, "bind 127.0.0.1\n")
 			in.FilePath = "redis.conf"
 			in.Sockets = listen()
 		}, result.Warning, "Redis is not running"},
-		{"server needs a password, kernel sees loopback", func(in *Inputs) {
+		{"server needs a password, kernel sees loopback", func(in *Facts) {
 			in.LiveErr = "the server requires a password; set $REDIS_PASSWORD"
 			in.FileErr = "not given (--config-file) and not reported by the server"
 			in.Sockets = listen("127.0.0.1:6379")
 		}, result.OK, "OK: server at 127.0.0.1:6379: the server requires a password"},
-		{"server down, only Sentinel listens", func(in *Inputs) {
+		{"server down, only Sentinel listens", func(in *Facts) {
 			in.LiveErr = "cannot connect"
 			in.File = conf(t, "bind 127.0.0.1\n")
 			in.FilePath = "redis.conf"
 			in.Sockets = listen("127.0.0.1:26379")
 		}, result.Warning, "nothing listens on port 6379 here: the Redis server asked about is not running"},
-		{"unreadable config file", func(in *Inputs) {
+		{"unreadable config file", func(in *Facts) {
 			in.Live = live("7.0.15", "127.0.0.1")
 			in.FilePath = "/etc/redis/redis.conf"
 			in.FileErr = "/etc/redis/redis.conf is not readable by this user"
 			in.Sockets = listen("127.0.0.1:6379")
 		}, result.Unknown, "UNKNOWN: config file: /etc/redis/redis.conf is not readable"},
-		{"socket table unreadable", func(in *Inputs) {
+		{"socket table unreadable", func(in *Facts) {
 			in.Live = live("7.0.15", "127.0.0.1")
 			in.FileErr = "the server was started without a config file"
 			in.SocketsErr = "permission denied"
 		}, result.Warning, "what is bound was not verified by the kernel"},
-		{"server elsewhere", func(in *Inputs) {
+		{"server elsewhere", func(in *Facts) {
 			in.Live = live("7.0.15", "127.0.0.1")
 			in.Sockets = listen()
 		}, result.Warning, "the socket table does not describe it"},
-		{"hostname that does not resolve", func(in *Inputs) {
+		{"hostname that does not resolve", func(in *Facts) {
 			in.Live = live("7.0.15", "redis.invalid")
 			in.Sockets = listen("127.0.0.1:6379")
 		}, result.Warning, "does not resolve"},
-		{"hostile reply, loopback kernel", func(in *Inputs) {
+		{"hostile reply, loopback kernel", func(in *Facts) {
 			in.LiveErr, in.LiveBroken = "127.0.0.1:6379 sent a reply the check refuses (bulk string of 500000000000 bytes)", true
 			in.Sockets = listen("127.0.0.1:6379")
 		}, result.Unknown, "500000000000"},
-		{"CONFIG broken off, loopback kernel", func(in *Inputs) {
+		{"CONFIG broken off, loopback kernel", func(in *Facts) {
 			in.Live = live("7.0.15", "127.0.0.1")
 			in.Live.Bind = nil
 			in.Live.ConfigErr, in.Live.ConfigBroken = "gave no usable answer: unexpected EOF", true
 			in.Sockets = listen("127.0.0.1:6379")
 		}, result.Unknown, "unexpected EOF"},
-		{"runtime change differs from file", func(in *Inputs) {
+		{"runtime change differs from file", func(in *Facts) {
 			in.Live = live("7.0.15", "127.0.0.1")
 			in.File = conf(t, "bind 127.0.0.1 -::1\n")
 			in.FilePath = "redis.conf"
@@ -182,7 +195,7 @@ func TestJudge(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			in := base()
 			c.mod(&in)
-			r := Judge(in)
+			r := Judge(Options{}, in)
 			if r.State != c.want {
 				t.Fatalf("state %v, want %v\n%s", r.State, c.want, dump(r))
 			}

@@ -3,19 +3,15 @@ package bind
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
-	"net"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/redis/go-redis/v9"
-
+	"github.com/sensu-community/sensu-redis-security-checks/checks/neterr"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
-	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 )
 
 // Live is what the running server says about itself.
@@ -64,9 +60,7 @@ func (e *LiveError) Unwrap() error { return e.Err }
 
 // refused reports a reply the connection's guard refused (over a cap, or
 // not RESP): the peer is broken or hostile, which no other source excuses.
-func refused(err error) bool {
-	return errors.Is(err, resp.ErrReplyTooLarge) || errors.Is(err, resp.ErrBadFrame)
-}
+func refused(err error) bool { return neterr.Classify(err) == neterr.Guard }
 
 // inconsistentError: CONFIG GET answered about other parameters.
 type inconsistentError struct {
@@ -184,34 +178,18 @@ func describe(err error, o *redisconn.Options, sent string) string {
 	case code != "":
 		return "the server answered " + err.Error()
 	}
-	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+	switch neterr.Classify(err) {
+	case neterr.Reset:
 		// What a 7.x server without a password does to a non-local client
 		// after sending -DENIED.
 		return fmt.Sprintf("%s reset the connection (protected mode refuses non-local clients while the default user has no password)", o.Addr())
-	}
-	var ne net.Error
-	if ok := asNetError(err, &ne); ok && ne.Timeout() {
+	case neterr.Timeout:
 		return fmt.Sprintf("no answer from %s before the deadline", o.Addr())
 	}
 	if broken(err) {
 		return fmt.Sprintf("%s gave no usable answer (broke off, or answered what no Redis answers): %v", o.Addr(), err)
 	}
 	return fmt.Sprintf("cannot connect to %s: %v", o.Addr(), err)
-}
-
-func asNetError(err error, ne *net.Error) bool {
-	for err != nil {
-		if e, ok := err.(net.Error); ok {
-			*ne = e
-			return true
-		}
-		u, ok := err.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		err = u.Unwrap()
-	}
-	return false
 }
 
 // parseInfo reads the fields of INFO server the check uses.

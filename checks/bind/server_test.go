@@ -1,14 +1,7 @@
 package bind
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -19,15 +12,12 @@ import (
 	"time"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/bintest"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/certtest"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/redistest"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	bintest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { bintest.Main(m) }
 
 // run executes the built binary against a server and returns its output
 // with the server's port and directory replaced by PORT and DIR.
@@ -197,14 +187,14 @@ func TestServerStopped(t *testing.T) {
 }
 
 func TestServerTLSOnlyPortZero(t *testing.T) {
-	dir := t.TempDir()
-	cert, key := selfSigned(t, dir)
+	ca := certtest.NewCA(t, "bind test CA")
+	leaf := ca.Server(t, "localhost")
 	tlsPort := redistest.FreePort(t)
 	s := redistest.Start(t, redistest.Spec{NoPort: true, ReadyAddr: "-", Config: []string{
-		"port 0", fmt.Sprintf("tls-port %d", tlsPort), "tls-cert-file " + cert, "tls-key-file " + key,
-		"tls-ca-cert-file " + cert, "tls-auth-clients no", "bind 0.0.0.0"}})
+		"port 0", fmt.Sprintf("tls-port %d", tlsPort), "tls-cert-file " + leaf.CertFile, "tls-key-file " + leaf.KeyFile,
+		"tls-ca-cert-file " + ca.RootFile, "tls-auth-clients no", "bind 0.0.0.0"}})
 	bin := bintest.Build(t, Name)
-	r := bintest.Run(t, 10*time.Second, nil, bin, "--port", strconv.Itoa(tlsPort), "--tls", "--ca-cert", cert,
+	r := bintest.Run(t, 10*time.Second, nil, bin, "--port", strconv.Itoa(tlsPort), "--tls", "--ca-cert", ca.RootFile,
 		"--server-name", "localhost", "--timeout", "5s")
 	out := strings.ReplaceAll(r.Stdout, strconv.Itoa(tlsPort), "TLSPORT")
 	wantLines(t, out, r.Code, 2, "binds 0.0.0.0: every IPv4 interface", "kernel: listening on 0.0.0.0:TLSPORT")
@@ -304,30 +294,6 @@ func TestSilentServerEndsInsideDeadline(t *testing.T) {
 	if !strings.Contains(r.Stdout, "no answer from 127.0.0.1:") || r.Code == 0 && !strings.Contains(r.Stdout, "kernel:") {
 		t.Fatalf("exit %d\n%s", r.Code, r.Stdout)
 	}
-}
-
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
-		DNSNames: []string{"localhost"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kd, err := x509.MarshalECPrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}), 0o600)
-	return certFile, keyFile
 }
 
 // redis-server resolves host names in bind; so does the check.

@@ -45,7 +45,7 @@ func BenchmarkScanBlackholed24(b *testing.B) {
 	}
 }
 
-func countClass(r Report, c Class) int {
+func countClass(r Facts, c Class) int {
 	n := 0
 	for _, o := range r.Outcomes {
 		if o.Class == c {

@@ -23,61 +23,59 @@ import (
 const Name = "redis-exposure-check"
 
 // Defaults. A /24 times three ports (762 attempts) fits in one wave, so it
-// takes about one timeout; the deadline leaves room for the few slow
-// conversations after a connect.
+// takes about one attempt timeout; the whole check's deadline leaves room
+// for the few slow conversations after a connect.
 const (
-	DefaultTimeout     = 2 * time.Second
-	DefaultDeadline    = 10 * time.Second
-	DefaultConcurrency = 1024
-	maxTimeout         = time.Minute
+	DefaultAttemptTimeout = 2 * time.Second
+	DefaultTimeout        = 10 * time.Second
+	DefaultConcurrency    = 1024
+	maxAttemptTimeout     = time.Minute
 )
 
-// Config holds the options as given and as parsed.
-type Config struct {
-	TargetArgs  []string
-	PortsArg    string
-	ExpectArg   string
-	TimeoutArg  string
-	Concurrency int
+// Options holds the options as given and as parsed.
+type Options struct {
+	TargetArgs        []string
+	PortsArg          string
+	ExpectArg         string
+	AttemptTimeoutArg string
+	Concurrency       int
 	// Agent is the Sensu entity that runs the check (from the event on
 	// stdin); empty: the host name.
 	Agent string
 
-	Targets []Target
-	Ports   []int
-	Expect  Expectation
-	Timeout time.Duration
-
-	// Dial and Resolve replace the network for tests (nil: the real one).
-	Dial    DialFunc
-	Resolve ResolveFunc
+	Targets        []Target
+	Ports          []int
+	Expect         Expectation
+	AttemptTimeout time.Duration
 }
 
-// Options are the check's flags, environment variables and annotations.
-func (c *Config) Options() []plugin.ConfigOption {
+// ConfigOptions are the check's flags, environment variables and
+// annotations. The runner adds --timeout, the whole check's deadline.
+func (o *Options) ConfigOptions() []plugin.ConfigOption {
 	return []plugin.ConfigOption{
 		&plugin.SliceOption[string]{Path: "target", Argument: "target", Env: "REDIS_EXPOSURE_TARGETS",
-			Value: &c.TargetArgs, UseCobraStringArray: true,
+			Value: &o.TargetArgs, UseCobraStringArray: true,
 			Usage: "HOST, HOST:PORT, [IPv6]:PORT or CIDR to try (repeatable; commas also separate) [$REDIS_EXPOSURE_TARGETS]"},
 		&plugin.Option[string]{Path: "ports", Argument: "ports", Env: "REDIS_EXPOSURE_PORTS",
-			Default: DefaultPorts, Value: &c.PortsArg,
+			Default: DefaultPorts, Value: &o.PortsArg,
 			Usage: "ports for targets given without one [$REDIS_EXPOSURE_PORTS]"},
 		&plugin.Option[string]{Path: "expect", Argument: "expect",
-			Default: "unreachable", Value: &c.ExpectArg,
+			Default: "unreachable", Value: &o.ExpectArg,
 			Usage: "unreachable: CRITICAL when any port is open (untrusted vantage point); reachable: CRITICAL when Redis cannot be reached (trusted vantage point)"},
-		&plugin.Option[string]{Path: "timeout", Argument: "timeout",
-			Default: DefaultTimeout.String(), Value: &c.TimeoutArg,
+		&plugin.Option[string]{Path: "attempt-timeout", Argument: "attempt-timeout",
+			Default: DefaultAttemptTimeout.String(), Value: &o.AttemptTimeoutArg,
 			Usage: "per attempt: how long a SYN may go unanswered (then: filtered), and again for the conversation after a connect"},
 		&plugin.Option[int]{Path: "concurrency", Argument: "concurrency",
-			Default: DefaultConcurrency, Value: &c.Concurrency,
+			Default: DefaultConcurrency, Value: &o.Concurrency,
 			Usage: fmt.Sprintf("simultaneous attempts (at most %d, and fewer when RLIMIT_NOFILE is low)", MaxConcurrency)},
 	}
 }
 
 // Validate parses and checks the options: every error here is bad input.
-func (c *Config) Validate() error {
+// The check reads no environment beyond its options.
+func (o *Options) Validate(func(string) string) error {
 	var targets []Target
-	for _, arg := range c.TargetArgs {
+	for _, arg := range o.TargetArgs {
 		for _, f := range strings.FieldsFunc(arg, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
 			t, err := ParseTarget(f)
 			if err != nil {
@@ -89,50 +87,38 @@ func (c *Config) Validate() error {
 	if len(targets) == 0 {
 		return errors.New("no --target given")
 	}
-	ports, err := ParsePorts(c.PortsArg)
+	ports, err := ParsePorts(o.PortsArg)
 	if err != nil {
 		return err
 	}
-	exp, err := ParseExpectation(c.ExpectArg)
+	exp, err := ParseExpectation(o.ExpectArg)
 	if err != nil {
 		return err
 	}
-	d, err := time.ParseDuration(strings.TrimSpace(c.TimeoutArg))
-	if err != nil || d <= 0 || d > maxTimeout {
-		return fmt.Errorf("invalid --timeout %q: want a per-attempt duration such as 2s, at most %s", c.TimeoutArg, maxTimeout)
+	d, err := time.ParseDuration(strings.TrimSpace(o.AttemptTimeoutArg))
+	if err != nil || d <= 0 || d > maxAttemptTimeout {
+		return fmt.Errorf("invalid --attempt-timeout %q: want a per-attempt duration such as 2s, at most %s", o.AttemptTimeoutArg, maxAttemptTimeout)
 	}
-	if c.Concurrency < 1 || c.Concurrency > MaxConcurrency {
-		return fmt.Errorf("--concurrency %d is outside 1-%d", c.Concurrency, MaxConcurrency)
+	if o.Concurrency < 1 || o.Concurrency > MaxConcurrency {
+		return fmt.Errorf("--concurrency %d is outside 1-%d", o.Concurrency, MaxConcurrency)
 	}
 	if n := AttemptCount(targets, ports); n > MaxAttempts {
 		return fmt.Errorf("the targets expand to more than %d attempts (addresses times ports); split them over several checks", MaxAttempts)
 	}
-	c.Targets, c.Ports, c.Expect, c.Timeout = targets, ports, exp, d
+	o.Targets, o.Ports, o.Expect, o.AttemptTimeout = targets, ports, exp, d
 	return nil
 }
 
-// Run scans and judges.
-func (c *Config) Run(ctx context.Context) result.Result {
-	s := Scanner{Ports: c.Ports, Timeout: c.Timeout, Concurrency: c.Concurrency, Dial: c.Dial, Resolve: c.Resolve}
-	rep := s.Scan(ctx, c.Targets)
-	if c.Dial == nil {
-		v := FindVantage(c.Agent, rep.Outcomes)
-		rep.Vantage = &v
-	}
-	return Judge(c.Expect, rep)
-}
-
-// NewCheck returns the check for plugin.Main.
-func NewCheck() plugin.Check {
-	c := &Config{}
+// New returns the check, ready for plugin.Main.
+func New() plugin.Check {
+	o := &Options{}
 	return plugin.Check{
 		Name:           Name,
 		Short:          "Prove from this host whether Redis ports can be reached (run it where untrusted clients sit)",
-		Options:        c.Options(),
-		DefaultTimeout: DefaultDeadline,
-		DeadlineFlag:   "deadline",
-		Validate:       func(func(string) string) error { return c.Validate() },
-		Event:          func(ev *plugin.Event) { c.Agent = ev.EntityName() },
-		Run:            c.Run,
+		Options:        o.ConfigOptions(),
+		DefaultTimeout: DefaultTimeout,
+		Validate:       o.Validate,
+		Event:          func(ev *plugin.Event) { o.Agent = ev.EntityName() },
+		Run:            func(ctx context.Context) result.Result { return Judge(*o, Gather(ctx, o)) },
 	}
 }

@@ -1,37 +1,35 @@
 package exposure
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"net"
-	"syscall"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/neterr"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 )
 
-// classifyDial turns a failed TCP connect into a class. It looks only at
-// errnos (errors.Is), never at error text. parentDone tells whether the
-// check's own deadline, not the attempt's timeout, stopped it.
+// classifyDial turns a failed TCP connect into a class, from the shared
+// classification of checks/neterr (errnos, never error text). parentDone
+// tells whether the check's own deadline, not the attempt's timeout,
+// stopped it.
 func classifyDial(err error, parentDone bool) (Class, string) {
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
+	switch neterr.Classify(err) {
+	case neterr.Refused:
 		return Refused, "connection refused (TCP reset or ICMP port unreachable)"
-	case errors.Is(err, syscall.EHOSTUNREACH):
+	case neterr.HostUnreachable:
 		return Unreachable, "ICMP host unreachable or prohibited (EHOSTUNREACH)"
-	case errors.Is(err, syscall.ENETUNREACH):
+	case neterr.NetUnreachable:
 		return Unreachable, "ICMP network unreachable (ENETUNREACH)"
-	case errors.Is(err, syscall.EHOSTDOWN), isHostIsolated(err):
+	case neterr.HostDown:
 		return Unreachable, "ICMP host down or isolated"
-	case errors.Is(err, syscall.EACCES):
+	case neterr.Prohibited:
 		return Prohibited, "ICMP administratively prohibited (EACCES)"
-	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+	case neterr.NoFiles:
 		return LocalError, "out of file descriptors on this host (" + errnoName(err) + "); lower --concurrency or raise the limit"
-	case errors.Is(err, syscall.EADDRNOTAVAIL), errors.Is(err, syscall.EADDRINUSE):
+	case neterr.NoLocalAddr:
 		return LocalError, "no local port or address available on this host (" + errnoName(err) + ")"
-	case errors.Is(err, syscall.ENOBUFS), errors.Is(err, syscall.ENOMEM):
+	case neterr.NoMemory:
 		return LocalError, "out of kernel memory on this host (" + errnoName(err) + ")"
-	case errors.Is(err, syscall.EPERM):
+	case neterr.LocalPolicy:
 		return LocalError, "this host refused to send (EPERM): its own firewall or a security policy"
 	}
 	if parentDone {
@@ -49,18 +47,11 @@ func classifyRoute(err error) (Class, string) {
 	return LocalError, "no route from this host (" + errnoName(err) + ")"
 }
 
-func isTimeout(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
+func isTimeout(err error) bool { return neterr.Classify(err) == neterr.Timeout }
 
 // errnoName returns the errno's text, or the error when there is none.
 func errnoName(err error) string {
-	var en syscall.Errno
-	if errors.As(err, &en) {
+	if en, ok := neterr.Errno(err); ok {
 		return en.Error()
 	}
 	return err.Error()

@@ -12,16 +12,12 @@ import (
 	"time"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/bintest"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/exposure")
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	code := m.Run()
-	bintest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { bintest.Main(m) }
 
 // elapsedRe matches the only part of the output that differs between runs.
 var elapsedRe = regexp.MustCompile(`elapsed=[0-9.]+s`)
@@ -53,7 +49,7 @@ func golden(t *testing.T, name string, r bintest.Result, ports map[string]int) {
 		t.Fatalf("stderr must stay empty, got %q", r.Stderr)
 	}
 	got := normalise(r.Stdout, ports) + "exit " + strconv.Itoa(r.Code) + "\n"
-	path := filepath.Join("..", "..", "testdata", "exposure", name+".golden")
+	path := testenv.Testdata(t, "exposure", name+".golden")
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -84,7 +80,7 @@ func TestBinaryBadInput(t *testing.T) {
 		{"bad-target", []string{"--target", "redis.example:http"}, nil},
 		{"too-many", []string{"--target", "10.0.0.0/16"}, nil},
 		{"bad-expect", []string{"--target", "192.0.2.1", "--expect", "open"}, nil},
-		{"bad-timeout", []string{"--target", "192.0.2.1", "--timeout", "2"}, nil},
+		{"bad-timeout", []string{"--target", "192.0.2.1", "--attempt-timeout", "2"}, nil},
 		{"bad-concurrency", []string{"--target", "192.0.2.1", "--concurrency", "0"}, nil},
 		{"bad-ports-env", []string{"--target", "192.0.2.1"}, []string{"REDIS_EXPOSURE_PORTS=6379,redis"}},
 		{"unknown-flag", []string{"--target", "192.0.2.1", "--bogus", "x"}, nil},
@@ -105,9 +101,9 @@ func TestBinaryLoopbackRefused(t *testing.T) {
 	bin := bintest.Build(t, Name)
 	ln := listen(t, silent) // occupied: open-silent
 	free := freePort(t)
-	r := bintest.Run(t, 10*time.Second, nil, bin, "--target", "127.0.0.1:"+strconv.Itoa(free), "--timeout", "300ms")
+	r := bintest.Run(t, 10*time.Second, nil, bin, "--target", "127.0.0.1:"+strconv.Itoa(free), "--attempt-timeout", "300ms")
 	golden(t, "loopback-refused", r, map[string]int{"free": free})
 	r = bintest.Run(t, 10*time.Second, []string{"REDIS_EXPOSURE_TARGETS=127.0.0.1:" + strconv.Itoa(free) + ",127.0.0.1:" + strconv.Itoa(ln)},
-		bin, "--timeout", "300ms")
+		bin, "--attempt-timeout", "300ms")
 	golden(t, "loopback-silent", r, map[string]int{"free": free, "silent": ln})
 }

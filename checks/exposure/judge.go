@@ -62,9 +62,11 @@ func stateOf(e Expectation, o Outcome) result.State {
 	return result.OK
 }
 
-// Judge turns a report into the check's result. It is pure: the tests feed
-// it hand-made reports.
-func Judge(e Expectation, r Report) result.Result {
+// Judge turns the options and a scan's facts into the check's result. It
+// is pure: the tests feed it hand-made facts. Of the options it reads
+// only the expectation.
+func Judge(o Options, r Facts) result.Result {
+	e := o.Expect
 	outs := append([]Outcome(nil), r.Outcomes...)
 	// Worst class first; within a class, the order the targets were given
 	// in (CIDR blocks and names expand in address order).

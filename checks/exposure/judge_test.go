@@ -26,7 +26,7 @@ func render(t *testing.T, r result.Result) string {
 }
 
 func TestJudgeUnreachableListsOpenWorstFirst(t *testing.T) {
-	r := Judge(ExpectUnreachable, Report{Outcomes: []Outcome{
+	r := Judge(Options{Expect: ExpectUnreachable}, Facts{Outcomes: []Outcome{
 		out("192.0.2.10:16379", Filtered, "no answer"),
 		out("192.0.2.10:26379", OpenAuthRequired, "answered PING with \"-NOAUTH Authentication required.\""),
 		out("192.0.2.11:6379", Refused, "refused"),
@@ -47,7 +47,7 @@ func TestJudgeUnreachableListsOpenWorstFirst(t *testing.T) {
 }
 
 func TestJudgeUnreachableOK(t *testing.T) {
-	r := Judge(ExpectUnreachable, Report{Outcomes: []Outcome{
+	r := Judge(Options{Expect: ExpectUnreachable}, Facts{Outcomes: []Outcome{
 		out("192.0.2.10:6379", Filtered, ""), out("192.0.2.10:16379", Refused, ""),
 		out("[2001:db8::1]:6379", Prohibited, ""), out("192.0.2.12:6379", Unreachable, ""),
 	}})
@@ -61,19 +61,19 @@ func TestJudgeUnreachableOK(t *testing.T) {
 // outranks it.
 func TestJudgeFailsClosed(t *testing.T) {
 	unknown := Outcome{Attempt: Attempt{Target: "nowhere.invalid"}, Class: LocalError, Detail: "could not resolve nowhere.invalid"}
-	r := Judge(ExpectUnreachable, Report{Outcomes: []Outcome{out("192.0.2.10:6379", Filtered, ""), unknown}})
+	r := Judge(Options{Expect: ExpectUnreachable}, Facts{Outcomes: []Outcome{out("192.0.2.10:6379", Filtered, ""), unknown}})
 	if r.State != result.Unknown || !strings.HasPrefix(r.Summary, "could not verify 1 of 2 attempts (1 local-error); 1 closed") {
 		t.Fatalf("%v %q", r.State, r.Summary)
 	}
 	if r.Findings[0].Text != "nowhere.invalid local-error: could not resolve nowhere.invalid" {
 		t.Fatalf("finding %q", r.Findings[0].Text)
 	}
-	r = Judge(ExpectUnreachable, Report{Outcomes: []Outcome{out("192.0.2.10:6379", OpenSilent, ""), unknown}})
+	r = Judge(Options{Expect: ExpectUnreachable}, Facts{Outcomes: []Outcome{out("192.0.2.10:6379", OpenSilent, ""), unknown}})
 	if r.State != result.Critical || !strings.Contains(r.Summary, "1 of 2 attempts unverified") {
 		t.Fatalf("%v %q", r.State, r.Summary)
 	}
 	for _, e := range []Expectation{ExpectUnreachable, ExpectReachable} {
-		r = Judge(e, Report{})
+		r = Judge(Options{Expect: e}, Facts{})
 		r.Finalize()
 		if r.State == result.OK {
 			t.Fatalf("%v: an empty report is OK", e)
@@ -97,7 +97,7 @@ func TestJudgeReachable(t *testing.T) {
 		for i, c := range tc.classes {
 			outs = append(outs, out(fmt.Sprintf("192.0.2.%d:6379", 10+i), c, ""))
 		}
-		r := Judge(ExpectReachable, Report{Outcomes: outs})
+		r := Judge(Options{Expect: ExpectReachable}, Facts{Outcomes: outs})
 		r.Finalize()
 		if r.State != tc.state || r.Summary != tc.summary {
 			t.Errorf("%v: %v %q; want %v %q", tc.classes, r.State, r.Summary, tc.state, tc.summary)
@@ -110,7 +110,7 @@ func TestJudgeCapsLines(t *testing.T) {
 	for i := 1; i <= 254; i++ {
 		outs = append(outs, out(fmt.Sprintf("192.0.2.%d:6379", i), OpenAuthRequired, ""))
 	}
-	r := Judge(ExpectUnreachable, Report{Outcomes: outs})
+	r := Judge(Options{Expect: ExpectUnreachable}, Facts{Outcomes: outs})
 	r.Finalize()
 	if len(r.Findings) != maxLines+1 {
 		t.Fatalf("%d findings", len(r.Findings))
@@ -134,7 +134,7 @@ func TestLineNamesTargetAndTLS(t *testing.T) {
 
 // One event per agent must say which agent saw it and from where.
 func TestJudgeNamesVantagePoint(t *testing.T) {
-	r := Judge(ExpectUnreachable, Report{
+	r := Judge(Options{Expect: ExpectUnreachable}, Facts{
 		Outcomes: []Outcome{out("192.0.2.10:6379", Refused, "refused")},
 		Vantage:  &Vantage{Agent: "agent-2", Sources: []string{"198.51.100.7"}},
 	})
@@ -142,7 +142,7 @@ func TestJudgeNamesVantagePoint(t *testing.T) {
 	if !strings.Contains(got, "\nOK: vantage point: agent-2, source address 198.51.100.7\n") {
 		t.Fatalf("no vantage line:\n%s", got)
 	}
-	r = Judge(ExpectUnreachable, Report{Outcomes: []Outcome{out("192.0.2.10:6379", Refused, "refused")}, Vantage: &Vantage{Agent: "a"}})
+	r = Judge(Options{Expect: ExpectUnreachable}, Facts{Outcomes: []Outcome{out("192.0.2.10:6379", Refused, "refused")}, Vantage: &Vantage{Agent: "a"}})
 	if got := render(t, r); !strings.Contains(got, "vantage point: a, no route to any target") {
 		t.Fatalf("no-route vantage line:\n%s", got)
 	}

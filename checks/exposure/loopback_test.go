@@ -10,15 +10,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/certtest"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/redistest"
 )
 
 // These tests need no privileges: real servers and listeners on loopback.
 
 func tlsConfig(t *testing.T, authClients string) []string {
-	ca, cert, key := serverCert(t, t.TempDir())
-	return []string{"port 0", "tls-port {{PORT}}", "tls-cert-file " + cert, "tls-key-file " + key,
-		"tls-ca-cert-file " + ca, "tls-auth-clients " + authClients}
+	ca := certtest.NewCA(t, "exposure test CA")
+	leaf := ca.Both(t, "redis.example", certtest.Hosts("redis.example", "localhost", "127.0.0.1", "::1", "192.0.2.10", "2001:db8:1::a"))
+	return []string{"port 0", "tls-port {{PORT}}", "tls-cert-file " + leaf.CertFile, "tls-key-file " + leaf.KeyFile,
+		"tls-ca-cert-file " + ca.RootFile, "tls-auth-clients " + authClients}
 }
 
 // listen serves each connection with fn on a loopback port until the test
@@ -146,7 +148,7 @@ func TestNameResolvedToEveryAddress(t *testing.T) {
 		got["gone.example gone.example"] != LocalError || len(r.Outcomes) != 5 {
 		t.Fatalf("outcomes: %v", got)
 	}
-	res := Judge(ExpectUnreachable, r)
+	res := Judge(Options{Expect: ExpectUnreachable}, r)
 	res.Finalize()
 	if res.State.ExitCode() != 3 {
 		t.Fatalf("a name that does not resolve must make the check UNKNOWN, got %v: %s", res.State, res.Summary)

@@ -152,7 +152,7 @@ func TestNamespaces(t *testing.T) {
 
 	t.Run("untrusted sees every open service", func(t *testing.T) {
 		r := s.run(t, s.untrusted, 20*time.Second, append(s.targets("open", "password", "protected", "tls", "mtls", "notredis", "silent"),
-			"--timeout", "1s")...)
+			"--attempt-timeout", "1s")...)
 		golden(t, "netns-untrusted-open", r, s.ports)
 		if r.Code != 2 || !strings.Contains(r.Stdout, "open_unauthenticated=4 ") {
 			t.Fatalf("exit %d:\n%s", r.Code, r.Stdout)
@@ -163,7 +163,7 @@ func TestNamespaces(t *testing.T) {
 		// 2s, not 1s: on veth pairs the ICMP error can come back while
 		// connect() still holds the socket, and Linux then keeps it as a soft
 		// error until the SYN is retransmitted after 1s.
-		r := s.run(t, s.untrusted, 20*time.Second, append(s.targets("fwdrop", "reject", "adminprohib", "closed"), "--timeout", "2s")...)
+		r := s.run(t, s.untrusted, 20*time.Second, append(s.targets("fwdrop", "reject", "adminprohib", "closed"), "--attempt-timeout", "2s")...)
 		golden(t, "netns-untrusted-closed", r, s.ports)
 		for _, want := range []string{"refused=4 ", "filtered=2 ", "unreachable=1 ", "prohibited=1 "} {
 			if r.Code != 0 || !strings.Contains(r.Stdout, want) {
@@ -181,7 +181,7 @@ func TestNamespaces(t *testing.T) {
 	})
 
 	t.Run("trusted locked out", func(t *testing.T) {
-		r := s.run(t, s.trusted, 20*time.Second, append(s.targets("password", "lockout", "protected"), "--expect", "reachable", "--timeout", "1s")...)
+		r := s.run(t, s.trusted, 20*time.Second, append(s.targets("password", "lockout", "protected"), "--expect", "reachable", "--attempt-timeout", "1s")...)
 		golden(t, "netns-trusted-lockout", r, s.ports)
 		if r.Code != 2 {
 			t.Fatalf("exit %d:\n%s", r.Code, r.Stdout)
@@ -189,7 +189,7 @@ func TestNamespaces(t *testing.T) {
 	})
 
 	t.Run("black-holed /24 takes one timeout", func(t *testing.T) {
-		r := s.run(t, s.untrusted, 20*time.Second, "--target", "203.0.113.0/24", "--timeout", "1s")
+		r := s.run(t, s.untrusted, 20*time.Second, "--target", "203.0.113.0/24", "--attempt-timeout", "1s")
 		golden(t, "netns-blackhole", r, nil)
 		if r.Code != 0 || !strings.Contains(r.Stdout, "filtered=762 ") {
 			t.Fatalf("exit %d:\n%s", r.Code, r.Stdout)
@@ -201,7 +201,7 @@ func TestNamespaces(t *testing.T) {
 
 	t.Run("deadline before the timeout is UNKNOWN", func(t *testing.T) {
 		r := s.run(t, s.untrusted, 20*time.Second, "--target", "203.0.113.0/28", "--target", "2001:db8:ff::/124",
-			"--timeout", "5s", "--deadline", "700ms")
+			"--attempt-timeout", "5s", "--timeout", "700ms")
 		golden(t, "netns-deadline", r, nil)
 		if r.Code != 3 || r.Elapsed > 2*time.Second {
 			t.Fatalf("exit %d after %v:\n%s", r.Code, r.Elapsed, r.Stdout)
@@ -214,7 +214,7 @@ func TestNamespaces(t *testing.T) {
 		// without a packet leaving the namespaces.
 		s.untrusted.EtcFile(t, "resolv.conf", "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
 		r := s.run(t, s.untrusted, 20*time.Second, "--target", "redis.example:"+strconv.Itoa(s.ports["password"]),
-			"--target", "missing.example", "--timeout", "1s")
+			"--target", "missing.example", "--attempt-timeout", "1s")
 		golden(t, "netns-names", r, s.ports)
 		if r.Code != 2 || !strings.Contains(r.Stdout, "local_error=1 ") || !strings.Contains(r.Stdout, "open_auth_required=2 ") {
 			t.Fatalf("exit %d:\n%s", r.Code, r.Stdout)
@@ -223,7 +223,7 @@ func TestNamespaces(t *testing.T) {
 
 	t.Run("no route from this host is UNKNOWN", func(t *testing.T) {
 		// The router has routes only to its segments and the black hole.
-		r := s.run(t, s.router, 20*time.Second, "--target", "[2001:db8:77::1]:6379", "--timeout", "1s")
+		r := s.run(t, s.router, 20*time.Second, "--target", "[2001:db8:77::1]:6379", "--attempt-timeout", "1s")
 		golden(t, "netns-noroute", r, nil)
 		if r.Code != 3 {
 			t.Fatalf("exit %d:\n%s", r.Code, r.Stdout)

@@ -8,8 +8,9 @@ import (
 	"net/netip"
 	"sort"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/neterr"
 )
 
 // MaxConcurrency is the hard cap of simultaneous attempts.
@@ -34,8 +35,8 @@ type Scanner struct {
 	Resolve ResolveFunc
 }
 
-// Report is what a scan found.
-type Report struct {
+// Facts is what a scan found: the check's gathered facts.
+type Facts struct {
 	Outcomes []Outcome
 	// Vantage, when set, names the agent and source addresses.
 	Vantage     *Vantage
@@ -46,7 +47,7 @@ type Report struct {
 // Scan resolves every name once, expands the targets over the ports and
 // tries every address with bounded concurrency. It returns by ctx's
 // deadline: attempts it had no time for are NotFinished.
-func (s Scanner) Scan(ctx context.Context, targets []Target) Report {
+func (s Scanner) Scan(ctx context.Context, targets []Target) Facts {
 	start := time.Now()
 	dial, resolve := s.Dial, s.Resolve
 	if dial == nil {
@@ -72,7 +73,7 @@ func (s Scanner) Scan(ctx context.Context, targets []Target) Report {
 	if len(todo) > MaxAttempts {
 		out = append(out, Outcome{Attempt: Attempt{Target: "all targets"}, Class: LocalError,
 			Detail: fmt.Sprintf("the targets resolve to %d attempts, more than the limit of %d: split them over several checks", len(todo), MaxAttempts)})
-		return Report{Outcomes: out, Elapsed: time.Since(start)}
+		return Facts{Outcomes: out, Elapsed: time.Since(start)}
 	}
 	n := EffectiveConcurrency(s.Concurrency, len(todo), nofileLimit())
 	p := prober{dial: dial, timeout: s.Timeout}
@@ -94,7 +95,7 @@ func (s Scanner) Scan(ctx context.Context, targets []Target) Report {
 	}
 	wg.Wait()
 	out = append(out, results...)
-	return Report{Outcomes: out, Concurrency: n, Elapsed: time.Since(start)}
+	return Facts{Outcomes: out, Concurrency: n, Elapsed: time.Since(start)}
 }
 
 type resolution struct {
@@ -192,13 +193,13 @@ func EffectiveConcurrency(asked, attempts int, nofile uint64) int {
 // addresses, which change with every run.
 func resolveError(err error) string {
 	var de *net.DNSError
-	var en syscall.Errno
+	en, isErrno := neterr.Errno(err)
 	switch {
 	case errors.As(err, &de) && de.IsNotFound:
 		return "no such host"
 	case isTimeout(err):
 		return "the resolver did not answer in time"
-	case errors.As(err, &en):
+	case isErrno:
 		return "the resolver failed (" + en.Error() + ")"
 	case errors.As(err, &de) && de.Server != "":
 		return "the resolver at " + de.Server + " failed"

@@ -7,10 +7,13 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/redisport"
 )
 
-// DefaultPorts are Redis, its cluster bus and Sentinel.
-const DefaultPorts = "6379,16379,26379"
+// DefaultPorts are Redis, its cluster bus and Sentinel, as --ports
+// writes them.
+var DefaultPorts = redisport.Join(redisport.Defaults())
 
 // MaxAttempts caps one run. A /22 times three ports fits; a /16 does not:
 // it is refused as bad input rather than silently truncated, so a check

@@ -27,16 +27,12 @@ type Check struct {
 	Short string
 	// Long is the longer description shown by --help (optional).
 	Long string
-	// Options are the check's own options. The runner adds --timeout.
+	// Options are the check's own options. The runner adds --timeout (-t),
+	// the whole check's deadline, the same in every binary.
 	Options []ConfigOption
 	// DefaultTimeout is the whole check's deadline unless --timeout says
 	// otherwise.
 	DefaultTimeout time.Duration
-	// DeadlineFlag renames the runner's deadline flag (default "timeout",
-	// shorthand -t). A check whose --timeout means something else, such as
-	// a per-attempt timeout, sets it to e.g. "deadline" and gets no
-	// shorthand.
-	DeadlineFlag string
 	// Validate checks the options once they are all known (flags, env,
 	// annotations). getenv is the runner's environment, the only one a
 	// check may read (secrets such as $REDIS_PASSWORD). An error is bad

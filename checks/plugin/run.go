@@ -57,10 +57,7 @@ func Execute(c Check, env Env) int {
 		timeout = 10 * time.Second
 	}
 	timeoutText := timeout.String()
-	flag, short := c.DeadlineFlag, ""
-	if flag == "" {
-		flag, short = "timeout", "t"
-	}
+	const flag, short = "timeout", "t"
 	formatText, format := "nagios", result.Nagios
 	opts := append([]ConfigOption{&Option[string]{
 		Path: flag, Argument: flag, Shorthand: short, Default: timeoutText, Value: &timeoutText,

@@ -193,20 +193,6 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 }
 
-func TestDeadlineFlagRename(t *testing.T) {
-	var f fixture
-	c := f.check(okRun)
-	c.DeadlineFlag = "deadline"
-	code, out := exec1(t, c, Env{Args: []string{"--deadline", "never"}})
-	if code != 3 || out != "redis-test-check UNKNOWN: invalid --deadline \"never\": want a positive duration such as 10s\n| check_state=3;;;0;3\n" {
-		t.Fatalf("exit %d, %q", code, out)
-	}
-	code, out = exec1(t, c, Env{Args: []string{"--timeout", "1s"}})
-	if code != 3 || out != "redis-test-check UNKNOWN: unknown flag: --timeout\n| check_state=3;;;0;3\n" {
-		t.Fatalf("renamed flag still answers to --timeout: exit %d, %q", code, out)
-	}
-}
-
 func TestMetricsFormat(t *testing.T) {
 	var f fixture
 	code, out := exec1(t, f.check(okRun), Env{Args: []string{"--metrics-format", "prometheus"}})

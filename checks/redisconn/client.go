@@ -9,7 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/logging"
-
+	"github.com/sensu-community/sensu-redis-security-checks/checks/neterr"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 )
 
@@ -136,7 +136,5 @@ func Broken(err error) bool {
 	if err == nil || ErrorCode(err) != "" {
 		return false
 	}
-	var op *net.OpError
-	return errors.Is(err, resp.ErrReplyTooLarge) || errors.Is(err, resp.ErrBadFrame) ||
-		!errors.As(err, &op) || op.Op != "dial"
+	return neterr.Classify(err) == neterr.Guard || !neterr.InDial(err)
 }

@@ -19,11 +19,7 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	bintest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { bintest.Main(m) }
 
 // golden runs the binary and compares stdout and the exit code exactly.
 func golden(t *testing.T, limit time.Duration, env []string, wantCode int, want string, args ...string) bintest.Result {

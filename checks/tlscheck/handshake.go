@@ -4,13 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
-	"io"
 	"net"
-	"reflect"
-	"syscall"
 	"time"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/neterr"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 )
 
@@ -114,59 +111,22 @@ const (
 	failOther
 )
 
+// classify maps the shared classification (checks/neterr) onto the ways a
+// TLS probe ends.
 func classify(err error) failure {
-	if err == nil {
+	switch neterr.Classify(err) {
+	case neterr.None:
 		return failNone
-	}
-	var rh tls.RecordHeaderError
-	var op *net.OpError
-	var local tls.AlertError
-	var ne net.Error
-	switch {
-	case errors.As(err, &rh):
+	case neterr.NotTLS:
 		return failNotTLS
-	case errors.As(err, &op) && op.Op == "remote error":
+	case neterr.RemoteAlert:
 		return failRemote
-	case errors.As(err, &local):
+	case neterr.LocalAlert:
 		return failLocal
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
-		errors.As(err, &ne) && ne.Timeout():
+	case neterr.Timeout, neterr.Canceled:
 		return failTimeout
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, resp.ErrNoReply),
-		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+	case neterr.Closed, neterr.Reset:
 		return failClosed
 	}
 	return failOther
-}
-
-// remoteAlert returns the number of a TLS alert the server sent (crypto/tls
-// keeps its alert type unexported; its kind is a byte) or -1.
-func remoteAlert(err error) int {
-	var op *net.OpError
-	if !errors.As(err, &op) || op.Op != "remote error" || op.Err == nil {
-		return -1
-	}
-	if v := reflect.ValueOf(op.Err); v.Kind() == reflect.Uint8 {
-		return int(v.Uint())
-	}
-	return -1
-}
-
-// TLS alert numbers (RFC 8446 section 6) the judgement names.
-const (
-	alertHandshakeFailure    = 40
-	alertCertificateRequired = 116
-)
-
-// notTLSReason describes the bytes a non-TLS peer sent back.
-func notTLSReason(err error) string {
-	var rh tls.RecordHeaderError
-	if !errors.As(err, &rh) {
-		return "the peer does not speak TLS"
-	}
-	switch rh.RecordHeader[0] {
-	case '+', '-', '*', '$', ':':
-		return "the peer answered in plaintext RESP: a plain Redis listener, not TLS"
-	}
-	return "the peer's first bytes are not a TLS record"
 }

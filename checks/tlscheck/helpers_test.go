@@ -33,8 +33,8 @@ func startTLS(t *testing.T, cert *certtest.Cert, ca *certtest.CA, extra ...strin
 }
 
 // config is the check's configuration for a server on port, trusting ca.
-func config(port int, ca *certtest.CA) Config {
-	c := Config{
+func config(port int, ca *certtest.CA) Options {
+	c := Options{
 		Conn:          redisconn.Options{Host: "127.0.0.1", Port: port},
 		WarningDays:   30,
 		CriticalDays:  7,
@@ -47,7 +47,7 @@ func config(port int, ca *certtest.CA) Config {
 }
 
 // run validates and runs c like the runner does, returning the final result.
-func run(t *testing.T, c Config, env map[string]string, timeout time.Duration) result.Result {
+func run(t *testing.T, c Options, env map[string]string, timeout time.Duration) result.Result {
 	t.Helper()
 	if err := c.Validate(func(k string) string { return env[k] }); err != nil {
 		t.Fatalf("validate: %v", err)
@@ -55,7 +55,7 @@ func run(t *testing.T, c Config, env map[string]string, timeout time.Duration) r
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	start := time.Now()
-	r := c.Run(ctx)
+	r := Judge(c, Gather(ctx, &c))
 	if el := time.Since(start); el > timeout {
 		t.Errorf("Run took %v with a %v deadline", el, timeout)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/certtest"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/neterr"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 	. "github.com/sensu-community/sensu-redis-security-checks/checks/result"
@@ -141,8 +142,8 @@ func remote(t *testing.T, a uint8) error {
 		_, _ = c2.Write([]byte{21, 3, 3, 0, 2, 2, a})
 	}()
 	err := tls.Client(c1, &tls.Config{InsecureSkipVerify: true}).Handshake()
-	if remoteAlert(err) != int(a) {
-		t.Fatalf("alert %d: got %v (%d)", a, err, remoteAlert(err))
+	if n, _ := neterr.Alert(err); n != int(a) {
+		t.Fatalf("alert %d: got %v (%d)", a, err, n)
 	}
 	return err
 }
@@ -154,8 +155,8 @@ func TestClassifyFailures(t *testing.T) {
 		want failure
 	}{
 		{nil, failNone},
-		{remote(t, alertHandshakeFailure), failRemote},
-		{fmt.Errorf("wrapped: %w", remote(t, alertCertificateRequired)), failRemote},
+		{remote(t, neterr.AlertHandshakeFailure), failRemote},
+		{fmt.Errorf("wrapped: %w", remote(t, neterr.AlertCertificateRequired)), failRemote},
 		{tls.RecordHeaderError{Msg: "x"}, failNotTLS},
 		{fmt.Errorf("%w%.0w", errors.New("tls: no version"), tls.AlertError(70)), failLocal},
 		{timeout, failTimeout},
@@ -181,9 +182,9 @@ func TestClientCertPolicyFromObservations(t *testing.T) {
 		{"not requested", with(func(o *Observed) { o.Completed, o.Replied = true, true }), PolicyNotRequested},
 		{"not requested, handshake failed", with(func(o *Observed) { o.Err = io.EOF }), PolicyUnknown},
 		{"optional", with(func(o *Observed) { o.CertRequested, o.Completed, o.Replied = true, true, true }), PolicyOptional},
-		{"required on TLS 1.2", with(func(o *Observed) { o.CertRequested, o.Err = true, remote(t, alertHandshakeFailure) }), PolicyRequired},
+		{"required on TLS 1.2", with(func(o *Observed) { o.CertRequested, o.Err = true, remote(t, neterr.AlertHandshakeFailure) }), PolicyRequired},
 		{"required on TLS 1.3", with(func(o *Observed) {
-			o.CertRequested, o.Completed, o.PingErr = true, true, remote(t, alertCertificateRequired)
+			o.CertRequested, o.Completed, o.PingErr = true, true, remote(t, neterr.AlertCertificateRequired)
 		}), PolicyRequired},
 		{"required on TLS 1.3, reset before the alert was read", with(func(o *Observed) {
 			o.CertRequested, o.Completed, o.PingErr = true, true, &net.OpError{Op: "write", Err: syscall.ECONNRESET}
@@ -244,22 +245,22 @@ func TestJudgePlaintext(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	ca := certtest.NewCA(t, "Root")
-	base := func() Config {
-		return Config{Conn: redisconn.Options{Host: "127.0.0.1", Port: 6379}, WarningDays: 30, CriticalDays: 7, MinTLSVersion: "1.2"}
+	base := func() Options {
+		return Options{Conn: redisconn.Options{Host: "127.0.0.1", Port: 6379}, WarningDays: 30, CriticalDays: 7, MinTLSVersion: "1.2"}
 	}
 	for _, tc := range []struct {
 		name string
-		mod  func(*Config)
+		mod  func(*Options)
 		want string
 	}{
-		{"ok", func(*Config) {}, ""},
-		{"version TLSv1.3", func(c *Config) { c.MinTLSVersion = "TLSv1.3" }, ""},
-		{"bad version", func(c *Config) { c.MinTLSVersion = "1.4" }, `--min-tls-version "1.4": want 1.0, 1.1, 1.2 or 1.3`},
-		{"windows crossed", func(c *Config) { c.WarningDays = 5 }, "--warning-days 5 is below --critical-days 7"},
-		{"negative", func(c *Config) { c.CriticalDays, c.WarningDays = -1, 3 }, "--warning-days and --critical-days must not be negative"},
-		{"bad plaintext port", func(c *Config) { c.PlaintextPorts = []int{6379, 70000} }, "--plaintext-port 70000 is outside 1-65535"},
-		{"cert without key", func(c *Config) { c.Conn.Cert = ca.RootFile }, "--cert and --key go together"},
-		{"missing CA file", func(c *Config) { c.Conn.CACert = "/nonexistent/ca.pem" }, "--ca-cert /nonexistent/ca.pem: no such file or directory"},
+		{"ok", func(*Options) {}, ""},
+		{"version TLSv1.3", func(c *Options) { c.MinTLSVersion = "TLSv1.3" }, ""},
+		{"bad version", func(c *Options) { c.MinTLSVersion = "1.4" }, `--min-tls-version "1.4": want 1.0, 1.1, 1.2 or 1.3`},
+		{"windows crossed", func(c *Options) { c.WarningDays = 5 }, "--warning-days 5 is below --critical-days 7"},
+		{"negative", func(c *Options) { c.CriticalDays, c.WarningDays = -1, 3 }, "--warning-days and --critical-days must not be negative"},
+		{"bad plaintext port", func(c *Options) { c.PlaintextPorts = []int{6379, 70000} }, "--plaintext-port 70000 is outside 1-65535"},
+		{"cert without key", func(c *Options) { c.Conn.Cert = ca.RootFile }, "--cert and --key go together"},
+		{"missing CA file", func(c *Options) { c.Conn.CACert = "/nonexistent/ca.pem" }, "--ca-cert /nonexistent/ca.pem: no such file or directory"},
 	} {
 		c := base()
 		tc.mod(&c)

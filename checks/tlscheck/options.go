@@ -17,15 +17,16 @@ import (
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/redisport"
 )
 
 // DefaultPort is the TLS port probed unless --port says otherwise. Redis
 // has no registered TLS port; deployments that switch TLS on usually move it
 // to 6379 and set "port 0", so that is the default here.
-const DefaultPort = 6379
+const DefaultPort = int(redisport.Data)
 
-// Config holds the check's options.
-type Config struct {
+// Options are the check's settings.
+type Options struct {
 	Conn redisconn.Options
 
 	WarningDays       int
@@ -39,7 +40,7 @@ type Config struct {
 }
 
 // Options returns the shared connection options followed by the check's own.
-func (c *Config) Options() []plugin.ConfigOption {
+func (c *Options) ConfigOptions() []plugin.ConfigOption {
 	return append(c.Conn.ConfigOptions(DefaultPort),
 		&plugin.Option[int]{Path: "warning-days", Argument: "warning-days", Default: 30, Value: &c.WarningDays,
 			Usage: "WARNING when a certificate of the chain expires within this many days"},
@@ -55,7 +56,7 @@ func (c *Config) Options() []plugin.ConfigOption {
 }
 
 // Validate checks the options; getenv supplies $REDIS_PASSWORD.
-func (c *Config) Validate(getenv func(string) string) error {
+func (c *Options) Validate(getenv func(string) string) error {
 	// This check always speaks TLS; --tls is accepted for symmetry with
 	// the other checks and changes nothing.
 	c.Conn.TLS = true

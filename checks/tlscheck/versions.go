@@ -1,15 +1,12 @@
 package tlscheck
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"slices"
 	"strings"
-	"syscall"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/neterr"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
 
@@ -72,9 +69,8 @@ func describeProbeErr(o helloOutcome) string {
 	err := o.Err
 	var nt *notTLSError
 	var mf *malformedError
-	var ne net.Error
 	switch {
-	case !o.Connected && errors.Is(err, syscall.ECONNREFUSED):
+	case !o.Connected && neterr.Classify(err) == neterr.Refused:
 		return "connection refused"
 	case !o.Connected:
 		return "cannot connect: " + err.Error()
@@ -82,10 +78,9 @@ func describeProbeErr(o helloOutcome) string {
 		return "the answer is not TLS"
 	case errors.As(err, &mf):
 		return mf.Error()
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+	case neterr.Classify(err) == neterr.Timeout:
 		return "no answer before the deadline"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.EPIPE):
+	case neterr.Is(err, neterr.Closed, neterr.Reset):
 		return "the server closed the connection without an alert"
 	}
 	return err.Error()

@@ -72,7 +72,7 @@ descriptors needs root or the server's user; the password is read from $REDIS_PA
 		Options:        opts,
 		DefaultTimeout: 10 * time.Second,
 		Validate:       o.Validate,
-		Run:            func(ctx context.Context) result.Result { return Judge(Gather(ctx, o)) },
+		Run:            func(ctx context.Context) result.Result { return Judge(*o, Gather(ctx, o)) },
 	}
 }
 

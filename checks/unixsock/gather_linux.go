@@ -8,9 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/neterr"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconf"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
@@ -18,15 +18,14 @@ import (
 
 // Gather reads every source. It never fails: a source it cannot read is
 // recorded with the reason.
-func Gather(ctx context.Context, o *Options) Inputs {
-	in := Inputs{TableErr: map[int]string{}}
+func Gather(ctx context.Context, o *Options) Facts {
+	in := Facts{TableErr: map[int]string{}}
 	db, err := readDB(o.PasswdFile, o.GroupFile)
 	if err != nil {
 		in.DBErr = err.Error()
 		db = &UserDB{}
 	}
 	in.DB = db
-	in.AllowUsers, in.AllowGroups = o.allowUIDs, o.allowGIDs
 
 	if o.ConfigFile != "" {
 		in.FilePath = o.ConfigFile
@@ -162,7 +161,7 @@ func probe(ctx context.Context, addr string, o *Options) (resp.Class, string) {
 	defer cancel()
 	conn, err := opts.Dial(pctx)
 	if err != nil {
-		if errors.Is(err, syscall.EACCES) {
+		if neterr.Classify(err) == neterr.Prohibited {
 			return 0, "this check's user may not connect (run it as root or as the redis user)"
 		}
 		return 0, err.Error()

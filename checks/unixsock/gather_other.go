@@ -5,6 +5,6 @@ package unixsock
 import "context"
 
 // Gather knows no socket table outside Linux.
-func Gather(ctx context.Context, o *Options) Inputs {
-	return Inputs{ProcErr: "redis-socket-check reads Linux's /proc and sock_diag only"}
+func Gather(ctx context.Context, o *Options) Facts {
+	return Facts{ProcErr: "redis-socket-check reads Linux's /proc and sock_diag only"}
 }

@@ -9,8 +9,9 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
 
-// Judge decides the state from the gathered inputs. It does no I/O.
-func Judge(in Inputs) result.Result {
+// Judge decides the state from the options and the gathered facts. It
+// does no I/O.
+func Judge(o Options, in Facts) result.Result {
 	var r result.Result
 	if in.ProcErr != "" {
 		r.State, r.Summary = result.Unknown, "cannot list processes: "+in.ProcErr
@@ -49,7 +50,7 @@ func Judge(in Inputs) result.Result {
 		}
 	}
 	for _, s := range in.Sockets {
-		judgeSocket(&r, in, s)
+		judgeSocket(&r, o, in, s)
 		listening[s.Path] = true
 		listening[s.Listener.Name] = true
 	}
@@ -86,18 +87,19 @@ func passwordState(s SocketFacts) (result.State, string) {
 	return result.Critical, "whether it needs a password is unknown: " + s.ProbeErr
 }
 
-func judgeSocket(r *result.Result, in Inputs, s SocketFacts) {
+func judgeSocket(r *result.Result, o Options, in Facts, s SocketFacts) {
 	p := s.Proc
 	// The server's own user is always allowed (it owns the socket); its
 	// group only by default.
 	allowed := Allowed{UIDs: map[uint32]bool{p.UID: true}, GIDs: map[uint32]bool{}}
-	if in.AllowUsers == nil && in.AllowGroups == nil {
+	// nil lists mean the default: each server's own user and group.
+	if o.allowUIDs == nil && o.allowGIDs == nil {
 		allowed.GIDs[p.GID] = true
 	}
-	for _, u := range in.AllowUsers {
+	for _, u := range o.allowUIDs {
 		allowed.UIDs[u] = true
 	}
-	for _, g := range in.AllowGroups {
+	for _, g := range o.allowGIDs {
 		allowed.GIDs[g] = true
 	}
 	st, pw := passwordState(s)

@@ -28,32 +28,32 @@ func TestJudgeFailsClosed(t *testing.T) {
 	noFD.SocketInodes, noFD.FDErr = nil, errors.New("permission denied")
 	cases := []struct {
 		name string
-		in   Inputs
+		in   Facts
 		want result.State
 		text string
 	}{
-		{"no process", Inputs{DB: db}, result.Unknown, "no redis-server or valkey-server process is visible"},
-		{"proc unreadable", Inputs{DB: db, ProcErr: "permission denied"}, result.Unknown, "cannot list processes"},
-		{"descriptors unreadable", Inputs{DB: db, Processes: []Process{noFD}}, result.Unknown, "descriptors cannot be read"},
-		{"table unreadable", Inputs{DB: db, Processes: []Process{proc}, TableErr: map[int]string{7: "EACCES"}}, result.Unknown, "socket table cannot be read"},
-		{"no socket", Inputs{DB: db, Processes: []Process{proc}}, result.OK, "listens on no UNIX socket"},
-		{"closed socket", Inputs{DB: db, Processes: []Process{proc}, Sockets: []SocketFacts{{Proc: proc, Path: "/run/redis/redis.sock",
+		{"no process", Facts{DB: db}, result.Unknown, "no redis-server or valkey-server process is visible"},
+		{"proc unreadable", Facts{DB: db, ProcErr: "permission denied"}, result.Unknown, "cannot list processes"},
+		{"descriptors unreadable", Facts{DB: db, Processes: []Process{noFD}}, result.Unknown, "descriptors cannot be read"},
+		{"table unreadable", Facts{DB: db, Processes: []Process{proc}, TableErr: map[int]string{7: "EACCES"}}, result.Unknown, "socket table cannot be read"},
+		{"no socket", Facts{DB: db, Processes: []Process{proc}}, result.OK, "listens on no UNIX socket"},
+		{"closed socket", Facts{DB: db, Processes: []Process{proc}, Sockets: []SocketFacts{{Proc: proc, Path: "/run/redis/redis.sock",
 			Listener: Listener{Name: "/run/redis/redis.sock"}, Chain: closed, Probe: resp.Pong}}}, result.OK, "only root, user redis, group redis can connect"},
-		{"walk failed", Inputs{DB: db, Processes: []Process{proc}, Sockets: []SocketFacts{{Proc: proc, Path: "/x/s",
+		{"walk failed", Facts{DB: db, Processes: []Process{proc}, Sockets: []SocketFacts{{Proc: proc, Path: "/x/s",
 			Listener: Listener{Name: "/x/s"}, WalkErr: "cannot follow"}}}, result.Unknown, "who can connect is not known"},
-		{"abstract", Inputs{DB: db, Processes: []Process{proc}, Sockets: []SocketFacts{{Proc: proc,
+		{"abstract", Facts{DB: db, Processes: []Process{proc}, Sockets: []SocketFacts{{Proc: proc,
 			Listener: Listener{Name: "@redis"}, Probe: resp.NoAuth}}}, result.Warning, "every process in its network namespace can connect (the server needs a password)"},
-		{"abstract unprobed", Inputs{DB: db, Processes: []Process{proc}, Sockets: []SocketFacts{{Proc: proc,
+		{"abstract unprobed", Facts{DB: db, Processes: []Process{proc}, Sockets: []SocketFacts{{Proc: proc,
 			Listener: Listener{Name: "@redis"}, ProbeErr: "other namespace"}}}, result.Critical, "whether it needs a password is unknown"},
-		{"declared not listening", Inputs{DB: db, Processes: []Process{proc}, Declared: []Declared{{"/run/redis/redis.sock", "redis.conf:3"}}},
+		{"declared not listening", Facts{DB: db, Processes: []Process{proc}, Declared: []Declared{{"/run/redis/redis.sock", "redis.conf:3"}}},
 			result.Warning, "redis.conf:3: unixsocket /run/redis/redis.sock, but no Redis server listens there"},
-		{"other mount namespace", Inputs{DB: db, Processes: []Process{{PID: 7, Comm: "redis-server", UID: 100, GID: 100, OtherMountNS: true}},
+		{"other mount namespace", Facts{DB: db, Processes: []Process{{PID: 7, Comm: "redis-server", UID: 100, GID: 100, OtherMountNS: true}},
 			Sockets: []SocketFacts{{Proc: Process{PID: 7, Comm: "redis-server", UID: 100, GID: 100, OtherMountNS: true}, Path: "/run/redis/redis.sock",
 				Listener: Listener{Name: "/run/redis/redis.sock"}, Chain: closed, Probe: resp.Pong}}}, result.Unknown, "bind mounts elsewhere were not examined"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := Judge(c.in)
+			r := Judge(Options{}, c.in)
 			if r.State != c.want || !strings.Contains(text(r), c.text) {
 				t.Errorf("want %v with %q, got\n%s", c.want, c.text, text(r))
 			}

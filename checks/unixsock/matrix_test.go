@@ -254,7 +254,7 @@ func TestWhoMatchesRealConnections(t *testing.T) {
 			if len(in.Sockets) != 1 {
 				t.Fatalf("gathered %d sockets for the server: %+v", len(in.Sockets), in.Sockets)
 			}
-			res := Judge(in)
+			res := Judge(Options{}, in)
 			if want := map[bool]result.State{true: result.Critical, false: result.OK}[anyOutsider]; res.State != want {
 				t.Errorf("state %v, want %v: %s %v", res.State, want, res.Summary, res.Findings)
 			}
@@ -262,7 +262,7 @@ func TestWhoMatchesRealConnections(t *testing.T) {
 	}
 }
 
-func onlyPID(in Inputs, pid int) ([]Process, []SocketFacts) {
+func onlyPID(in Facts, pid int) ([]Process, []SocketFacts) {
 	var ps []Process
 	var ss []SocketFacts
 	for _, p := range in.Processes {

@@ -54,7 +54,7 @@ func TestServerInOtherMountNamespace(t *testing.T) {
 		t.Fatal("the socket is visible outside its mount namespace: the test sets up nothing")
 	}
 	in := Gather(t.Context(), &Options{ProcRoot: "/proc", PID: cmd.Process.Pid, PasswdFile: "/nonexistent", GroupFile: "/nonexistent"})
-	r := Judge(in)
+	r := Judge(Options{}, in)
 	out := text(r)
 	if len(in.Sockets) != 1 {
 		t.Errorf("%d sockets gathered, want 1:\n%s", len(in.Sockets), out)

@@ -56,7 +56,7 @@ func TestOpenSocketScenario(t *testing.T) {
 			}
 			in := Gather(t.Context(), &Options{ProcRoot: "/proc", PasswdFile: passwd, GroupFile: group})
 			in.Processes, in.Sockets = onlyPID(in, pid)
-			res := Judge(in)
+			res := Judge(Options{}, in)
 			all := res.Summary
 			for _, f := range res.Findings {
 				all += "\n" + f.Text
@@ -97,7 +97,7 @@ func TestVersionsOpenSocket(t *testing.T) {
 			if s.Path != sock || s.Live == nil || s.Live.Path != sock || s.Live.Perm != "777" {
 				t.Fatalf("socket %+v, live %+v", s, s.Live)
 			}
-			if res := Judge(in); res.State != result.Critical {
+			if res := Judge(Options{}, in); res.State != result.Critical {
 				t.Errorf("state %v: %v", res.State, res.Findings)
 			}
 		})

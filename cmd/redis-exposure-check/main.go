@@ -7,4 +7,4 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 )
 
-func main() { plugin.Main(exposure.NewCheck()) }
+func main() { plugin.Main(exposure.New()) }

@@ -7,4 +7,4 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/tlscheck"
 )
 
-func main() { plugin.Main(tlscheck.Check()) }
+func main() { plugin.Main(tlscheck.New()) }

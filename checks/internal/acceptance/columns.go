@@ -59,12 +59,12 @@ var Columns = []Column{
 	}, Deadline: checkTimeout},
 	{Binary: "redis-exposure-check", At: AtSensu, Args: func(s *Site) []string {
 		return []string{"--target", net.JoinHostPort(s.ServiceAddr().String(), strconv.Itoa(s.Port)),
-			"--expect", "reachable", "--timeout", trustedAttempt, "--deadline", scanDeadline.String()}
+			"--expect", "reachable", "--attempt-timeout", trustedAttempt, "--timeout", scanDeadline.String()}
 	}, Deadline: scanDeadline},
 	{Binary: "redis-exposure-check", At: AtUntrusted, Args: func(s *Site) []string {
 		return []string{"--target", s.Redis.Addr4().String(), "--target", s.Redis.Addr6().String(),
 			"--ports", joinInts(s.Ports()), "--expect", "unreachable",
-			"--timeout", attemptTimeout, "--deadline", scanDeadline.String()}
+			"--attempt-timeout", attemptTimeout, "--timeout", scanDeadline.String()}
 	}, Deadline: scanDeadline},
 	{Binary: "redis-tls-check", At: AtSensu, Args: func(s *Site) []string {
 		a := append(s.ConnFlags(s.ServiceAddr()), "--timeout", checkTimeout.String())

@@ -15,11 +15,7 @@ import (
 
 var showCells = flag.Bool("cells", false, "log the command line and output of every cell")
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	bintest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { bintest.Main(m) }
 
 const (
 	ok       = result.OK

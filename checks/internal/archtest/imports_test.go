@@ -10,12 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
 const module = "github.com/sensu-community/sensu-redis-security-checks"
@@ -46,8 +47,7 @@ func own(imports []string) []string {
 
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..")
+	return testenv.ModuleRoot(t)
 }
 
 var (
@@ -137,8 +137,12 @@ var allowed = map[string][]string{
 	"checks/plugin": {"checks/result"},
 	// redisconn binds its connection options to flags, so it knows the
 	// runner's option types; nothing else below the checks does. Its
-	// connections read through the RESP guard of checks/resp.
-	"checks/redisconn": {"checks/plugin", "checks/resp"},
+	// connections read through the RESP guard of checks/resp, and
+	// checks/neterr tells its failures apart.
+	"checks/redisconn": {"checks/plugin", "checks/resp", "checks/neterr"},
+	// neterr knows the RESP guard's errors and nothing else of the module.
+	"checks/neterr":    {"checks/resp"},
+	"checks/redisport": {},
 }
 
 func TestImportRules(t *testing.T) {

@@ -10,10 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
 var (
@@ -66,12 +67,14 @@ func Cleanup() {
 	}
 }
 
-func moduleRoot(t testing.TB) string {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("cannot locate the module")
-	}
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
+func moduleRoot(t testing.TB) string { return testenv.ModuleRoot(t) }
+
+// Main is the TestMain of every package that builds binaries: it runs the
+// tests, then removes the binaries Build made.
+func Main(m *testing.M) {
+	code := m.Run()
+	Cleanup()
+	os.Exit(code)
 }
 
 // Result is what a run of a binary produced.

@@ -36,11 +36,7 @@ const deadline = 3 * time.Second
 // more would measure the machine's load rather than the checks' deadlines.
 const parallel = 2
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	bintest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { bintest.Main(m) }
 
 func setup(t *testing.T) Env {
 	t.Helper()

@@ -20,7 +20,7 @@ type Env struct {
 	Bin      map[string]string // binary name → path
 	TLS      *tls.Config       // server side
 	CAFile   string            // trusts TLS's certificate
-	Deadline time.Duration     // given to the check (-t, --deadline)
+	Deadline time.Duration     // given to the check (-t, --timeout)
 	// ClosedPort refuses connections: redis-tls-check probes it as its
 	// --plaintext-port, so its judgement of the live config is exercised.
 	ClosedPort int
@@ -42,8 +42,8 @@ func (e Env) Args(c Case, port int) []string {
 	p := strconv.Itoa(port)
 	switch c.Binary {
 	case "redis-exposure-check":
-		return []string{"--target", "127.0.0.1:" + p, "--expect", "reachable", "--deadline", d,
-			"--timeout", (e.Deadline / 2).String(), "--concurrency", "4"}
+		return []string{"--target", "127.0.0.1:" + p, "--expect", "reachable", "--timeout", d,
+			"--attempt-timeout", (e.Deadline / 2).String(), "--concurrency", "4"}
 	case "redis-tls-check":
 		return []string{"-p", p, "-t", d, "--ca-cert", e.CAFile, "--server-name", "localhost",
 			"--plaintext-port", strconv.Itoa(e.ClosedPort)}

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/bintest"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/redistest"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
 const assetName = "sensu-community/sensu-redis-security-checks"
@@ -39,10 +39,7 @@ func binaries(t *testing.T) []string {
 	return out
 }
 
-func repoRoot(t *testing.T) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
-}
+func repoRoot(t *testing.T) string { return testenv.ModuleRoot(t) }
 
 // archive builds the release archive's layout (bin/NAME at the top, the
 // docs beside it) as a tar.gz from the test binaries: the goreleaser

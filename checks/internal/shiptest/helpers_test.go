@@ -6,27 +6,21 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v2"
-
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/bintest"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
+	"gopkg.in/yaml.v2"
 )
 
 // root is the repository's top directory.
 func root(t testing.TB) string {
 	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("cannot locate the repository")
-	}
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
+	return testenv.ModuleRoot(t)
 }
 
 // cmdBinaries lists the binaries in cmd/: every directory holding Go files.

@@ -7,13 +7,12 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/sockets"
 )
 
-// Inputs is everything the judgement needs, gathered beforehand. A nil
+// Facts is everything the judgement needs, gathered beforehand. A nil
 // source comes with the reason it is missing.
-type Inputs struct {
+type Facts struct {
 	Target     string // host:port asked
 	TargetPort int
 	Local      bool // the target is this host: file and sockets describe it
-	Allow      []netip.Prefix
 
 	Live    *Live
 	LiveErr string

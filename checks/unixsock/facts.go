@@ -2,18 +2,13 @@ package unixsock
 
 import "github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 
-// Inputs is everything the judgement needs, gathered beforehand.
-type Inputs struct {
+// Facts is everything the judgement needs, gathered beforehand.
+type Facts struct {
 	Processes []Process
 	ProcErr   string
 
 	DB    *UserDB
 	DBErr string
-	// AllowUsers / AllowGroups are the operator's lists, resolved; nil
-	// means the default: each server's own user and group.
-	AllowUsers  []uint32
-	AllowGroups []uint32
-
 	// Sockets are the listening sockets of the servers, one per listener.
 	Sockets []SocketFacts
 	// TableErr holds, per process, why its socket table could not be read.

@@ -1,5 +1,5 @@
 //go:build !linux
 
-package exposure
+package neterr
 
 func isHostIsolated(error) bool { return false }
