@@ -1,9 +1,13 @@
 package firewall
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/redisport"
+)
 
 // DefaultPorts are Redis, Redis Cluster's bus and Sentinel.
-var DefaultPorts = []uint16{6379, 16379, 26379}
+var DefaultPorts = []uint16{uint16(redisport.Data), uint16(redisport.ClusterBus), uint16(redisport.Sentinel)}
 
 // Options are what the check is told.
 type Options struct {
