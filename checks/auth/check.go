@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/deploy"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
@@ -15,8 +16,9 @@ const Name = "redis-auth-check"
 
 // Config is the check's options.
 type Config struct {
-	Conn   redisconn.Options
-	Admins []string
+	Conn     redisconn.Options
+	Admins   []string
+	Discover deploy.Options
 }
 
 // New returns the check. The runner's environment supplies
@@ -28,6 +30,7 @@ func New() plugin.Check {
 			Default: []string{"default"}, UseCobraStringArray: true,
 			Usage: "ACL user allowed to hold dangerous commands (repeatable; replaces the default)"},
 		c.Conn.SocketOption())
+	opts = append(opts, c.Discover.ConfigOptions()...)
 	return plugin.Check{
 		Name:  Name,
 		Short: "Prove that a Redis or Sentinel server refuses clients without credentials, and audit its ACL users",
@@ -39,12 +42,20 @@ func New() plugin.Check {
 		Options:        opts,
 		DefaultTimeout: 10 * time.Second,
 		Validate:       c.validate,
-		Run:            func(ctx context.Context) result.Result { return Run(ctx, c) },
+		Run: func(ctx context.Context) result.Result {
+			if c.Discover.Enabled {
+				return RunDeployment(ctx, c)
+			}
+			return Run(ctx, c)
+		},
 	}
 }
 
 func (c *Config) validate(getenv func(string) string) error {
 	if err := c.Conn.Validate(getenv); err != nil {
+		return plugin.BadInput(err)
+	}
+	if err := c.validateDiscover(); err != nil {
 		return plugin.BadInput(err)
 	}
 	if c.Conn.Username != "" && c.Conn.Password == "" {

@@ -50,17 +50,13 @@ func Combine(d Deployment, vs []NodeVerdict) result.Result {
 		vr := v.Result
 		vr.Finalize()
 		counts[vr.State]++
-		if vr.State != result.OK {
-			r.Add(vr.State, "%s: %s", v.Node.Label(), vr.Summary)
-		}
+		// A check's findings often start with the address it dialled:
+		// the node's label replaces it.
 		for _, f := range vr.Findings {
-			if f.Text == vr.Summary {
-				continue
-			}
-			r.Add(f.State, "%s: %s", v.Node.Key(), f.Text)
+			r.Add(f.State, "%s: %s", v.Node.Label(), strings.TrimPrefix(f.Text, v.Node.Key()+": "))
 		}
-		if vr.State == result.OK {
-			r.Add(result.OK, "%s: %s", v.Node.Label(), vr.Summary)
+		if len(vr.Findings) == 0 {
+			r.Add(vr.State, "%s: %s", v.Node.Label(), strings.TrimPrefix(vr.Summary, v.Node.Key()+": "))
 		}
 	}
 	for _, x := range d.Rejected {

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -242,7 +243,15 @@ func (w *walker) readAll(ctx context.Context, keys []string) []candidate {
 // read talks to one node: plain or TLS as the template says, then the
 // other way when the first does not connect.
 func (w *walker) read(ctx context.Context, n *Node) []candidate {
-	tries := []bool{w.cfg.Conn.TLS, !w.cfg.Conn.TLS}
+	// Plain first, then TLS, when the template is plain: a TLS listener
+	// drops plain text at once. When it is TLS, a short handshake decides,
+	// so that the password never goes out in clear to a TLS port: plain
+	// Redis reads a ClientHello as a command and waits, or answers an error
+	// that is no TLS record; either means plain.
+	tries := []bool{false, true}
+	if w.cfg.Conn.TLS {
+		tries = []bool{w.speaksTLS(ctx, n)}
+	}
 	var firstErr error
 	for _, useTLS := range tries {
 		opts := w.cfg.Conn
@@ -270,6 +279,25 @@ func (w *walker) read(ctx context.Context, n *Node) []candidate {
 	n.ReadErr = describe(firstErr)
 	w.mu.Unlock()
 	return nil
+}
+
+// tlsProbeTimeout bounds the handshake that tells TLS from plain: a TLS
+// server answers a ClientHello in a round trip.
+const tlsProbeTimeout = time.Second
+
+func (w *walker) speaksTLS(ctx context.Context, n *Node) bool {
+	opts := w.cfg.Conn
+	opts.Host, opts.Port, opts.Socket, opts.ServerName = n.Addr.String(), n.Port, "", ""
+	hctx, cancel := context.WithTimeout(ctx, min(tlsProbeTimeout, w.cfg.NodeTimeout))
+	defer cancel()
+	c, err := opts.Dial(hctx)
+	if err == nil {
+		c.Close()
+		return true
+	}
+	var rh tls.RecordHeaderError
+	var ne net.Error
+	return !errors.As(err, &rh) && !(errors.As(err, &ne) && ne.Timeout()) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 func apply(n *Node, r nodeReport, overTLS bool) {

@@ -15,7 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/deploy"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
 
@@ -48,6 +50,11 @@ type Config struct {
 	Expect  Expectation
 	Timeout time.Duration
 
+	// Discover holds --discover and its kin (discover.go); discoverConn
+	// the walk's credentials and TLS files.
+	Discover     deploy.Options
+	discoverConn redisconn.Options
+
 	// Dial and Resolve replace the network for tests (nil: the real one).
 	Dial    DialFunc
 	Resolve ResolveFunc
@@ -55,7 +62,7 @@ type Config struct {
 
 // Options are the check's flags, environment variables and annotations.
 func (c *Config) Options() []plugin.ConfigOption {
-	return []plugin.ConfigOption{
+	return append([]plugin.ConfigOption{
 		&plugin.SliceOption[string]{Path: "target", Argument: "target", Env: "REDIS_EXPOSURE_TARGETS",
 			Value: &c.TargetArgs, UseCobraStringArray: true,
 			Usage: "HOST, HOST:PORT, [IPv6]:PORT or CIDR to try (repeatable; commas also separate) [$REDIS_EXPOSURE_TARGETS]"},
@@ -71,7 +78,7 @@ func (c *Config) Options() []plugin.ConfigOption {
 		&plugin.Option[int]{Path: "concurrency", Argument: "concurrency",
 			Default: DefaultConcurrency, Value: &c.Concurrency,
 			Usage: fmt.Sprintf("simultaneous attempts (at most %d, and fewer when RLIMIT_NOFILE is low)", MaxConcurrency)},
-	}
+	}, c.discoverOptions()...)
 }
 
 // Validate parses and checks the options: every error here is bad input.
@@ -131,8 +138,18 @@ func NewCheck() plugin.Check {
 		Options:        c.Options(),
 		DefaultTimeout: DefaultDeadline,
 		DeadlineFlag:   "deadline",
-		Validate:       func(func(string) string) error { return c.Validate() },
-		Event:          func(ev *plugin.Event) { c.Agent = ev.EntityName() },
-		Run:            c.Run,
+		Validate: func(getenv func(string) string) error {
+			if err := c.Validate(); err != nil {
+				return err
+			}
+			return c.validateDiscover(getenv)
+		},
+		Event: func(ev *plugin.Event) { c.Agent = ev.EntityName() },
+		Run: func(ctx context.Context) result.Result {
+			if c.Discover.Enabled {
+				return c.RunDeployment(ctx)
+			}
+			return c.Run(ctx)
+		},
 	}
 }

@@ -34,7 +34,12 @@ func Check() plugin.Check {
 		Options:        c.Options(),
 		DefaultTimeout: 10 * time.Second,
 		Validate:       c.Validate,
-		Run:            c.Run,
+		Run: func(ctx context.Context) result.Result {
+			if c.Discover.Enabled {
+				return c.RunDeployment(ctx)
+			}
+			return c.Run(ctx)
+		},
 	}
 }
 

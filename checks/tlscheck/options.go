@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/deploy"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 )
@@ -33,6 +34,7 @@ type Config struct {
 	MinTLSVersion     string
 	RequireClientCert bool
 	PlaintextPorts    []int
+	Discover          deploy.Options
 
 	// set by Validate
 	floor uint16
@@ -40,7 +42,7 @@ type Config struct {
 
 // Options returns the shared connection options followed by the check's own.
 func (c *Config) Options() []plugin.ConfigOption {
-	return append(c.Conn.ConfigOptions(DefaultPort),
+	return append(append(c.Conn.ConfigOptions(DefaultPort),
 		&plugin.Option[int]{Path: "warning-days", Argument: "warning-days", Default: 30, Value: &c.WarningDays,
 			Usage: "WARNING when a certificate of the chain expires within this many days"},
 		&plugin.Option[int]{Path: "critical-days", Argument: "critical-days", Default: 7, Value: &c.CriticalDays,
@@ -51,7 +53,7 @@ func (c *Config) Options() []plugin.ConfigOption {
 			Usage: "CRITICAL unless the server requires a client certificate (tls-auth-clients yes)"},
 		&plugin.SliceOption[int]{Path: "plaintext-port", Argument: "plaintext-port", Value: &c.PlaintextPorts,
 			Usage: "port that must not answer plaintext Redis (repeatable)"},
-	)
+	), c.Discover.ConfigOptions()...)
 }
 
 // Validate checks the options; getenv supplies $REDIS_PASSWORD.
@@ -78,7 +80,7 @@ func (c *Config) Validate(getenv func(string) string) error {
 			return fmt.Errorf("--plaintext-port %d is outside 1-65535", p)
 		}
 	}
-	return nil
+	return c.Discover.Validate()
 }
 
 // ErrBadVersion is returned for a --min-tls-version that is not a TLS
