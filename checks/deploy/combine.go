@@ -16,16 +16,27 @@ type NodeVerdict struct {
 // State is the node's verdict: its result's state, raised to its worst
 // finding.
 func (v NodeVerdict) State() result.State {
-	r := v.Result
-	r.Finalize()
+	r := v.full()
 	return r.State
+}
+
+// full is the node's result with the walk's word on it: a node that could
+// not be read is UNKNOWN at least, since whom it knows is unknown and
+// members may hide behind it.
+func (v NodeVerdict) full() result.Result {
+	r := v.Result
+	r.Findings = append([]result.Finding(nil), r.Findings...)
+	if !v.Node.Read {
+		r.Add(result.Unknown, "not read, its peers unknown: %s", v.Node.ReadErr)
+	}
+	r.Finalize()
+	return r
 }
 
 // Output is the node's verdict as one Sensu event output: the summary
 // line, then its findings.
 func (v NodeVerdict) Output(check string) string {
-	r := v.Result
-	r.Finalize()
+	r := v.full()
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s: %s: %s\n", check, r.State, v.Node.Label(), r.Summary)
 	for _, f := range r.Findings {
@@ -47,15 +58,14 @@ func Combine(d Deployment, vs []NodeVerdict) result.Result {
 	var r result.Result
 	counts := map[result.State]int{}
 	for _, v := range vs {
-		vr := v.Result
-		vr.Finalize()
+		vr := v.full()
 		counts[vr.State]++
 		// A check's findings often start with the address it dialled:
 		// the node's label replaces it.
 		for _, f := range vr.Findings {
 			r.Add(f.State, "%s: %s", v.Node.Label(), strings.TrimPrefix(f.Text, v.Node.Key()+": "))
 		}
-		if len(vr.Findings) == 0 {
+		if len(v.Result.Findings) == 0 {
 			r.Add(vr.State, "%s: %s", v.Node.Label(), strings.TrimPrefix(vr.Summary, v.Node.Key()+": "))
 		}
 	}

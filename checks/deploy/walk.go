@@ -283,7 +283,7 @@ func (w *walker) read(ctx context.Context, n *Node) []candidate {
 
 // tlsProbeTimeout bounds the handshake that tells TLS from plain: a TLS
 // server answers a ClientHello in a round trip.
-const tlsProbeTimeout = time.Second
+const tlsProbeTimeout = 500 * time.Millisecond
 
 func (w *walker) speaksTLS(ctx context.Context, n *Node) bool {
 	opts := w.cfg.Conn
