@@ -143,7 +143,7 @@ func judgeMembership(e Expectation, d deploy.Deployment, res *result.Result) {
 		}
 	}
 	for _, x := range d.Rejected {
-		res.Add(result.Warning, "not tried: %s:%d announced by %s as a %s: %s", x.Text, x.Port, x.Source, x.Role, x.Reason)
+		res.Add(result.Warning, "not tried: %s announced by %s as a %s: %s", deploy.HostPort{Host: x.Text, Port: x.Port}, x.Source, x.Role, x.Reason)
 	}
 	for _, p := range d.Problems {
 		res.Add(result.Unknown, "discovery incomplete: %s", p)
