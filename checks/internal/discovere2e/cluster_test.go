@@ -11,15 +11,29 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/bintest"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/certtest"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/netns"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/redistest"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
 // TestClusterDeployment: three masters and three replicas, each in its own
 // namespace with cluster-announce-ip, TLS on the first three only and
-// tls-replication set on one, discovered from one member.
+// tls-replication set on one, discovered from one member: on the system's
+// 7.x (CLUSTER SHARDS and NODES) and on 6.0 when the cache has it (CLUSTER
+// NODES only; the TLS ports then come from CONFIG GET).
 func TestClusterDeployment(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireTool(t, "redis-cli")
+	t.Run("system", func(t *testing.T) { clusterDeployment(t, redistest.Binary(t), "optional") })
+	t.Run("6.0", func(t *testing.T) {
+		bin, ok := redistest.Binaries(t)["6.0"]
+		if !ok {
+			testenv.Skip(t, "no Redis 6.0 in .cache/redis (scripts/setup-redis-versions)")
+		}
+		clusterDeployment(t, bin, "no") // "optional" came with 6.2
+	})
+}
+
+func clusterDeployment(t *testing.T, bin, authClients string) {
 	start0 := time.Now()
 	bins := map[string]string{}
 	for _, b := range []string{"redis-auth-check", "redis-tls-check", "redis-exposure-check"} {
@@ -44,12 +58,12 @@ func TestClusterDeployment(t *testing.T) {
 		if i < 3 {
 			cert := ca.Server(t, h.Name, certtest.Hosts(ip))
 			lines = append(lines, "tls-port 6380", "tls-cert-file "+cert.ChainFile, "tls-key-file "+cert.KeyFile,
-				"tls-ca-cert-file "+ca.RootFile, "tls-auth-clients optional")
+				"tls-ca-cert-file "+ca.RootFile, "tls-auth-clients "+authClients)
 		}
 		if i == 1 {
 			lines = append(lines, "tls-replication yes") // the odd one out
 		}
-		n := start(t, h, 6379, false, lines...)
+		n := startWith(t, bin, h, 6379, false, lines...)
 		nodes = append(nodes, n)
 		addrs = append(addrs, n.addr())
 	}

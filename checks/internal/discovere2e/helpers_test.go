@@ -49,13 +49,19 @@ func (n *node) log() string {
 // when the test ends); it does not wait.
 func start(t *testing.T, h *netns.Host, port int, sentinel bool, lines ...string) *node {
 	t.Helper()
+	return startWith(t, redistest.Binary(t), h, port, sentinel, lines...)
+}
+
+// startWith is start with a given redis-server binary.
+func startWith(t *testing.T, bin string, h *netns.Host, port int, sentinel bool, lines ...string) *node {
+	t.Helper()
 	dir := t.TempDir()
 	base := []string{
 		"port " + strconv.Itoa(port), "dir " + dir, "logfile " + filepath.Join(dir, "log"),
 		"daemonize no", "protected-mode no",
 	}
 	name := "redis.conf"
-	args := []string{redistest.Binary(t)}
+	args := []string{bin}
 	if sentinel {
 		name = "sentinel.conf"
 	} else {
