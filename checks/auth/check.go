@@ -42,6 +42,7 @@ func New() plugin.Check {
 		Options:        opts,
 		DefaultTimeout: 10 * time.Second,
 		Validate:       c.validate,
+		Event:          func(ev *plugin.Event) { c.Discover.CheckName = ev.CheckName() },
 		Run: func(ctx context.Context) result.Result {
 			if c.Discover.Enabled {
 				return RunDeployment(ctx, c)

@@ -63,7 +63,7 @@ func RunDeployment(ctx context.Context, c Config) result.Result {
 	}
 	res := deploy.Combine(d, vs)
 	if c.Discover.NodeEvents != "" {
-		postNodeEvents(ctx, c.Discover.NodeEvents, vs, &res)
+		postNodeEvents(ctx, c.Discover.NodeEvents, c.Discover.EventCheck(Name), vs, &res)
 	}
 	return res
 }
@@ -144,12 +144,12 @@ func judgeSentinelAuthPass(s deploy.Node, byKey map[string]Facts) []result.Findi
 	return out
 }
 
-func postNodeEvents(ctx context.Context, url string, vs []deploy.NodeVerdict, res *result.Result) {
+func postNodeEvents(ctx context.Context, url, check string, vs []deploy.NodeVerdict, res *result.Result) {
 	evs := make([]deploy.NodeEvent, len(vs))
 	for i, v := range vs {
 		evs[i] = deploy.NodeEvent{Node: v.Node, Status: v.State().ExitCode(), Output: v.Output(Name)}
 	}
-	for _, err := range deploy.PostNodeEvents(ctx, url, Name, evs) {
+	for _, err := range deploy.PostNodeEvents(ctx, url, check, evs) {
 		res.Add(result.Warning, "node event not posted: %v", err)
 	}
 	res.Finalize()

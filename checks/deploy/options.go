@@ -18,8 +18,21 @@ type Options struct {
 	// NodeEvents is the Sensu agent events API to post one event per node
 	// to ("" = off).
 	NodeEvents string
+	// CheckName is the name of the Sensu check definition that runs the
+	// binary (from the event on stdin), given to the node events so that
+	// they file under the same check as the summary.
+	CheckName string
 
 	Scope []netip.Prefix
+}
+
+// EventCheck is the check name of the node events: the definition's name
+// when the event on stdin gave it, else the binary's.
+func (o *Options) EventCheck(binary string) string {
+	if o.CheckName != "" {
+		return o.CheckName
+	}
+	return binary
 }
 
 // ConfigOptions returns the options that fill o.

@@ -144,7 +144,7 @@ func NewCheck() plugin.Check {
 			}
 			return c.validateDiscover(getenv)
 		},
-		Event: func(ev *plugin.Event) { c.Agent = ev.EntityName() },
+		Event: func(ev *plugin.Event) { c.Agent, c.Discover.CheckName = ev.EntityName(), ev.CheckName() },
 		Run: func(ctx context.Context) result.Result {
 			if c.Discover.Enabled {
 				return c.RunDeployment(ctx)

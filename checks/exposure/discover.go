@@ -92,7 +92,8 @@ func (c *Config) RunDeployment(ctx context.Context) result.Result {
 			v := deploy.NodeVerdict{Node: n, Result: nr}
 			evs = append(evs, deploy.NodeEvent{Node: n, Status: v.State().ExitCode(), Output: v.Output(Name)})
 		}
-		for _, err := range deploy.PostNodeEvents(ctx, c.Discover.NodeEvents, Name, evs) {
+		check := c.Discover.EventCheck(Name)
+		for _, err := range deploy.PostNodeEvents(ctx, c.Discover.NodeEvents, check, evs) {
 			res.Add(result.Warning, "node event not posted: %v", err)
 		}
 	}

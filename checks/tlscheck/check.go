@@ -34,6 +34,7 @@ func Check() plugin.Check {
 		Options:        c.Options(),
 		DefaultTimeout: 10 * time.Second,
 		Validate:       c.Validate,
+		Event:          func(ev *plugin.Event) { c.Discover.CheckName = ev.CheckName() },
 		Run: func(ctx context.Context) result.Result {
 			if c.Discover.Enabled {
 				return c.RunDeployment(ctx)

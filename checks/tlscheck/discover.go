@@ -54,7 +54,8 @@ func (c *Config) RunDeployment(ctx context.Context) result.Result {
 		for i, v := range vs {
 			evs[i] = deploy.NodeEvent{Node: v.Node, Status: v.State().ExitCode(), Output: v.Output(Name)}
 		}
-		for _, err := range deploy.PostNodeEvents(ctx, c.Discover.NodeEvents, Name, evs) {
+		check := c.Discover.EventCheck(Name)
+		for _, err := range deploy.PostNodeEvents(ctx, c.Discover.NodeEvents, check, evs) {
 			res.Add(result.Warning, "node event not posted: %v", err)
 		}
 		res.Finalize()

@@ -37,7 +37,7 @@ func TestNodeEvents(t *testing.T) {
 	cmd := fmt.Sprintf("REDIS_PASSWORD=pw %s --host 127.0.0.1 --port %d --discover --discover-scope 127.0.0.0/8 --node-events http://127.0.0.1:%d/events",
 		bin, master.Port, api)
 	create(t, c, map[string]any{"type": "CheckConfig", "api_version": "core/v2", "metadata": map[string]any{"name": "redis-auth-deployment"},
-		"spec": map[string]any{"command": cmd, "subscriptions": []string{"nodes"}, "interval": 600, "timeout": 20, "publish": false}})
+		"spec": map[string]any{"command": cmd, "subscriptions": []string{"nodes"}, "interval": 600, "timeout": 20, "publish": false, "stdin": true}})
 	// The replica must be online at the master (ROLE lists it) before the run.
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(master.Log(), "Synchronization with replica") && time.Now().Before(deadline) {
@@ -55,8 +55,8 @@ func TestNodeEvents(t *testing.T) {
 		role string
 	}{{master.Port, "(master)"}, {replica.Port, "(replica of 127.0.0.1:" + strconv.Itoa(master.Port) + ")"}} {
 		entity := "redis-127.0.0.1-" + strconv.Itoa(n.port)
-		// Node events carry the binary's name as their check's name.
-		e := c.waitEvent(entity, "redis-auth-check", since, 30*time.Second)
+		// With stdin: true, node events file under the definition's name.
+		e := c.waitEvent(entity, "redis-auth-deployment", since, 30*time.Second)
 		if e.Entity.Metadata.Name != entity || e.Check.Status != 0 ||
 			!strings.HasPrefix(e.Check.Output, "redis-auth-check OK: 127.0.0.1:"+strconv.Itoa(n.port)+" "+n.role) {
 			t.Errorf("node event %s: entity %s, status %d\n%s", entity, e.Entity.Metadata.Name, e.Check.Status, e.Check.Output)
