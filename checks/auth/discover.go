@@ -92,7 +92,10 @@ func share(ctx context.Context, part float64) time.Duration {
 // the walk read it over TLS.
 func nodeFacts(ctx context.Context, c Config, n deploy.Node) Facts {
 	nc := c
-	nc.Conn.Host, nc.Conn.Port, nc.Conn.ServerName = n.Addr.String(), n.Port, ""
+	nc.Conn.Host, nc.Conn.Port = n.Addr.String(), n.Port
+	if n.Source != "seed" {
+		nc.Conn.ServerName = "" // a --server-name given for the seed is not every node's
+	}
 	if n.Read {
 		nc.Conn.TLS = n.ReadTLS
 	}

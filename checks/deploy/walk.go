@@ -256,7 +256,7 @@ func (w *walker) read(ctx context.Context, n *Node) []candidate {
 	for _, useTLS := range tries {
 		opts := w.cfg.Conn
 		opts.Host, opts.Port, opts.Socket, opts.TLS = n.Addr.String(), n.Port, "", useTLS
-		if opts.ServerName == "" || len(w.cfg.Seeds) == 0 || n.Source != "seed" {
+		if n.Source != "seed" {
 			opts.ServerName = "" // a name given for the seed is not every node's
 		}
 		nctx, cancel := context.WithTimeout(ctx, w.cfg.NodeTimeout)
@@ -287,7 +287,10 @@ const tlsProbeTimeout = 500 * time.Millisecond
 
 func (w *walker) speaksTLS(ctx context.Context, n *Node) bool {
 	opts := w.cfg.Conn
-	opts.Host, opts.Port, opts.Socket, opts.ServerName = n.Addr.String(), n.Port, "", ""
+	opts.Host, opts.Port, opts.Socket = n.Addr.String(), n.Port, ""
+	if n.Source != "seed" {
+		opts.ServerName = ""
+	}
 	hctx, cancel := context.WithTimeout(ctx, min(tlsProbeTimeout, w.cfg.NodeTimeout))
 	defer cancel()
 	c, err := opts.Dial(hctx)

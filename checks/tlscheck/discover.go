@@ -81,7 +81,10 @@ func (c *Config) checkNode(ctx context.Context, n deploy.Node) result.Result {
 		return result.Unknownf("TLS not verified: the node's tls-port could not be read (CONFIG GET refused)")
 	}
 	nc := *c
-	nc.Conn.Host, nc.Conn.Port, nc.Conn.ServerName = n.Addr.String(), port, ""
+	nc.Conn.Host, nc.Conn.Port = n.Addr.String(), port
+	if n.Source != "seed" {
+		nc.Conn.ServerName = "" // a --server-name given for the seed is not every node's
+	}
 	nc.PlaintextPorts = append([]int(nil), c.PlaintextPorts...)
 	if p := n.PortOf(deploy.PortData); p != 0 && p != port {
 		nc.PlaintextPorts = append(nc.PlaintextPorts, p)
