@@ -53,7 +53,9 @@ func readNode(ctx context.Context, opts redisconn.Options) (nodeReport, error) {
 		return r, readSentinel(ctx, c, self, &r)
 	case "cluster":
 		r.cluster = true
-		readCluster(ctx, c, self, &r)
+		if err := readCluster(ctx, c, self, &r); err != nil {
+			return r, err
+		}
 	}
 	r.config = map[string]string{}
 	for _, k := range configKeys {
@@ -70,9 +72,11 @@ func readNode(ctx context.Context, opts redisconn.Options) (nodeReport, error) {
 	if p, err := strconv.Atoi(r.config["port"]); err == nil && p > 0 {
 		r.ports = append(r.ports, Port{PortData, p})
 	}
+	// ROLE lists the replicas: without it (an ACL without +role) members
+	// could be missed, so the node counts as not read.
 	v, err := c.Do(ctx, "ROLE").Result()
 	if err != nil {
-		return r, nil // an old or restricted server: the role stays what peers said
+		return r, fmt.Errorf("ROLE: %w", err)
 	}
 	role, err := ParseRole(v)
 	if err != nil {
@@ -149,31 +153,42 @@ func readSentinel(ctx context.Context, c *redis.Client, self string, r *nodeRepo
 }
 
 // readCluster lists the members: CLUSTER SHARDS (7.0+) for the data and
-// TLS ports, CLUSTER NODES for the bus ports and before 7.0.
-func readCluster(ctx context.Context, c *redis.Client, self string, r *nodeReport) {
+// TLS ports, CLUSTER NODES for the bus ports and before 7.0. A member list
+// that cannot be read or parsed fails the read: members could be missed.
+// CLUSTER SHARDS may be unknown (before 7.0), never malformed.
+func readCluster(ctx context.Context, c *redis.Client, self string, r *nodeReport) error {
 	src := "cluster " + self
-	var nodes []ClusterNode
 	text, err := c.Do(ctx, "CLUSTER", "NODES").Text()
-	if err == nil {
-		nodes, _ = ParseClusterNodes(strings.NewReader(text))
+	if err != nil {
+		return fmt.Errorf("CLUSTER NODES: %w", err)
+	}
+	nodes, err := ParseClusterNodes(strings.NewReader(text))
+	if err != nil {
+		return err
 	}
 	idx := map[string]int{}
 	for i := range nodes {
 		idx[nodes[i].ID] = i
 	}
-	if v, err := c.Do(ctx, "CLUSTER", "SHARDS").Result(); err == nil {
-		if shards, err := ParseClusterShards(v); err == nil {
-			for _, s := range shards {
-				i, ok := idx[s.ID]
-				if !ok {
-					idx[s.ID] = len(nodes)
-					nodes = append(nodes, s)
-					continue
-				}
-				nodes[i].TCPPort, nodes[i].TLSPort = s.TCPPort, s.TLSPort
-				if s.IP != "" {
-					nodes[i].IP = s.IP
-				}
+	v, err := c.Do(ctx, "CLUSTER", "SHARDS").Result()
+	if err != nil && !redisconn.IsUnknownCommand(err) && redisconn.ErrorCode(err) != "ERR" {
+		return fmt.Errorf("CLUSTER SHARDS: %w", err)
+	}
+	if err == nil {
+		shards, err := ParseClusterShards(v)
+		if err != nil {
+			return err
+		}
+		for _, s := range shards {
+			i, ok := idx[s.ID]
+			if !ok {
+				idx[s.ID] = len(nodes)
+				nodes = append(nodes, s)
+				continue
+			}
+			nodes[i].TCPPort, nodes[i].TLSPort = s.TCPPort, s.TLSPort
+			if s.IP != "" {
+				nodes[i].IP = s.IP
 			}
 		}
 	}
@@ -208,4 +223,5 @@ func readCluster(ctx context.Context, c *redis.Client, self string, r *nodeRepor
 		r.found = append(r.found, candidate{hp: HostPort{n.IP, port}, role: n.Role, cluster: true,
 			master: master, flags: flags, ports: ports, source: src})
 	}
+	return nil
 }
