@@ -119,3 +119,22 @@ func FuzzParseArrays(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseInfo(f *testing.F) {
+	f.Add("# Server\r\nredis_version:7.0.15\r\nredis_mode:sentinel\r\n")
+	f.Add("role:master\nslave0:ip=192.0.2.11,port=6379,state=online\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseInfo(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		if len(m) > 4*MaxListed {
+			t.Fatalf("%d fields", len(m))
+		}
+		for k := range m {
+			if k == "" || strings.ContainsAny(k, "\n") {
+				t.Fatalf("key %q", k)
+			}
+		}
+	})
+}
