@@ -79,8 +79,8 @@ func (o *Options) Validate() error {
 	}
 	if o.NodeEvents != "" {
 		u, err := url.Parse(o.NodeEvents)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("--node-events %q is not an http(s) URL", o.NodeEvents)
+		if err != nil || u.Scheme != "http" || u.Host == "" {
+			return fmt.Errorf("--node-events %q is not an http:// URL (the agent's API speaks plain HTTP)", o.NodeEvents)
 		}
 	}
 	return nil

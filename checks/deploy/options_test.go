@@ -18,7 +18,7 @@ func TestOptionsValidate(t *testing.T) {
 		{"commas and addresses", Options{Enabled: true, MaxNodes: 64, ScopeArgs: []string{"192.0.2.0/24, 2001:db8::/32", "198.51.100.7"}}, "", 3},
 		{"bad cidr", Options{Enabled: true, MaxNodes: 64, ScopeArgs: []string{"192.0.2.0/33"}}, "not a CIDR", 0},
 		{"node cap", Options{Enabled: true, MaxNodes: MaxMaxNodes + 1, ScopeArgs: []string{"192.0.2.0/24"}}, "outside 1-", 0},
-		{"events url", Options{Enabled: true, MaxNodes: 1, ScopeArgs: []string{"192.0.2.0/24"}, NodeEvents: "127.0.0.1:3031"}, "not an http(s) URL", 0},
+		{"events url", Options{Enabled: true, MaxNodes: 1, ScopeArgs: []string{"192.0.2.0/24"}, NodeEvents: "127.0.0.1:3031"}, "not an http:// URL", 0},
 		{"events ok", Options{Enabled: true, MaxNodes: 1, ScopeArgs: []string{"192.0.2.0/24"}, NodeEvents: "http://127.0.0.1:3031/events"}, "", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
