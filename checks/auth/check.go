@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/deploy"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisport"
@@ -15,8 +16,9 @@ const Name = "redis-auth-check"
 
 // Options are the check's settings.
 type Options struct {
-	Conn   redisconn.Options
-	Admins []string
+	Conn     redisconn.Options
+	Admins   []string
+	Discover deploy.Options
 }
 
 // New returns the check. The runner's environment supplies
@@ -28,6 +30,7 @@ func New() plugin.Check {
 			Default: []string{"default"}, UseCobraStringArray: true,
 			Usage: "ACL user allowed to hold dangerous commands (repeatable; replaces the default)"},
 		o.Conn.SocketOption())
+	opts = append(opts, o.Discover.ConfigOptions()...)
 	return plugin.Check{
 		Name:  Name,
 		Short: "Prove that a Redis or Sentinel server refuses clients without credentials, and audit its ACL users",
@@ -39,13 +42,22 @@ func New() plugin.Check {
 		Options:        opts,
 		DefaultTimeout: 10 * time.Second,
 		Validate:       o.Validate,
-		Run:            func(ctx context.Context) result.Result { return Judge(*o, Gather(ctx, o)) },
+		Event:          func(ev *plugin.Event) { o.Discover.CheckName = ev.CheckName() },
+		Run: func(ctx context.Context) result.Result {
+			if o.Discover.Enabled {
+				return RunDeployment(ctx, *o)
+			}
+			return Judge(*o, Gather(ctx, o))
+		},
 	}
 }
 
 // Validate checks the options; getenv supplies $REDIS_PASSWORD.
 func (o *Options) Validate(getenv func(string) string) error {
 	if err := o.Conn.Validate(getenv); err != nil {
+		return plugin.BadInput(err)
+	}
+	if err := o.validateDiscover(); err != nil {
 		return plugin.BadInput(err)
 	}
 	if o.Conn.Username != "" && o.Conn.Password == "" {

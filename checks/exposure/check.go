@@ -15,7 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/deploy"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
 
@@ -47,12 +49,17 @@ type Options struct {
 	Ports          []int
 	Expect         Expectation
 	AttemptTimeout time.Duration
+
+	// Discover holds --discover and its kin (discover.go); discoverConn
+	// the walk's credentials and TLS files.
+	Discover     deploy.Options
+	discoverConn redisconn.Options
 }
 
 // ConfigOptions are the check's flags, environment variables and
 // annotations. The runner adds --timeout, the whole check's deadline.
 func (o *Options) ConfigOptions() []plugin.ConfigOption {
-	return []plugin.ConfigOption{
+	return append([]plugin.ConfigOption{
 		&plugin.SliceOption[string]{Path: "target", Argument: "target", Env: "REDIS_EXPOSURE_TARGETS",
 			Value: &o.TargetArgs, UseCobraStringArray: true,
 			Usage: "HOST, HOST:PORT, [IPv6]:PORT or CIDR to try (repeatable; commas also separate) [$REDIS_EXPOSURE_TARGETS]"},
@@ -68,7 +75,7 @@ func (o *Options) ConfigOptions() []plugin.ConfigOption {
 		&plugin.Option[int]{Path: "concurrency", Argument: "concurrency",
 			Default: DefaultConcurrency, Value: &o.Concurrency,
 			Usage: fmt.Sprintf("simultaneous attempts (at most %d, and fewer when RLIMIT_NOFILE is low)", MaxConcurrency)},
-	}
+	}, o.discoverOptions()...)
 }
 
 // Validate parses and checks the options: every error here is bad input.
@@ -117,8 +124,18 @@ func New() plugin.Check {
 		Short:          "Prove from this host whether Redis ports can be reached (run it where untrusted clients sit)",
 		Options:        o.ConfigOptions(),
 		DefaultTimeout: DefaultTimeout,
-		Validate:       o.Validate,
-		Event:          func(ev *plugin.Event) { o.Agent = ev.EntityName() },
-		Run:            func(ctx context.Context) result.Result { return Judge(*o, Gather(ctx, o)) },
+		Validate: func(getenv func(string) string) error {
+			if err := o.Validate(getenv); err != nil {
+				return err
+			}
+			return o.validateDiscover(getenv)
+		},
+		Event: func(ev *plugin.Event) { o.Agent, o.Discover.CheckName = ev.EntityName(), ev.CheckName() },
+		Run: func(ctx context.Context) result.Result {
+			if o.Discover.Enabled {
+				return o.RunDeployment(ctx)
+			}
+			return Judge(*o, Gather(ctx, o))
+		},
 	}
 }

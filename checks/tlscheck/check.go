@@ -28,7 +28,13 @@ func New() plugin.Check {
 		Options:        o.ConfigOptions(),
 		DefaultTimeout: 10 * time.Second,
 		Validate:       o.Validate,
-		Run:            func(ctx context.Context) result.Result { return Judge(*o, Gather(ctx, o)) },
+		Event:          func(ev *plugin.Event) { o.Discover.CheckName = ev.CheckName() },
+		Run: func(ctx context.Context) result.Result {
+			if o.Discover.Enabled {
+				return o.RunDeployment(ctx)
+			}
+			return Judge(*o, Gather(ctx, o))
+		},
 	}
 }
 

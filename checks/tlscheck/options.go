@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/deploy"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/plugin"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisport"
@@ -34,6 +35,7 @@ type Options struct {
 	MinTLSVersion     string
 	RequireClientCert bool
 	PlaintextPorts    []int
+	Discover          deploy.Options
 
 	// set by Validate
 	floor uint16
@@ -41,7 +43,7 @@ type Options struct {
 
 // Options returns the shared connection options followed by the check's own.
 func (c *Options) ConfigOptions() []plugin.ConfigOption {
-	return append(c.Conn.ConfigOptions(DefaultPort),
+	return append(append(c.Conn.ConfigOptions(DefaultPort),
 		&plugin.Option[int]{Path: "warning-days", Argument: "warning-days", Default: 30, Value: &c.WarningDays,
 			Usage: "WARNING when a certificate of the chain expires within this many days"},
 		&plugin.Option[int]{Path: "critical-days", Argument: "critical-days", Default: 7, Value: &c.CriticalDays,
@@ -52,7 +54,7 @@ func (c *Options) ConfigOptions() []plugin.ConfigOption {
 			Usage: "CRITICAL unless the server requires a client certificate (tls-auth-clients yes)"},
 		&plugin.SliceOption[int]{Path: "plaintext-port", Argument: "plaintext-port", Value: &c.PlaintextPorts,
 			Usage: "port that must not answer plaintext Redis (repeatable)"},
-	)
+	), c.Discover.ConfigOptions()...)
 }
 
 // Validate checks the options; getenv supplies $REDIS_PASSWORD.
@@ -79,7 +81,7 @@ func (c *Options) Validate(getenv func(string) string) error {
 			return fmt.Errorf("--plaintext-port %d is outside 1-65535", p)
 		}
 	}
-	return nil
+	return c.Discover.Validate()
 }
 
 // ErrBadVersion is returned for a --min-tls-version that is not a TLS

@@ -196,11 +196,10 @@ func checkConfigs(t *testing.T) map[string]*corev2.CheckConfig {
 		if !ok {
 			continue
 		}
-		bin, _, _ := parseCommand(t, c, entities(t))
-		if prev, dup := out[bin]; dup {
-			t.Errorf("%s and %s both run %s", prev.Name, c.Name, bin)
+		if _, dup := out[c.Name]; dup {
+			t.Errorf("two CheckConfigs are named %s", c.Name)
 		}
-		out[bin] = c
+		out[c.Name] = c
 	}
 	return out
 }
@@ -307,23 +306,28 @@ func synthesize(t testing.TB, e *corev2.Entity) map[string]any {
 func TestCheckConfigs(t *testing.T) {
 	checks := checkConfigs(t)
 	planned := goreleaserBinaries(t)
+	covered := map[string]bool{}
+	for _, c := range checks {
+		bin, _, _ := parseCommand(t, c, entities(t))
+		covered[bin] = true
+	}
 	for _, b := range cmdBinaries(t) {
-		if checks[b] == nil {
+		if !covered[b] {
 			t.Errorf("cmd/%s has no CheckConfig in assets/", b)
 		}
 	}
 	names := make([]string, 0, len(checks))
-	for b := range checks {
-		names = append(names, b)
+	for n := range checks {
+		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, bin := range names {
-		c := checks[bin]
-		t.Run(bin, func(t *testing.T) {
+	for _, name := range names {
+		c := checks[name]
+		t.Run(name, func(t *testing.T) {
+			bin, args, sudo := parseCommand(t, c, entities(t))
 			if !planned[bin] {
 				t.Fatalf("check %s runs %s, which .goreleaser.yml does not build", c.Name, bin)
 			}
-			_, args, sudo := parseCommand(t, c, entities(t))
 			if sudo {
 				// sudo replaces PATH with secure_path: an asset's bin/ is
 				// not found, so such a check runs an installed binary.
@@ -434,7 +438,7 @@ func TestMetricFormats(t *testing.T) {
 		}
 	}
 	const bin = "redis-exposure-check"
-	c := checks[bin]
+	c := checks["redis-exposure"]
 	if c == nil {
 		t.Fatalf("no CheckConfig runs %s", bin)
 	}
