@@ -111,7 +111,7 @@ func clusterDeployment(t *testing.T, bin, authClients string) {
 	})
 	t.Run("exposure-trusted", func(t *testing.T) {
 		r := run(t, sensu, bins["redis-exposure-check"], "--target", "192.0.2.40:6379", "--discover",
-			"--discover-scope", "192.0.2.0/24", "--expect", "reachable", "--timeout", "1s")
+			"--discover-scope", "192.0.2.0/24", "--expect", "reachable", "--attempt-timeout", "1s")
 		// Every node's data and bus port, and the TLS port of three.
 		if m := regexp.MustCompile(`attempts=(\d+)`).FindStringSubmatch(r.Stdout); m == nil || m[1] != "15" {
 			t.Errorf("attempts %v, want 15", m)

@@ -135,7 +135,7 @@ func TestSentinelDeployment(t *testing.T) {
 	})
 	t.Run("exposure-untrusted", func(t *testing.T) {
 		r := run(t, untrusted, bins["redis-exposure-check"], "--target", "192.0.2.20:26379", "--discover",
-			"--discover-scope", scope, "--timeout", "500ms")
+			"--discover-scope", scope, "--attempt-timeout", "500ms")
 		if r.Code != 2 {
 			t.Errorf("exit %d, want 2", r.Code)
 		}
