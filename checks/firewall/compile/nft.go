@@ -67,7 +67,7 @@ func (b *builder) nft() {
 		}
 		tables[key{t.Family, t.Name}] = nt
 	}
-	if nl := b.src.NFTNetlink; !nl.ok() && hidesNexthdr(rs) {
+	if nl := b.src.NFTNetlink; !nl.ok() && b.bytecode == nil && hidesNexthdr(rs) {
 		why := "not given"
 		if nl.Err != nil {
 			why = fmt.Sprintf("%s: %v", nl.Name, nl.Err)
@@ -109,6 +109,14 @@ func (b *builder) nft() {
 	type chainKey struct{ fam, table, chain string }
 	pos := map[chainKey]int{}
 	origins := nftOrigins(rs.Rules)
+	if b.bytecode != nil {
+		// Name each rule with its text too: the rule to change.
+		for i, r := range rs.Rules {
+			if bc := b.bytecode[r]; bc != nil && bc.text != "" {
+				origins[i] += ": " + bc.text
+			}
+		}
+	}
 	for i, r := range rs.Rules {
 		nt := tables[key{r.Family, r.Table}]
 		if nt == nil {

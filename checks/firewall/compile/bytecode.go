@@ -1,0 +1,173 @@
+package compile
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nfnl"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nftjson"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/xt"
+)
+
+// The kernel's bytecode is compiled by reading it back into the
+// statements the nft compiler judges (nft.go): each rule's expressions
+// run as a register machine whose registers hold what was loaded (a
+// header field, a key of meta or ct, a masked field), so that a
+// comparison becomes "field OP value" with the value printed from the
+// bytes the kernel compares. What the kernel checks stays: an
+// "ip6 nexthdr" dependency is a comparison like any other, never folded
+// into the transport match that needed it. Whatever is not understood
+// becomes an expression or statement the nft compiler turns into an
+// unknown naming the rule, never a dropped one.
+
+// bcRule is what the bytecode gives beyond the statements: the xt
+// matches and target decoded from their kernel structures.
+type bcRule struct {
+	matches []*iptsave.Match
+	// matchErrs holds, per match, why it was not decoded (nil if it was).
+	matchErrs []error
+	target    *xt.Target
+	targetErr error
+	// proto is the transport protocol a "-p" compiled to (an equality on
+	// meta l4proto or the IP protocol field), for the modules that need it.
+	proto string
+	// text is the rule as nft would list it (or iptables for xt rules).
+	text string
+}
+
+// decompiled is a bytecode ruleset read back.
+type decompiled struct {
+	rs    *nftjson.Ruleset
+	rules map[*nftjson.Rule]*bcRule
+}
+
+// hookNames maps NF_INET_* hook numbers; netdev numbers its own.
+var hookNames = []string{"prerouting", "input", "forward", "output", "postrouting", "ingress"}
+
+func hookName(fam nfnl.Family, n uint32) (string, bool) {
+	if fam == nfnl.FamilyNetdev {
+		switch n {
+		case 0:
+			return "ingress", true
+		case 1:
+			return "egress", true
+		}
+		return "", false
+	}
+	if int(n) < len(hookNames) {
+		return hookNames[n], true
+	}
+	return "", false
+}
+
+// decompile reads the whole ruleset back. dec decodes xt blobs.
+func decompile(rs *nfnl.Ruleset, dec *xt.Decoder) *decompiled {
+	out := &decompiled{rs: &nftjson.Ruleset{}, rules: map[*nftjson.Rule]*bcRule{}}
+	for _, t := range rs.Tables {
+		out.rs.Tables = append(out.rs.Tables, &nftjson.Table{Family: t.Family.String(), Name: t.Name, Handle: int64(t.Handle)})
+	}
+	for _, c := range rs.Chains {
+		jc := &nftjson.Chain{Family: c.Family.String(), Table: c.Table, Name: c.Name, Handle: int64(c.Handle)}
+		if c.HasHook {
+			h, ok := hookName(c.Family, c.Hooknum)
+			if !ok {
+				h = "hook" + strconv.Itoa(int(c.Hooknum))
+			}
+			jc.Hook, jc.Type, jc.Prio, jc.Devices = h, c.Type, int(c.Priority), c.Devices
+			switch {
+			case !c.HasPolicy:
+				jc.Policy = "accept"
+			case c.Policy == 1:
+				jc.Policy = "accept"
+			case c.Policy == 0:
+				jc.Policy = "drop"
+			default:
+				jc.Policy = "verdict" + strconv.Itoa(int(c.Policy))
+			}
+		}
+		out.rs.Chains = append(out.rs.Chains, jc)
+	}
+	sets := newSetIndex(rs)
+	for _, s := range rs.Sets {
+		if s.Flags&nfnl.SetAnonymous != 0 {
+			continue
+		}
+		// Named sets are inlined where rules look them up (their keys
+		// read by the lookup's field); the entry left here tells the nft
+		// compiler which are filled from the packet path.
+		js := &nftjson.Set{Family: s.Family.String(), Table: s.Table, Name: s.Name}
+		if s.Flags&(nfnl.SetEval|nfnl.SetTimeout) != 0 || sets.updated[setKey{s.Family, s.Table, s.Name}] {
+			js.Flags = []string{"dynamic"}
+		}
+		if s.Flags&nfnl.SetMap != 0 {
+			js.Map = []string{"data"}
+		}
+		out.rs.Sets = append(out.rs.Sets, js)
+	}
+	for _, r := range rs.Rules {
+		jr := &nftjson.Rule{Family: r.Family.String(), Table: r.Table, Chain: r.Chain, Handle: int64(r.Handle)}
+		m := &machine{fam: r.Family, table: r.Table, sets: sets, dec: dec, bc: &bcRule{}}
+		jr.Stmts = m.run(r.Exprs)
+		m.bc.text = ruleText(jr.Stmts, m.bc)
+		out.rs.Rules = append(out.rs.Rules, jr)
+		out.rules[jr] = m.bc
+	}
+	return out
+}
+
+// setKey names a set.
+type setKey struct {
+	fam         nfnl.Family
+	table, name string
+}
+
+// setIndex finds sets by name and knows which ones rules update.
+type setIndex struct {
+	byName  map[setKey]*nfnl.Set
+	byID    map[setKey]*nfnl.Set
+	updated map[setKey]bool
+}
+
+func newSetIndex(rs *nfnl.Ruleset) *setIndex {
+	x := &setIndex{byName: map[setKey]*nfnl.Set{}, byID: map[setKey]*nfnl.Set{}, updated: map[setKey]bool{}}
+	for _, s := range rs.Sets {
+		x.byName[setKey{s.Family, s.Table, s.Name}] = s
+		if s.ID != 0 {
+			x.byID[setKey{s.Family, s.Table, "#" + strconv.FormatUint(uint64(s.ID), 10)}] = s
+		}
+	}
+	for _, r := range rs.Rules {
+		for _, e := range r.Exprs {
+			if d, ok := e.(*nfnl.Dynset); ok {
+				x.updated[setKey{r.Family, r.Table, d.SetName}] = true
+			}
+		}
+	}
+	return x
+}
+
+func (x *setIndex) find(fam nfnl.Family, table, name string, id uint32) *nfnl.Set {
+	if s := x.byName[setKey{fam, table, name}]; s != nil {
+		return s
+	}
+	if id != 0 {
+		return x.byID[setKey{fam, table, "#" + strconv.FormatUint(uint64(id), 10)}]
+	}
+	return nil
+}
+
+// xtFamily is the family xt structures are laid out for in a table.
+func xtFamily(f nfnl.Family) (xt.Family, bool) {
+	switch f {
+	case nfnl.FamilyIPv4:
+		return xt.IPv4, true
+	case nfnl.FamilyIPv6:
+		return xt.IPv6, true
+	}
+	return 0, false
+}
+
+// errXtFamily: only ip and ip6 tables lay xt structures out by a family
+// this package knows.
+var errXtFamily = fmt.Errorf("xt expression outside an ip or ip6 table")
