@@ -26,9 +26,15 @@ func (r *Rule) Bytecode() string {
 }
 
 // Header is the rule's header line in the same listing:
-// "FAMILY TABLE CHAIN HANDLE".
+// "FAMILY TABLE CHAIN HANDLE [POSITION]".
+// The position, the handle of the rule before it, follows when the
+// kernel sent it (every rule but a chain's first).
 func (r *Rule) Header() string {
-	return r.Family.String() + " " + r.Table + " " + r.Chain + " " + strconv.FormatUint(r.Handle, 10)
+	h := r.Family.String() + " " + r.Table + " " + r.Chain + " " + strconv.FormatUint(r.Handle, 10)
+	if r.Position != 0 {
+		h += " " + strconv.FormatUint(r.Position, 10)
+	}
+	return h
 }
 
 // Render renders one expression as libnftnl does: "[ cmp eq reg 1 0x00000006 ]".
@@ -602,5 +608,79 @@ func flags(w *words, attrs uint32, n uint, v uint32) {
 		w.s("flags ")
 		w.hex(uint64(v))
 		w.s(" ")
+	}
+}
+
+// ElementsBytecode renders the set's elements one per line, as
+// `nft --debug=netlink list ruleset` prints them under "FAMILY TABLE
+// @NAME" (without the leading tab): libnftnl's set element format.
+func (s *Set) ElementsBytecode() []string {
+	out := make([]string, 0, len(s.Elements))
+	for i := range s.Elements {
+		out = append(out, s.Elements[i].bytecode())
+	}
+	return out
+}
+
+func (e *Elem) bytecode() string {
+	w := &words{}
+	w.s("element ")
+	w.words(e.Key)
+	if e.KeyEnd != nil {
+		w.s(" - ")
+		w.words(e.KeyEnd)
+	}
+	w.s(" : ")
+	if e.Verdict != nil {
+		w.verdict(e.Verdict)
+	} else {
+		w.words(e.Data)
+	}
+	w.u(uint64(e.Flags))
+	w.s(" [end]")
+	if len(e.UserData) > 0 {
+		w.s("  userdata = { ")
+		w.escaped(e.UserData)
+		w.s(" }")
+	}
+	return w.String()
+}
+
+// UserDataLine is the line nft prints under a rule with user data
+// ("userdata = { \x00\x03hi\x00 }"); empty when there is none.
+func (r *Rule) UserDataLine() string {
+	if len(r.UserData) == 0 {
+		return ""
+	}
+	w := &words{}
+	w.s("userdata = { ")
+	w.escaped(r.UserData)
+	w.s(" }")
+	return w.String()
+}
+
+// words prints a value without the 0x prefix (DATA_F_NOPFX).
+func (w *words) words(p []byte) {
+	for i := 0; i < len(p); i += 4 {
+		var word [4]byte
+		copy(word[:], p[i:])
+		v := strconv.FormatUint(uint64(binary.NativeEndian.Uint32(word[:])), 16)
+		w.s(strings.Repeat("0", 8-len(v)))
+		w.s(v)
+		w.s(" ")
+	}
+}
+
+// escaped prints bytes as C's isprint and "\x%02hhx" do.
+func (w *words) escaped(p []byte) {
+	const hexdigits = "0123456789abcdef"
+	for _, c := range p {
+		if c >= 0x20 && c < 0x7f {
+			w.WriteByte(c)
+			continue
+		}
+		w.s(`\x`)
+		w.WriteByte(hexdigits[c>>4])
+		w.WriteByte(hexdigits[c&15])
 	}
 }
