@@ -14,6 +14,7 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/ipset"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nfnl"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nftjson"
 )
 
@@ -41,6 +42,9 @@ type Input struct {
 	// could not be read.
 	Firewalld    *Firewalld
 	FirewalldErr error
+	// DumpErr says why the ruleset could not be written to
+	// Config.DumpRuleset.
+	DumpErr error
 }
 
 // Collect reads the ruleset: the saved dumps named in cfg, or the live
@@ -60,12 +64,23 @@ func Collect(ctx context.Context, cfg Config) (*Input, error) {
 	}
 	in := &Input{}
 	s := &in.Sources
-	s.NFT = runParse(ctx, sys, nftjson.Parse, "nft", "-j", "list", "ruleset")
-	if needsBytecode(s.NFT.Value) {
-		s.NFTNetlink = runParse(ctx, sys, nftjson.ParseNetlink, "nft", "--debug=netlink", "list", "ruleset")
+	// nf_tables, iptables-nft's tables included, is read over netlink as
+	// the bytecode the kernel runs: no nft or iptables-nft-save process.
+	var rec io.Writer
+	if cfg.DumpRuleset != "" {
+		f, err := os.Create(cfg.DumpRuleset)
+		if err != nil {
+			in.DumpErr = err
+		} else {
+			defer func() {
+				if err := f.Close(); err != nil && in.DumpErr == nil {
+					in.DumpErr = err
+				}
+			}()
+			rec = f
+		}
 	}
-	s.IptNFT = runParse(ctx, sys, iptsave.Parse, "iptables-nft-save")
-	s.Ip6tNFT = runParse(ctx, sys, iptsave.Parse, "ip6tables-nft-save")
+	s.NFTBytecode, s.SetNames = readNetlink(ctx, sys, rec)
 	s.LegacyTables4, s.LegacyNamesErr4 = legacyNames(ctx, sys, "/proc/net/ip_tables_names")
 	s.LegacyTables6, s.LegacyNamesErr6 = legacyNames(ctx, sys, "/proc/net/ip6_tables_names")
 	if len(s.LegacyTables4) > 0 {
@@ -83,20 +98,6 @@ func Collect(ctx context.Context, cfg Config) (*Input, error) {
 	in.UFW, _, in.UFWErr = readUFW(ctx, sys, dir)
 	in.Firewalld, in.FirewalldErr = collectFirewalld(ctx, sys, cfg, in)
 	return in, nil
-}
-
-// needsBytecode reports whether the ruleset has a table where IPv6 rules
-// may hide an "ip6 nexthdr" dependency (see nftjson.Netlink).
-func needsBytecode(rs *nftjson.Ruleset) bool {
-	if rs == nil {
-		return false
-	}
-	for _, t := range rs.Tables {
-		if t.Family != "ip" && t.Family != "arp" {
-			return true
-		}
-	}
-	return false
 }
 
 // liveRoutes reads both families' routing tables.
@@ -141,8 +142,11 @@ func legacyNames(ctx context.Context, sys System, path string) ([]string, error)
 
 // collectFiles reads the offline dumps.
 func collectFiles(cfg Config) *Input {
-	in := &Input{Standalone: cfg.NftJSON == "", Offline: true}
+	in := &Input{Standalone: cfg.NftJSON == "" && cfg.NftBytecode == "", Offline: true}
 	s := &in.Sources
+	if cfg.NftBytecode != "" {
+		s.NFTBytecode = parseFile(cfg.NftBytecode, nfnl.Decode)
+	}
 	if cfg.NftJSON != "" {
 		s.NFT = parseFile(cfg.NftJSON, nftjson.Parse)
 		if cfg.NftNetlink != "" {
@@ -198,6 +202,9 @@ func Build(in *Input) (*eval.Ruleset, []string) {
 		rs6, n6 := compile.Standalone(eval.IPv6, in.Sources.Ip6tNFT, in.Sources.IPSet)
 		rs = &eval.Ruleset{BaseChains: append(rs4.BaseChains, rs6.BaseChains...)}
 		notes = append(n4, n6...)
+	}
+	if in.DumpErr != nil {
+		notes = append(notes, fmt.Sprintf("--dump-ruleset: the ruleset read could not be written: %v", in.DumpErr))
 	}
 	return rs, append(notes, setRouting(rs, in)...)
 }

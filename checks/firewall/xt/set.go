@@ -114,3 +114,26 @@ func setRev(rev int) func(*Decoder, blob, Family) (string, []iptsave.Option, err
 		return "set", opts, nil
 	}
 }
+
+// SetIndexes lists the ipset indexes a set match or SET target refers to,
+// for resolving their names where the sets live (the reading host)
+// before decoding.
+func SetIndexes(kind, name string, rev uint32, info []byte) []uint16 {
+	var offs []int
+	switch {
+	case kind == "match" && name == "set" && rev >= 1 && rev <= 4 && len(info) >= 4:
+		offs = []int{0}
+	case kind == "target" && name == "SET" && rev >= 1 && rev <= 3 && len(info) >= 8:
+		offs = []int{0, 4}
+		if rev == 3 && len(info) >= 12 {
+			offs = append(offs, 8)
+		}
+	}
+	var out []uint16
+	for _, o := range offs {
+		if i := blob(info).u16(o); i != invalidSetID {
+			out = append(out, i)
+		}
+	}
+	return out
+}
