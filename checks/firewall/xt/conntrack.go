@@ -81,7 +81,7 @@ func conntrackRev(rev int) func(*Decoder, blob, Family) (string, []iptsave.Optio
 			}
 		}
 		if flags&ctProto != 0 {
-			opts = append(opts, opt("--ctproto", neg(ctProto), protoName(b.u16(136))))
+			opts = append(opts, opt("--ctproto", neg(ctProto), strconv.Itoa(int(b.u16(136)))))
 		}
 		for _, a := range []struct {
 			flag uint16
@@ -106,7 +106,7 @@ func conntrackRev(rev int) func(*Decoder, blob, Family) (string, []iptsave.Optio
 			lo := b.u16(138 + 2*i)
 			hi := lo
 			if rev == 3 {
-				hi = b.u16(156 + 2*i)
+				hi = b.u16(154 + 2*i)
 			}
 			opts = append(opts, opt(p.name, neg(p.flag), portRange(lo, hi)))
 		}

@@ -184,14 +184,3 @@ type bitName struct {
 	bit  uint32
 	name string
 }
-
-// protoNames are the protocol names iptables prints.
-var protoNames = map[uint16]string{1: "icmp", 6: "tcp", 17: "udp", 33: "dccp", 47: "gre",
-	50: "esp", 51: "ah", 58: "ipv6-icmp", 132: "sctp", 136: "udplite"}
-
-func protoName(p uint16) string {
-	if n, ok := protoNames[p]; ok {
-		return n
-	}
-	return strconv.Itoa(int(p))
-}

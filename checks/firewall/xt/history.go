@@ -102,7 +102,7 @@ func hashlimitRev(rev int) func(*Decoder, blob, Family) (string, []iptsave.Optio
 			r = strconv.FormatUint(avg, 10) + "b"
 		}
 		opts := []iptsave.Option{opt(dir, false, r)}
-		if burst != 5 && mode&hlBytes == 0 {
+		if mode&hlBytes == 0 {
 			opts = append(opts, opt("--hashlimit-burst", false, strconv.FormatUint(burst, 10)))
 		}
 		if m, _ := names(mode, hashModeNames); m != "" {
@@ -231,7 +231,7 @@ func decodeTime(_ *Decoder, b blob, _ Family) (string, []iptsave.Option, error) 
 	if dstart != 0 {
 		opts = append(opts, opt("--datestart", false, utcDate(dstart)))
 	}
-	if dstop != 1<<31-1 {
+	if dstop != 0xffffffff {
 		opts = append(opts, opt("--datestop", false, utcDate(dstop)))
 	}
 	if flags&localTZ != 0 {

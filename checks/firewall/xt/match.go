@@ -220,7 +220,7 @@ func decodeMAC(_ *Decoder, b blob, _ Family) (string, []iptsave.Option, error) {
 	if inv > 1 {
 		return "", nil, fmt.Errorf("invert %d", inv)
 	}
-	s := fmt.Sprintf("%02X:%02X:%02X:%02X:%02X:%02X", b[0], b[1], b[2], b[3], b[4], b[5])
+	s := fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5])
 	return "mac", []iptsave.Option{opt("--mac-source", inv == 1, s)}, nil
 }
 
