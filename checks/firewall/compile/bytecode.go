@@ -105,9 +105,13 @@ func decompile(rs *nfnl.Ruleset, dec *xt.Decoder) *decompiled {
 		}
 		out.rs.Sets = append(out.rs.Sets, js)
 	}
+	// One machine runs every rule: its register file and the register
+	// contents it has named are reused (a large ruleset repeats the same
+	// few loads thousands of times).
+	m := &machine{sets: sets, dec: dec, regs: map[int]*regVal{}, vals: map[valKey]*regVal{}}
 	for _, r := range rs.Rules {
 		jr := &nftjson.Rule{Family: r.Family.String(), Table: r.Table, Chain: r.Chain, Handle: int64(r.Handle)}
-		m := &machine{fam: r.Family, table: r.Table, sets: sets, dec: dec, bc: &bcRule{}}
+		m.fam, m.table, m.bc, m.out = r.Family, r.Table, &bcRule{}, nil
 		jr.Stmts = m.run(r.Exprs)
 		m.bc.text = ruleText(jr.Stmts, m.bc)
 		out.rs.Rules = append(out.rs.Rules, jr)

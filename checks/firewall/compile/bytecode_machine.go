@@ -22,6 +22,9 @@ type machine struct {
 	dec   *xt.Decoder
 	bc    *bcRule
 	regs  map[int]*regVal
+	// vals shares the named contents of plain loads between rules; a
+	// regVal is never changed once built.
+	vals map[valKey]*regVal
 	// l3 and l4 are the network family (4 or 6) and transport protocol
 	// the rule has established so far: header fields are named in them.
 	l3, l4 uint8
@@ -61,8 +64,27 @@ func (m *machine) reg(reg uint32) *regVal {
 	return m.regs[off]
 }
 
+// valKey identifies a plain load: its expression kind and fields, and
+// the family and protocol context that name it.
+type valKey struct {
+	kind       uint8
+	a, b, c, d uint32
+	l3, l4     uint8
+}
+
+// shared returns the cached content for k, or builds and keeps it.
+func (m *machine) shared(k valKey, build func() *regVal) *regVal {
+	if v, ok := m.vals[k]; ok {
+		return v
+	}
+	v := build()
+	m.vals[k] = v
+	return v
+}
+
 func (m *machine) run(exprs []nfnl.Expr) []nftjson.Stmt {
-	m.regs = map[int]*regVal{}
+	clear(m.regs)
+	m.l3, m.l4 = 0, 0
 	switch m.fam {
 	case nfnl.FamilyIPv4:
 		m.l3 = 4
@@ -85,13 +107,13 @@ func (m *machine) step(e nfnl.Expr) bool {
 			m.out = append(m.out, nftjson.Mangle{Key: m.payloadVal(x).left, Value: nftjson.Literal{}})
 			return true
 		}
-		m.load(x.DReg, m.payloadVal(x))
+		m.load(x.DReg, m.shared(valKey{0, x.Base, x.Offset, x.Len, 0, m.l3, m.l4}, func() *regVal { return m.payloadVal(x) }))
 	case *nfnl.Meta:
 		if x.Attrs&(1<<3) != 0 { // NFTA_META_SREG: a store
 			m.out = append(m.out, nftjson.Mangle{Key: metaVal(x.Key).left, Value: m.storedValue(x.SReg)})
 			return true
 		}
-		m.load(x.DReg, metaVal(x.Key))
+		m.load(x.DReg, m.shared(valKey{kind: 1, a: x.Key}, func() *regVal { return metaVal(x.Key) }))
 	case *nfnl.Ct:
 		if x.Attrs&(1<<4) != 0 { // NFTA_CT_SREG: a store
 			key := m.ctVal(x).left
@@ -101,9 +123,9 @@ func (m *machine) step(e nfnl.Expr) bool {
 			m.out = append(m.out, nftjson.Mangle{Key: key, Value: m.storedValue(x.SReg)})
 			return true
 		}
-		m.load(x.DReg, m.ctVal(x))
+		m.load(x.DReg, m.shared(valKey{2, x.Key, uint32(x.Dir), x.Attrs &^ (1 << 4), 0, m.l3, 0}, func() *regVal { return m.ctVal(x) }))
 	case *nfnl.Fib:
-		m.load(x.DReg, fibVal(x))
+		m.load(x.DReg, m.shared(valKey{kind: 3, a: x.Result, b: x.Flags}, func() *regVal { return fibVal(x) }))
 	case *nfnl.Bitwise:
 		m.load(x.DReg, masked(m.reg(x.SReg), x))
 	case *nfnl.Immediate:
