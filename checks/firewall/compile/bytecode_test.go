@@ -77,7 +77,7 @@ func TestBytecodeNexthdrKept(t *testing.T) {
 	if len(res.Accepted.Prefixes()) == 0 || len(res.Choices) == 0 {
 		t.Fatalf("a client with an extension header first should get in: accepted %v, choices %v", res.Accepted.Prefixes(), res.Choices)
 	}
-	if !strings.Contains(strings.Join(res.Choices, " "), "ip6 nexthdr 6 tcp dport 6379 drop") {
+	if !strings.Contains(strings.Join(res.Choices, " "), "ip6 nexthdr tcp tcp dport 6379 drop") {
 		t.Errorf("choices do not name the rule as text: %v", res.Choices)
 	}
 }

@@ -21,7 +21,13 @@ func ruleText(stmts []nftjson.Stmt, bc *bcRule) string {
 			if op == "==" || op == "in" {
 				op = ""
 			}
-			parts = append(parts, strings.Join(nonEmpty(exprText(s.Left), op, exprText(s.Right)), " "))
+			right := exprText(s.Right)
+			if l, ok := s.Right.(nftjson.Literal); ok && l.IsNum && readsProto(s.Left) {
+				if n := l4Names[uint8(l.Num)]; n != "" && l.Num < 256 {
+					right = n
+				}
+			}
+			parts = append(parts, strings.Join(nonEmpty(exprText(s.Left), op, right), " "))
 		case nftjson.Verdict:
 			parts = append(parts, strings.TrimSpace(s.Kind+" "+s.Target))
 		case nftjson.VMap:
@@ -124,4 +130,18 @@ func exprText(e nftjson.Expr) string {
 		return x.Kind
 	}
 	return fmt.Sprintf("%v", e)
+}
+
+// readsProto reports a load of a transport protocol number, printed by
+// name.
+func readsProto(e nftjson.Expr) bool {
+	switch x := e.(type) {
+	case nftjson.Meta:
+		return x.Key == "l4proto"
+	case nftjson.Payload:
+		return x.Field == "protocol" || x.Field == "nexthdr"
+	case nftjson.Ct:
+		return x.Key == "protocol"
+	}
+	return false
 }
