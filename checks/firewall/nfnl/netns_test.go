@@ -197,6 +197,15 @@ var iptRules = map[string][][]string{
 
 func TestDifferentialIptablesNft(t *testing.T) {
 	h := fwHost(t)
+	loadIptables(t, h)
+	rs, rec := readIn(t, h)
+	want, _ := oracle(t, h)
+	compareListing(t, rs, want)
+	checkRoundTrip(t, rs, rec)
+}
+
+func loadIptables(t *testing.T, h *netns.Host) {
+	t.Helper()
 	for tool, rules := range iptRules {
 		testenv.RequireTool(t, tool)
 		for _, r := range rules {
@@ -213,10 +222,6 @@ func TestDifferentialIptablesNft(t *testing.T) {
 			h.Exec(context.Background(), "ipset", "destroy", "allow")
 		})
 	}
-	rs, rec := readIn(t, h)
-	want, _ := oracle(t, h)
-	compareListing(t, rs, want)
-	checkRoundTrip(t, rs, rec)
 }
 
 // The corpus and scenario rulesets: each setup.sh that needs only the
