@@ -3,6 +3,7 @@ package nfnl
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -323,5 +324,79 @@ func TestDifferentialSeeds(t *testing.T) {
 			checkRoundTrip(t, rs, rec)
 			t.Logf("%d rules, %d sets compared", len(want.rules), len(want.sets))
 		})
+	}
+}
+
+func TestReadHonoursContext(t *testing.T) {
+	h := fwHost(t)
+	loadNft(t, h, nftRulesets["families"])
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := h.Do(func() error {
+		_, err := Read(ctx, Options{})
+		return err
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Read with a cancelled context: %v, want context.Canceled", err)
+	}
+	ctx, cancel = context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	err = h.Do(func() error {
+		_, err := Read(ctx, Options{})
+		return err
+	})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Read past its deadline: %v, want context.DeadlineExceeded", err)
+	}
+}
+
+// Rules added while Read runs: it returns a reading of one generation
+// (the rule count matches a ruleset nft saw) or ErrGenerationChanged.
+func TestReadRacesChanges(t *testing.T) {
+	h := fwHost(t)
+	var b strings.Builder
+	b.WriteString("table ip r {\n\tchain c {\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "\t\tip saddr 192.0.2.%d tcp dport %d accept\n", i%250+1, 1000+i)
+	}
+	b.WriteString("\t}\n}\n")
+	loadNft(t, h, b.String())
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			h.Exec(context.Background(), "nft", "add", "rule", "ip", "r", "c", "counter")
+		}
+	}()
+	var rs *Ruleset
+	err := h.Do(func() error {
+		var err error
+		rs, err = Read(context.Background(), Options{})
+		return err
+	})
+	close(stop)
+	<-done
+	switch {
+	case errors.Is(err, ErrGenerationChanged):
+		t.Logf("changed during every attempt: %v", err)
+	case err != nil:
+		t.Fatalf("Read: %v", err)
+	default:
+		counters := 0
+		for _, r := range rs.Rules {
+			if len(r.Exprs) == 1 {
+				counters++
+			}
+		}
+		if got := len(rs.Rules) - counters; got != 3000 {
+			t.Errorf("read %d of the 3000 loaded rules", got)
+		}
+		t.Logf("read generation %d: %d rules (%d added during the test)", rs.Generation, len(rs.Rules), counters)
 	}
 }
