@@ -348,6 +348,8 @@ func (d *decoder) chain(fam Family, b []byte) error {
 
 func (d *decoder) hook(c *Chain, b []byte) error {
 	var f fields
+	var dev string
+	var devs []string
 	c.HasHook = true
 	_, err := walk(b, func(typ uint16, p []byte) {
 		switch typ {
@@ -358,16 +360,23 @@ func (d *decoder) hook(c *Chain, b []byte) error {
 			f.u32(&v, "priority", p)
 			c.Priority = int32(v)
 		case 3:
-			c.Devices = append(c.Devices, d.str(trimNUL(p)))
+			dev = d.str(trimNUL(p))
 		case 4:
 			_, err := walk(p, func(t uint16, q []byte) {
-				if t == 1 && len(c.Devices) < 256 {
-					c.Devices = append(c.Devices, d.str(trimNUL(q)))
+				if t == 1 && len(devs) < 256 {
+					devs = append(devs, d.str(trimNUL(q)))
 				}
 			})
 			f.fail("devices", err)
 		}
 	})
+	// The kernel sends a single device both ways; the list wins.
+	switch {
+	case len(devs) > 0:
+		c.Devices = devs
+	case dev != "":
+		c.Devices = []string{dev}
+	}
 	return errs(err, f.err)
 }
 

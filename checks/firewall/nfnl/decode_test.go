@@ -105,3 +105,23 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestRuleComment(t *testing.T) {
+	rs, err := Decode(bytes.NewReader(fixture(t, "families")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Rule{UserData: []byte{1, 1, 9, 0, 3, 'h', 'i', 0}}
+	if got := r.Comment(); got != "hi" {
+		t.Errorf("Comment() = %q, want hi", got)
+	}
+	if got := (&Rule{UserData: []byte{0, 9, 'x'}}).Comment(); got != "" {
+		t.Errorf("a truncated TLV gave comment %q", got)
+	}
+	if c := rs.Chain(FamilyIPv4, "t4", "in"); c == nil || !c.HasHook || c.Hooknum != 1 || !c.HasPolicy || c.Policy != 0 || c.Type != "filter" {
+		t.Errorf("chain ip t4 in: %+v", c)
+	}
+	if c := rs.Chain(FamilyNetdev, "tn", "ing"); c == nil || len(c.Devices) != 1 || c.Devices[0] != "lo" || c.Priority != -500 {
+		t.Errorf("chain netdev tn ing: %+v", c)
+	}
+}
