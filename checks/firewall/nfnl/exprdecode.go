@@ -15,7 +15,18 @@ const maxNestedExprs = 8
 // exprList decodes NFTA_RULE_EXPRESSIONS (or a set's list): NFTA_LIST_ELEM
 // entries, each an expression.
 func (d *decoder) exprList(b []byte, depth int) ([]Expr, error) {
-	var out []Expr
+	// Counted first, so the slice is allocated once at its size: a
+	// ruleset holds hundreds of thousands of these.
+	n := 0
+	for a := (attrs{b: b}); ; n++ {
+		if _, _, ok := a.next(); !ok {
+			break
+		}
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	out := make([]Expr, 0, n)
 	a := attrs{b: b}
 	for {
 		typ, p, ok := a.next()
