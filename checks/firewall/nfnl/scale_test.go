@@ -116,4 +116,3 @@ func median(cs []cost) cost {
 	}
 	return cost{pick(func(c cost) float64 { return c.ms }), pick(func(c cost) float64 { return c.cpu }), pick(func(c cost) float64 { return c.mb })}
 }
-
