@@ -680,6 +680,43 @@ func (d *decoder) exprData(name string, b []byte, depth int) (Expr, error) {
 		})
 		e.Attrs = seen
 		return e, errs(err, f.err)
+	case "notrack":
+		_, err = walk(b, func(uint16, []byte) {})
+		return &Notrack{}, err
+	case "xfrm":
+		e := &Xfrm{}
+		seen, err = walk(b, func(t uint16, p []byte) {
+			switch t {
+			case 1:
+				f.u32(&e.DReg, "dreg", p)
+			case 2:
+				f.u32(&e.Key, "key", p)
+			case 3:
+				v, err := u8(p)
+				f.fail("dir", err)
+				e.Dir = v
+			case 4:
+				f.u32(&e.SPNum, "spnum", p)
+			}
+		})
+		e.Attrs = seen
+		return e, errs(err, f.err)
+	case "osf":
+		e := &Osf{}
+		seen, err = walk(b, func(t uint16, p []byte) {
+			switch t {
+			case 1:
+				f.u32(&e.DReg, "dreg", p)
+			case 2:
+				v, err := u8(p)
+				f.fail("ttl", err)
+				e.TTL = v
+			case 3:
+				f.u32(&e.Flags, "flags", p)
+			}
+		})
+		e.Attrs = seen
+		return e, errs(err, f.err)
 	case "byteorder":
 		e := &Byteorder{}
 		seen, err = walk(b, func(t uint16, p []byte) {
