@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"syscall"
 )
 
 // nf_tables message types (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_*).
@@ -242,6 +243,10 @@ type NetlinkError struct {
 	Errno int32
 	Where string
 }
+
+// Unwrap gives the errno, so errors.Is(err, os.ErrPermission) tells a
+// reader without CAP_NET_ADMIN.
+func (e *NetlinkError) Unwrap() error { return syscall.Errno(e.Errno) }
 
 func (e *NetlinkError) Error() string {
 	return fmt.Sprintf("nf_tables %s: kernel error %d (%s)", e.Where, e.Errno, errnoName(e.Errno))

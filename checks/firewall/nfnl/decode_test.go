@@ -86,7 +86,7 @@ func TestRegOffset(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	for _, name := range []string{"families", "sets", "iptables-nft"} {
+	for _, name := range []string{"families", "sets", "iptables-nft", "rare"} {
 		b := fixture(f, name)
 		f.Add(b)
 		f.Add(b[:len(b)/2])
@@ -123,5 +123,15 @@ func TestRuleComment(t *testing.T) {
 	}
 	if c := rs.Chain(FamilyNetdev, "tn", "ing"); c == nil || len(c.Devices) != 1 || c.Devices[0] != "lo" || c.Priority != -500 {
 		t.Errorf("chain netdev tn ing: %+v", c)
+	}
+}
+
+func TestNetlinkErrorIs(t *testing.T) {
+	err := error(&NetlinkError{Errno: 1, Where: "rule dump"}) // EPERM
+	if !errors.Is(err, os.ErrPermission) {
+		t.Errorf("%v is not os.ErrPermission", err)
+	}
+	if !strings.Contains(err.Error(), "EPERM") || !strings.Contains(err.Error(), "rule dump") {
+		t.Errorf("error text %q names neither the errno nor the dump", err)
 	}
 }

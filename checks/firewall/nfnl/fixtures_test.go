@@ -36,9 +36,14 @@ func TestWriteFixtures(t *testing.T) {
 		write(name, rec, out)
 	}
 	h := fwHost(t)
-	loadIptables(t, h)
+	loadRare(t, h)
 	_, rec := readIn(t, h)
 	_, out := oracle(t, h)
+	write("rare", rec, out)
+	h = fwHost(t)
+	loadIptables(t, h)
+	_, rec = readIn(t, h)
+	_, out = oracle(t, h)
 	write("iptables-nft", rec, out)
 }
 

@@ -243,18 +243,7 @@ var nftRare = []string{
 
 func TestDifferentialNftRare(t *testing.T) {
 	h := fwHost(t)
-	loaded := 0
-	for _, line := range nftRare {
-		f := filepath.Join(t.TempDir(), "line.nft")
-		if err := os.WriteFile(f, []byte(line+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if out, err := h.Exec(context.Background(), "nft", "-f", f); err != nil {
-			t.Logf("skipped (this nft or kernel lacks it): %s: %s", line, bytes.TrimSpace(out))
-			continue
-		}
-		loaded++
-	}
+	loaded := loadRare(t, h)
 	rs, rec := readIn(t, h)
 	want, _ := oracle(t, h)
 	compareListing(t, rs, want)
@@ -269,6 +258,23 @@ func TestDifferentialNftRare(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d lines loaded; %d rules compared; %d unknown expressions", loaded, len(nftRare), len(want.rules), unknown)
+}
+
+func loadRare(t *testing.T, h *netns.Host) int {
+	t.Helper()
+	loaded := 0
+	for _, line := range nftRare {
+		f := filepath.Join(t.TempDir(), "line.nft")
+		if err := os.WriteFile(f, []byte(line+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := h.Exec(context.Background(), "nft", "-f", f); err != nil {
+			t.Logf("skipped (this nft or kernel lacks it): %s: %s", line, bytes.TrimSpace(out))
+			continue
+		}
+		loaded++
+	}
+	return loaded
 }
 
 func TestDifferentialNft(t *testing.T) {
