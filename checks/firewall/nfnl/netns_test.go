@@ -481,8 +481,9 @@ func TestReadHonoursContext(t *testing.T) {
 	}
 }
 
-// Rules added while Read runs: it returns a reading of one generation
-// (the rule count matches a ruleset nft saw) or ErrGenerationChanged.
+// Rules added while Read runs: every reading is one generation's (each
+// rule's position is the handle of the rule before it, and all 3000
+// loaded rules are there), or ErrGenerationChanged.
 func TestReadRacesChanges(t *testing.T) {
 	h := fwHost(t)
 	var b strings.Builder
@@ -492,42 +493,51 @@ func TestReadRacesChanges(t *testing.T) {
 	}
 	b.WriteString("\t}\n}\n")
 	loadNft(t, h, b.String())
-	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for i := 0; i < 200; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
+		for range 50 {
 			h.Exec(context.Background(), "nft", "add", "rule", "ip", "r", "c", "counter")
 		}
 	}()
-	var rs *Ruleset
-	err := h.Do(func() error {
-		var err error
-		rs, err = Read(context.Background(), Options{})
-		return err
-	})
-	close(stop)
-	<-done
-	switch {
-	case errors.Is(err, ErrGenerationChanged):
-		t.Logf("changed during every attempt: %v", err)
-	case err != nil:
-		t.Fatalf("Read: %v", err)
-	default:
-		counters := 0
-		for _, r := range rs.Rules {
+	reads, raced, maxAdded := 0, 0, 0
+	for running := true; running && reads+raced < 500; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		var rs *Ruleset
+		err := h.Do(func() error {
+			var err error
+			rs, err = Read(context.Background(), Options{})
+			return err
+		})
+		if errors.Is(err, ErrGenerationChanged) {
+			raced++
+			continue
+		}
+		if err != nil {
+			t.Fatalf("Read: %v", err)
+		}
+		reads++
+		added := 0
+		for i, r := range rs.Rules {
 			if len(r.Exprs) == 1 {
-				counters++
+				added++
+			}
+			if i > 0 && r.Position != rs.Rules[i-1].Handle {
+				t.Fatalf("generation %d: rule %d has position %d after rule %d: not one snapshot", rs.Generation, r.Handle, r.Position, rs.Rules[i-1].Handle)
 			}
 		}
-		if got := len(rs.Rules) - counters; got != 3000 {
-			t.Errorf("read %d of the 3000 loaded rules", got)
+		if got := len(rs.Rules) - added; got != 3000 {
+			t.Fatalf("generation %d: %d of the 3000 loaded rules", rs.Generation, got)
 		}
-		t.Logf("read generation %d: %d rules (%d added during the test)", rs.Generation, len(rs.Rules), counters)
+		maxAdded = max(maxAdded, added)
+	}
+	<-done
+	t.Logf("%d consistent readings (up to %d rules added), %d gave up after 3 changed attempts", reads, maxAdded, raced)
+	if reads == 0 {
+		t.Error("no reading succeeded while rules were added")
 	}
 }
