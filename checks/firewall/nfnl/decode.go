@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"syscall"
 )
 
 // nf_tables message types (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_*).
@@ -243,6 +244,10 @@ type NetlinkError struct {
 	Where string
 }
 
+// Unwrap gives the errno, so errors.Is(err, os.ErrPermission) tells a
+// reader without CAP_NET_ADMIN.
+func (e *NetlinkError) Unwrap() error { return syscall.Errno(e.Errno) }
+
 func (e *NetlinkError) Error() string {
 	return fmt.Sprintf("nf_tables %s: kernel error %d (%s)", e.Where, e.Errno, errnoName(e.Errno))
 }
@@ -348,6 +353,8 @@ func (d *decoder) chain(fam Family, b []byte) error {
 
 func (d *decoder) hook(c *Chain, b []byte) error {
 	var f fields
+	var dev string
+	var devs []string
 	c.HasHook = true
 	_, err := walk(b, func(typ uint16, p []byte) {
 		switch typ {
@@ -358,16 +365,23 @@ func (d *decoder) hook(c *Chain, b []byte) error {
 			f.u32(&v, "priority", p)
 			c.Priority = int32(v)
 		case 3:
-			c.Devices = append(c.Devices, d.str(trimNUL(p)))
+			dev = d.str(trimNUL(p))
 		case 4:
 			_, err := walk(p, func(t uint16, q []byte) {
-				if t == 1 && len(c.Devices) < 256 {
-					c.Devices = append(c.Devices, d.str(trimNUL(q)))
+				if t == 1 && len(devs) < 256 {
+					devs = append(devs, d.str(trimNUL(q)))
 				}
 			})
 			f.fail("devices", err)
 		}
 	})
+	// The kernel sends a single device both ways; the list wins.
+	switch {
+	case len(devs) > 0:
+		c.Devices = devs
+	case dev != "":
+		c.Devices = []string{dev}
+	}
 	return errs(err, f.err)
 }
 

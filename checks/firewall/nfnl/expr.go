@@ -370,6 +370,24 @@ type Byteorder struct {
 	SReg, DReg, Op, Len, Size uint32
 }
 
+// Notrack exempts the packet from connection tracking.
+type Notrack struct{}
+
+// Xfrm loads IPsec state (Key) of the packet's policy for direction Dir.
+type Xfrm struct {
+	Key, DReg, SPNum uint32
+	Dir              uint8
+	Attrs            uint32
+}
+
+// Osf loads the passive OS fingerprint's name into DReg.
+type Osf struct {
+	DReg  uint32
+	TTL   uint8
+	Flags uint32
+	Attrs uint32
+}
+
 // Unknown is an expression this package does not decode (or one whose
 // attributes did not decode): its name and its raw NFTA_EXPR_DATA.
 type Unknown struct {
@@ -414,6 +432,9 @@ func (*Fwd) Name() string       { return "fwd" }
 func (*Tproxy) Name() string    { return "tproxy" }
 func (*Synproxy) Name() string  { return "synproxy" }
 func (*Byteorder) Name() string { return "byteorder" }
+func (*Notrack) Name() string   { return "notrack" }
+func (*Xfrm) Name() string      { return "xfrm" }
+func (*Osf) Name() string       { return "osf" }
 func (u *Unknown) Name() string { return u.ExprName }
 
 func (*Payload) expr()   {}
@@ -450,4 +471,7 @@ func (*Fwd) expr()       {}
 func (*Tproxy) expr()    {}
 func (*Synproxy) expr()  {}
 func (*Byteorder) expr() {}
+func (*Notrack) expr()   {}
+func (*Xfrm) expr()      {}
+func (*Osf) expr()       {}
 func (*Unknown) expr()   {}

@@ -15,7 +15,18 @@ const maxNestedExprs = 8
 // exprList decodes NFTA_RULE_EXPRESSIONS (or a set's list): NFTA_LIST_ELEM
 // entries, each an expression.
 func (d *decoder) exprList(b []byte, depth int) ([]Expr, error) {
-	var out []Expr
+	// Counted first, so the slice is allocated once at its size: a
+	// ruleset holds hundreds of thousands of these.
+	n := 0
+	for a := (attrs{b: b}); ; n++ {
+		if _, _, ok := a.next(); !ok {
+			break
+		}
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	out := make([]Expr, 0, n)
 	a := attrs{b: b}
 	for {
 		typ, p, ok := a.next()
@@ -663,6 +674,43 @@ func (d *decoder) exprData(name string, b []byte, depth int) (Expr, error) {
 				v, err := u8(p)
 				f.fail("wscale", err)
 				e.Wscale = v
+			case 3:
+				f.u32(&e.Flags, "flags", p)
+			}
+		})
+		e.Attrs = seen
+		return e, errs(err, f.err)
+	case "notrack":
+		_, err = walk(b, func(uint16, []byte) {})
+		return &Notrack{}, err
+	case "xfrm":
+		e := &Xfrm{}
+		seen, err = walk(b, func(t uint16, p []byte) {
+			switch t {
+			case 1:
+				f.u32(&e.DReg, "dreg", p)
+			case 2:
+				f.u32(&e.Key, "key", p)
+			case 3:
+				v, err := u8(p)
+				f.fail("dir", err)
+				e.Dir = v
+			case 4:
+				f.u32(&e.SPNum, "spnum", p)
+			}
+		})
+		e.Attrs = seen
+		return e, errs(err, f.err)
+	case "osf":
+		e := &Osf{}
+		seen, err = walk(b, func(t uint16, p []byte) {
+			switch t {
+			case 1:
+				f.u32(&e.DReg, "dreg", p)
+			case 2:
+				v, err := u8(p)
+				f.fail("ttl", err)
+				e.TTL = v
 			case 3:
 				f.u32(&e.Flags, "flags", p)
 			}

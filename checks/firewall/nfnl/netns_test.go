@@ -3,6 +3,7 @@ package nfnl
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -145,6 +146,137 @@ table inet s {
 `,
 }
 
+// The rarer expressions: each rule on its own line, so that a ruleset
+// line this nft or kernel lacks can be dropped (logged) without losing
+// the rest.
+var nftRare = []string{
+	"add table inet r",
+	"add counter inet r cnt",
+	"add quota inet r q over 10 mbytes",
+	"add limit inet r lim rate 5/second",
+	"add chain inet r pre { type filter hook prerouting priority -300; }",
+	"add chain inet r c { type filter hook input priority 0; }",
+	"add chain inet r o { type route hook output priority 0; }",
+	"add chain inet r n { type nat hook prerouting priority -100; }",
+	"add chain inet r p { type nat hook postrouting priority 100; }",
+	"add chain inet r c2",
+	"add table netdev d",
+	"add chain netdev d i { type filter hook ingress device lo priority 0; }",
+	"add rule inet r c counter name cnt",
+	"add rule inet r c quota name q drop",
+	"add rule inet r c limit name lim accept",
+	"add rule inet r c ct count over 10 drop",
+	"add rule inet r c meta mark set numgen inc mod 2",
+	"add rule inet r c meta mark set jhash ip saddr mod 4 seed 0xdead",
+	"add rule inet r c meta mark set symhash mod 2 offset 100",
+	"add rule inet r c queue num 3-5 bypass",
+	"add rule inet r c queue flags fanout to 2-3",
+	"add rule inet r c ct mark set 0x10",
+	"add rule inet r c ct mark set meta mark",
+	"add rule inet r c ct helper set \"ftp\"",
+	"add rule inet r c ip ttl set 64",
+	"add rule inet r c tcp option maxseg size set 1400",
+	"add rule inet r c tcp option sack-perm exists drop",
+	"add rule inet r c tcp dport 80 tcp option maxseg exists accept",
+	"add rule inet r c ip6 hoplimit set 1",
+	"add rule inet r c meta l4proto tcp socket transparent 1 accept",
+	"add rule inet r c socket mark 0x5 accept",
+	"add rule inet r c rt mtu 1400 accept",
+	"add rule inet r c fib saddr . iif oif missing drop",
+	"add rule inet r c fib daddr . mark type unicast accept",
+	"add rule inet r c meta iifname \"eth*\" accept",
+	"add rule inet r c meta iif lo accept",
+	"add rule inet r c meta pkttype broadcast drop",
+	"add rule inet r c meta time \"2026-01-01 00:00\" - \"2027-01-01 00:00\" accept",
+	"add rule inet r c meta day \"Monday\" accept",
+	"add rule inet r c meta cpu 1 accept",
+	"add rule inet r c ip dscp set cs1",
+	"add rule inet r c ip option ra exists drop",
+	"add rule inet r c ip6 nexthdr ipv6-frag drop",
+	"add rule inet r c frag more-fragments 1 drop",
+	"add rule inet r c exthdr hbh exists drop",
+	"add rule inet r c sctp dport 5000 accept",
+	"add rule inet r c udplite dport 5000 accept",
+	"add rule inet r c icmp type echo-request limit rate over 10/minute burst 3 packets drop",
+	"add rule inet r c limit rate 1 mbytes/second accept",
+	"add rule inet r c log flags all",
+	"add rule inet r c log level emerg prefix \"p \" flags tcp sequence,options",
+	"add rule inet r c reject with icmpv6 type no-route",
+	"add rule inet r c meta nfproto ipv4 reject with icmp type host-unreachable",
+	"add rule inet r c ip saddr 192.0.2.0/24 synproxy mss 1460 wscale 7 timestamp sack-perm",
+	"add rule inet r c ct state new ct original ip saddr 192.0.2.1 ct direction reply accept",
+	"add rule inet r c ct zone 3 ct l3proto ipv4 ct protocol tcp ct original proto-dst 22 accept",
+	"add rule inet r c ct status dnat accept",
+	"add rule inet r c ct expiration 5s accept",
+	"add rule inet r c ct label 1 accept",
+	"add rule inet r c ct bytes > 1000 accept",
+	"add rule inet r c ct avgpkt < 100 accept",
+	"add rule inet r c ct event set new,destroy",
+	"add rule inet r c ip saddr & 255.255.0.0 == 192.0.0.0 accept",
+	"add rule inet r c meta mark & 0xff00 != 0 accept",
+	"add rule inet r c meta mark set meta mark << 8",
+	"add rule inet r c ip protocol != { tcp, udp } drop",
+	"add rule inet r c th dport 9 drop",
+	"add rule inet r c ip saddr vmap { 192.0.2.1 : goto c2, 192.0.2.2 : return }",
+	"add rule inet r c tcp dport 1-1023 counter continue",
+	"add rule inet r pre meta l4proto tcp tproxy ip to 192.0.2.1:50080",
+	"add rule inet r pre notrack",
+	"add rule inet r pre meta nftrace set 1",
+	"add rule inet r n tcp dport 80 redirect to :8080",
+	"add rule inet r n tcp dport 81 dnat ip to 192.0.2.1-192.0.2.9:8000-8010",
+	"add rule inet r p meta oifname eth0 meta l4proto tcp masquerade to :1024-2048 random,persistent",
+	"add rule inet r p ip saddr 192.0.2.0/24 snat ip to 198.51.100.1 fully-random",
+	"add rule inet r p ip6 saddr 2001:db8::/32 tcp dport 80 snat ip6 to [2001:db8::1]:1000",
+	"add rule netdev d i ether saddr 02:00:00:00:00:01 drop",
+	"add rule netdev d i vlan id 10 accept",
+	"add rule netdev d i ip saddr 192.0.2.1 fwd to lo",
+	"add rule netdev d i ip daddr 192.0.2.3 dup to lo",
+	"add rule inet r c meta secpath exists accept",
+	"add rule inet r c ipsec in reqid 1 accept",
+	"add rule inet r c osf name \"Linux\" accept",
+	"add rule inet r c meta cgroup 1 accept",
+	"add rule inet r c meta skgid 0 accept",
+	"add rule inet r c ip6 daddr ::1 ip6 nexthdr icmpv6 icmpv6 type nd-neighbor-solicit accept",
+	"add rule inet r c tcp flags & (fin|syn|rst|ack) == syn accept",
+	"add rule inet r c tcp flags != syn / syn,ack drop",
+}
+
+func TestDifferentialNftRare(t *testing.T) {
+	h := fwHost(t)
+	loaded := loadRare(t, h)
+	rs, rec := readIn(t, h)
+	want, _ := oracle(t, h)
+	compareListing(t, rs, want)
+	checkRoundTrip(t, rs, rec)
+	unknown := 0
+	for _, r := range rs.Rules {
+		for _, e := range r.Exprs {
+			if u, ok := e.(*Unknown); ok {
+				unknown++
+				t.Logf("rule %s: expression %s kept raw (%s)", r.Header(), u.ExprName, u.Err)
+			}
+		}
+	}
+	t.Logf("%d of %d lines loaded; %d rules compared; %d unknown expressions", loaded, len(nftRare), len(want.rules), unknown)
+}
+
+func loadRare(t *testing.T, h *netns.Host) int {
+	t.Helper()
+	loaded := 0
+	for _, line := range nftRare {
+		f := filepath.Join(t.TempDir(), "line.nft")
+		if err := os.WriteFile(f, []byte(line+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := h.Exec(context.Background(), "nft", "-f", f); err != nil {
+			t.Logf("skipped (this nft or kernel lacks it): %s: %s", line, bytes.TrimSpace(out))
+			continue
+		}
+		loaded++
+	}
+	return loaded
+}
+
 func TestDifferentialNft(t *testing.T) {
 	for name, rules := range nftRulesets {
 		t.Run(name, func(t *testing.T) {
@@ -197,6 +329,15 @@ var iptRules = map[string][][]string{
 
 func TestDifferentialIptablesNft(t *testing.T) {
 	h := fwHost(t)
+	loadIptables(t, h)
+	rs, rec := readIn(t, h)
+	want, _ := oracle(t, h)
+	compareListing(t, rs, want)
+	checkRoundTrip(t, rs, rec)
+}
+
+func loadIptables(t *testing.T, h *netns.Host) {
+	t.Helper()
 	for tool, rules := range iptRules {
 		testenv.RequireTool(t, tool)
 		for _, r := range rules {
@@ -213,10 +354,6 @@ func TestDifferentialIptablesNft(t *testing.T) {
 			h.Exec(context.Background(), "ipset", "destroy", "allow")
 		})
 	}
-	rs, rec := readIn(t, h)
-	want, _ := oracle(t, h)
-	compareListing(t, rs, want)
-	checkRoundTrip(t, rs, rec)
 }
 
 // The corpus and scenario rulesets: each setup.sh that needs only the
@@ -318,5 +455,89 @@ func TestDifferentialSeeds(t *testing.T) {
 			checkRoundTrip(t, rs, rec)
 			t.Logf("%d rules, %d sets compared", len(want.rules), len(want.sets))
 		})
+	}
+}
+
+func TestReadHonoursContext(t *testing.T) {
+	h := fwHost(t)
+	loadNft(t, h, nftRulesets["families"])
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := h.Do(func() error {
+		_, err := Read(ctx, Options{})
+		return err
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Read with a cancelled context: %v, want context.Canceled", err)
+	}
+	ctx, cancel = context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	err = h.Do(func() error {
+		_, err := Read(ctx, Options{})
+		return err
+	})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Read past its deadline: %v, want context.DeadlineExceeded", err)
+	}
+}
+
+// Rules added while Read runs: every reading is one generation's (each
+// rule's position is the handle of the rule before it, and all 3000
+// loaded rules are there), or ErrGenerationChanged.
+func TestReadRacesChanges(t *testing.T) {
+	h := fwHost(t)
+	var b strings.Builder
+	b.WriteString("table ip r {\n\tchain c {\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "\t\tip saddr 192.0.2.%d tcp dport %d accept\n", i%250+1, 1000+i)
+	}
+	b.WriteString("\t}\n}\n")
+	loadNft(t, h, b.String())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 50 {
+			h.Exec(context.Background(), "nft", "add", "rule", "ip", "r", "c", "counter")
+		}
+	}()
+	reads, raced, maxAdded := 0, 0, 0
+	for running := true; running && reads+raced < 500; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		var rs *Ruleset
+		err := h.Do(func() error {
+			var err error
+			rs, err = Read(context.Background(), Options{})
+			return err
+		})
+		if errors.Is(err, ErrGenerationChanged) {
+			raced++
+			continue
+		}
+		if err != nil {
+			t.Fatalf("Read: %v", err)
+		}
+		reads++
+		added := 0
+		for i, r := range rs.Rules {
+			if len(r.Exprs) == 1 {
+				added++
+			}
+			if i > 0 && r.Position != rs.Rules[i-1].Handle {
+				t.Fatalf("generation %d: rule %d has position %d after rule %d: not one snapshot", rs.Generation, r.Handle, r.Position, rs.Rules[i-1].Handle)
+			}
+		}
+		if got := len(rs.Rules) - added; got != 3000 {
+			t.Fatalf("generation %d: %d of the 3000 loaded rules", rs.Generation, got)
+		}
+		maxAdded = max(maxAdded, added)
+	}
+	<-done
+	t.Logf("%d consistent readings (up to %d rules added), %d gave up after 3 changed attempts", reads, maxAdded, raced)
+	if reads == 0 {
+		t.Error("no reading succeeded while rules were added")
 	}
 }

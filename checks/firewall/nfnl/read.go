@@ -92,16 +92,28 @@ func (c *conn) attempt() (*Ruleset, error) {
 	for _, q := range []struct {
 		k   dumpKind
 		msg uint8
-	}{{kindTables, msgGetTable}, {kindChains, msgGetChain}, {kindSets, msgGetSet}, {kindRules, msgGetRule}, {kindObjects, msgGetObj}} {
+	}{{kindTables, msgGetTable}, {kindChains, msgGetChain}, {kindSets, msgGetSet}, {kindObjects, msgGetObj}} {
 		if err := c.request(q.k, q.msg, FamilyUnspec, nil, true); err != nil {
 			return nil, err
+		}
+	}
+	// Rules chain by chain, as iptables-nft does: the kernel resumes a
+	// dump by skipping, from the start of what it dumps, the entries it
+	// already sent, so one dump of every rule costs time quadratic in the
+	// ruleset (14.5 s at 100k rules against 2.4 s for iptables-nft-save);
+	// per chain, only in the chain's length.
+	for _, ch := range c.d.rs.Chains {
+		attrs := appendStrAttr(nil, 1, ch.Table) // NFTA_RULE_TABLE
+		attrs = appendStrAttr(attrs, 2, ch.Name) // NFTA_RULE_CHAIN
+		if err := c.request(kindRules, msgGetRule, ch.Family, attrs, true); err != nil {
+			return nil, raced(err, fmt.Errorf("chain %s %s %s: %w", ch.Family, ch.Table, ch.Name, err))
 		}
 	}
 	for _, s := range c.d.rs.Sets {
 		attrs := appendStrAttr(nil, 1, s.Table) // NFTA_SET_ELEM_LIST_TABLE
 		attrs = appendStrAttr(attrs, 2, s.Name) // NFTA_SET_ELEM_LIST_SET
 		if err := c.request(kindElements, msgGetSetElem, s.Family, attrs, true); err != nil {
-			return nil, fmt.Errorf("set %s %s %s: %w", s.Family, s.Table, s.Name, err)
+			return nil, raced(err, fmt.Errorf("set %s %s %s: %w", s.Family, s.Table, s.Name, err))
 		}
 	}
 	if err := c.request(kindGen, msgGetGen, FamilyUnspec, nil, false); err != nil {
@@ -113,6 +125,16 @@ func (c *conn) attempt() (*Ruleset, error) {
 	rs := c.d.rs
 	rs.Generation = c.d.gen
 	return rs, nil
+}
+
+// raced turns "no such chain/set/table" into errRaced: the object went
+// between the dump that listed it and the dump of its contents.
+func raced(err, wrapped error) error {
+	var ne *NetlinkError
+	if errors.As(err, &ne) && ne.Errno == int32(unix.ENOENT) {
+		return errRaced
+	}
+	return wrapped
 }
 
 // request sends one request and decodes its answer up to its end.

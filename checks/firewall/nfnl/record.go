@@ -2,6 +2,7 @@ package nfnl
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -54,7 +55,7 @@ func DecodeLimits(r io.Reader, lim Limits) (*Ruleset, error) {
 		return nil, errors.New("not an nfnl recording (bad header)")
 	}
 	d := newDecoder(lim)
-	var buf []byte
+	var frame bytes.Buffer
 	off := int64(len(recordMagic))
 	pending := false // inside a dump whose end has not been read
 	attempts := 0
@@ -71,13 +72,13 @@ func DecodeLimits(r io.Reader, lim Limits) (*Ruleset, error) {
 		if int64(n) > int64(d.lim.MaxMessageBytes) {
 			return nil, &LimitError{"MaxMessageBytes", d.lim.MaxMessageBytes, fmt.Sprintf("recording offset %d: a datagram of %d bytes", off, n)}
 		}
-		if cap(buf) < int(n) {
-			buf = make([]byte, n)
-		}
-		buf = buf[:n]
-		if _, err := io.ReadFull(br, buf); err != nil {
+		// Grown as bytes arrive, not from the length field: a frame that
+		// claims more than the file holds costs only what it holds.
+		frame.Reset()
+		if _, err := io.CopyN(&frame, br, int64(n)); err != nil {
 			return nil, fmt.Errorf("recording offset %d: datagram of %d bytes: %w", off, n, err)
 		}
+		buf := frame.Bytes()
 		off += 5 + int64(n)
 		switch k {
 		case kindAttempt:

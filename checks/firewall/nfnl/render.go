@@ -129,6 +129,7 @@ var (
 	fibResults = []string{"(null)", "oif", "oifname", "type"}
 	dynsetOps  = []string{"add", "update", "delete"}
 	rangeOps   = []string{"eq", "neq"}
+	xfrmKeys   = []string{"(null)", "daddr4", "daddr6", "saddr4", "saddr6", "reqid", "spi"}
 )
 
 func familyName(f uint32) string {
@@ -588,10 +589,23 @@ func body(w *words, e Expr) {
 		w.s(", ")
 		w.u(uint64(e.Len))
 		w.s(") ")
+	case *Notrack:
+	case *Xfrm:
+		if has(e.Attrs, 1) {
+			w.s("load " + pick([]string{"in", "out"}, uint32(e.Dir)) + " ")
+			w.u(uint64(e.SPNum))
+			w.s(" " + pick(xfrmKeys, e.Key) + " => reg ")
+			w.u(uint64(e.DReg))
+			w.s(" ")
+		}
+	case *Osf:
+		regs(w, e.Attrs, 1, "dreg ", e.DReg)
 	case *Unknown:
 		// No libnftnl format to follow: the raw attributes, so two
 		// readings still compare.
-		w.s("raw " + strconv.Quote(string(e.Raw)) + " ")
+		if len(e.Raw) > 0 {
+			w.s("raw " + strconv.Quote(string(e.Raw)) + " ")
+		}
 	}
 }
 
