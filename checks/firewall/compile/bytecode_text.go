@@ -1,7 +1,7 @@
 package compile
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
@@ -12,124 +12,149 @@ import (
 // nft's syntax for native expressions, iptables' for the xt matches and
 // target of an iptables-nft rule. It is for people, not for parsing.
 func ruleText(stmts []nftjson.Stmt, bc *bcRule) string {
-	var parts []string
+	var b strings.Builder
+	sep := func() {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+	}
 	xm := 0
 	for _, st := range stmts {
+		sep()
 		switch s := st.(type) {
 		case nftjson.Match:
-			op := s.Op
-			if op == "==" || op == "in" {
-				op = ""
+			writeExpr(&b, s.Left)
+			if s.Op != "==" && s.Op != "in" {
+				b.WriteString(" " + s.Op)
 			}
-			right := exprText(s.Right)
-			if l, ok := s.Right.(nftjson.Literal); ok && l.IsNum && readsProto(s.Left) {
-				if n := l4Names[uint8(l.Num)]; n != "" && l.Num < 256 {
-					right = n
-				}
+			if l, ok := s.Right.(nftjson.Literal); ok && l.IsNum && readsProto(s.Left) && l.Num >= 0 && l.Num < 256 && l4Names[uint8(l.Num)] != "" {
+				b.WriteString(" " + l4Names[uint8(l.Num)])
+				continue
 			}
-			parts = append(parts, strings.Join(nonEmpty(exprText(s.Left), op, right), " "))
+			if l, ok := s.Right.(nftjson.Literal); !ok || l.IsNum || l.Str != "" {
+				b.WriteByte(' ')
+				writeExpr(&b, s.Right)
+			}
 		case nftjson.Verdict:
-			parts = append(parts, strings.TrimSpace(s.Kind+" "+s.Target))
-		case nftjson.VMap:
-			parts = append(parts, exprText(s.Key)+" vmap "+exprText(s.Data))
-		case nftjson.Mangle:
-			parts = append(parts, exprText(s.Key)+" set "+exprText(s.Value))
-		case nftjson.Reject:
-			parts = append(parts, "reject")
-		case nftjson.Notrack:
-			parts = append(parts, "notrack")
-		case nftjson.OtherStmt:
-			t := s.Kind
-			if len(s.Raw) > 0 && s.Kind != "counter" {
-				t = string(s.Raw)
+			b.WriteString(s.Kind)
+			if s.Target != "" {
+				b.WriteString(" " + s.Target)
 			}
-			parts = append(parts, t)
+		case nftjson.VMap:
+			writeExpr(&b, s.Key)
+			b.WriteString(" vmap ")
+			writeExpr(&b, s.Data)
+		case nftjson.Mangle:
+			writeExpr(&b, s.Key)
+			b.WriteString(" set ")
+			writeExpr(&b, s.Value)
+		case nftjson.Reject:
+			b.WriteString("reject")
+		case nftjson.Notrack:
+			b.WriteString("notrack")
+		case nftjson.OtherStmt:
+			if len(s.Raw) > 0 && s.Kind != "counter" {
+				b.Write(s.Raw)
+			} else {
+				b.WriteString(s.Kind)
+			}
 		case nftjson.Xt:
 			if s.Type == "match" {
 				if xm < len(bc.matches) && bc.matches[xm] != nil {
 					r := &iptsave.Rule{Chain: "-", Matches: []*iptsave.Match{bc.matches[xm]}}
-					parts = append(parts, strings.TrimPrefix(iptsave.FormatRule(r), "-A - "))
+					b.WriteString(strings.TrimPrefix(iptsave.FormatRule(r), "-A - "))
 				} else {
-					parts = append(parts, "xt match "+s.Name)
+					b.WriteString("xt match " + s.Name)
 				}
 				xm++
 				continue
 			}
 			if bc.target != nil {
 				r := &iptsave.Rule{Chain: "-", Target: bc.target.Name, TargetOptions: bc.target.Options}
-				parts = append(parts, strings.TrimPrefix(iptsave.FormatRule(r), "-A - "))
+				b.WriteString(strings.TrimPrefix(iptsave.FormatRule(r), "-A - "))
 			} else {
-				parts = append(parts, "xt target "+s.Name)
+				b.WriteString("xt target " + s.Name)
 			}
 		}
 	}
-	return strings.Join(parts, " ")
+	return b.String()
 }
 
-func nonEmpty(ss ...string) []string {
-	var out []string
-	for _, s := range ss {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func exprText(e nftjson.Expr) string {
+func writeExpr(b *strings.Builder, e nftjson.Expr) {
 	switch x := e.(type) {
 	case nftjson.Literal:
 		if x.IsNum {
-			return fmt.Sprint(x.Num)
+			b.WriteString(strconv.FormatInt(x.Num, 10))
+			return
 		}
-		return x.Str
+		b.WriteString(x.Str)
 	case nftjson.Prefix:
-		return fmt.Sprintf("%s/%d", x.Addr, x.Len)
+		b.WriteString(x.Addr + "/" + strconv.Itoa(x.Len))
 	case nftjson.Range:
-		return exprText(x.Lo) + "-" + exprText(x.Hi)
+		writeExpr(b, x.Lo)
+		b.WriteByte('-')
+		writeExpr(b, x.Hi)
 	case nftjson.Payload:
 		if x.Protocol == "" {
-			return fmt.Sprintf("@%s,%d,%d", x.Base, x.Offset*8, x.Len*8)
+			b.WriteString("@" + x.Base + "," + strconv.FormatInt(x.Offset*8, 10) + "," + strconv.FormatInt(x.Len*8, 10))
+			return
 		}
-		return x.Protocol + " " + x.Field
+		b.WriteString(x.Protocol + " " + x.Field)
 	case nftjson.Meta:
-		return "meta " + x.Key
+		b.WriteString("meta " + x.Key)
 	case nftjson.Ct:
-		return strings.TrimSpace("ct " + x.Dir + " " + x.Key)
+		b.WriteString("ct ")
+		if x.Dir != "" {
+			b.WriteString(x.Dir + " ")
+		}
+		b.WriteString(x.Key)
 	case nftjson.Fib:
-		return "fib " + strings.Join(x.Flags, " . ") + " " + x.Result
+		b.WriteString("fib " + strings.Join(x.Flags, " . ") + " " + x.Result)
 	case nftjson.Binop:
-		return exprText(x.Left) + " " + x.Op + " " + exprText(x.Right)
+		writeExpr(b, x.Left)
+		b.WriteString(" " + x.Op + " ")
+		writeExpr(b, x.Right)
 	case nftjson.Concat:
-		var ss []string
-		for _, c := range x {
-			ss = append(ss, exprText(c))
+		for i, c := range x {
+			if i > 0 {
+				b.WriteString(" . ")
+			}
+			writeExpr(b, c)
 		}
-		return strings.Join(ss, " . ")
 	case nftjson.List:
-		var ss []string
-		for _, c := range x {
-			ss = append(ss, exprText(c))
+		for i, c := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeExpr(b, c)
 		}
-		return strings.Join(ss, ",")
 	case nftjson.AnonSet:
-		var ss []string
-		for _, c := range x {
+		b.WriteString("{ ")
+		for i, c := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
 			if l, ok := c.(nftjson.List); ok && len(l) == 2 {
-				ss = append(ss, exprText(l[0])+" : "+exprText(l[1]))
+				writeExpr(b, l[0])
+				b.WriteString(" : ")
+				writeExpr(b, l[1])
 				continue
 			}
-			ss = append(ss, exprText(c))
+			writeExpr(b, c)
 		}
-		return "{ " + strings.Join(ss, ", ") + " }"
+		b.WriteString(" }")
 	case nftjson.SetRef:
-		return "@" + x.Name
+		b.WriteString("@" + x.Name)
 	case nftjson.VerdictExpr:
-		return strings.TrimSpace(x.Kind + " " + x.Target)
+		b.WriteString(x.Kind)
+		if x.Target != "" {
+			b.WriteString(" " + x.Target)
+		}
 	case nftjson.OtherExpr:
-		return x.Kind
+		b.WriteString(x.Kind)
+	default:
+		b.WriteString("?")
 	}
-	return fmt.Sprintf("%v", e)
 }
 
 // readsProto reports a load of a transport protocol number, printed by
