@@ -193,7 +193,12 @@ func Build(in *Input) (*eval.Ruleset, []string) {
 	var rs *eval.Ruleset
 	var notes []string
 	if !in.Standalone {
-		rs, notes = compile.Build(in.Sources)
+		// The compiler holds the bytecode only while it reads it back;
+		// the input keeps no other reference (peak memory on large
+		// rulesets).
+		src := in.Sources
+		in.Sources.NFTBytecode.Value = nil
+		rs, notes = compile.Build(src)
 		if in.Offline {
 			notes = append(notes, "offline: iptables-legacy tables, if the host has any, are not part of the given dumps")
 		}

@@ -153,6 +153,13 @@ func firewalldTable(in *Input) bool {
 			}
 		}
 	}
+	if v := in.Sources.NFTBytecode.Value; v != nil {
+		for _, t := range v.Tables {
+			if t.Name == "firewalld" {
+				return true
+			}
+		}
+	}
 	return false
 }
 

@@ -108,7 +108,8 @@ func decompile(rs *nfnl.Ruleset, dec *xt.Decoder) *decompiled {
 	// One machine runs every rule: its register file and the register
 	// contents it has named are reused (a large ruleset repeats the same
 	// few loads thousands of times).
-	m := &machine{sets: sets, dec: dec, regs: map[int]*regVal{}, vals: map[valKey]*regVal{}}
+	m := &machine{sets: sets, dec: dec, regs: map[int]*regVal{}, vals: map[valKey]*regVal{},
+		rights: map[*regVal]map[string]nftjson.Expr{}}
 	for _, r := range rs.Rules {
 		jr := &nftjson.Rule{Family: r.Family.String(), Table: r.Table, Chain: r.Chain, Handle: int64(r.Handle)}
 		m.fam, m.table, m.bc, m.out = r.Family, r.Table, &bcRule{}, nil

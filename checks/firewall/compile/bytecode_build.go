@@ -21,6 +21,9 @@ func (b *builder) useBytecode() {
 		return
 	}
 	dc := decompile(d.Value, &xt.Decoder{SetName: b.src.SetNames})
+	// The kernel's model is not needed any more: let it go before the
+	// compiled one grows (peak memory).
+	b.src.NFTBytecode.Value = nil
 	b.src.NFT.Value, b.src.NFT.Err = dc.rs, nil
 	b.bytecode = dc.rules
 	// ipsets that xt targets fill depend on traffic already seen.

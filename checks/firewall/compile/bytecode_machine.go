@@ -25,6 +25,8 @@ type machine struct {
 	// vals shares the named contents of plain loads between rules; a
 	// regVal is never changed once built.
 	vals map[valKey]*regVal
+	// rights shares printed values by register content and bytes.
+	rights map[*regVal]map[string]nftjson.Expr
 	// l3 and l4 are the network family (4 or 6) and transport protocol
 	// the rule has established so far: header fields are named in them.
 	l3, l4 uint8
@@ -268,7 +270,7 @@ func (m *machine) cmp(c *nfnl.Cmp) {
 		m.out = append(m.out, flagsMatch(v, op, c.Data))
 		return
 	}
-	right, err := v.value(c.Data)
+	right, err := m.valueOf(v, c.Data)
 	if err != nil {
 		m.out = append(m.out, unknownMatch(fmt.Sprintf("%s %s %x: %v", leftName(v.left), op, c.Data, err)))
 		return
@@ -277,6 +279,25 @@ func (m *machine) cmp(c *nfnl.Cmp) {
 	if op == "==" {
 		m.context(v, right)
 	}
+}
+
+// valueOf prints compared bytes, sharing the printed value between rules
+// that compare the same field with the same bytes.
+func (m *machine) valueOf(v *regVal, data []byte) (nftjson.Expr, error) {
+	byData := m.rights[v]
+	if e, ok := byData[string(data)]; ok {
+		return e, nil
+	}
+	e, err := v.value(data)
+	if err != nil {
+		return nil, err
+	}
+	if byData == nil {
+		byData = map[string]nftjson.Expr{}
+		m.rights[v] = byData
+	}
+	byData[string(data)] = e
+	return e, nil
 }
 
 // context notes a protocol or family equality: later header fields are
