@@ -77,9 +77,11 @@ type builder struct {
 	nftAddrs map[nftAddrKey]eval.Cond
 	// rules is the block new nft rules are carved from.
 	rules []eval.Rule
-	// bytecode completes the rules of an nft ruleset read back from the
-	// kernel's bytecode (see useBytecode); nil otherwise.
-	bytecode map[*nftjson.Rule]*bcRule
+	// bytecode is the nft ruleset being read back from the kernel's
+	// bytecode (see useBytecode); nil otherwise. cur completes the rule
+	// being compiled.
+	bytecode *decompiled
+	cur      *bcRule
 }
 
 // newRule returns a zeroed rule from a shared block.

@@ -34,12 +34,35 @@ type bcRule struct {
 	proto string
 	// text is the rule as nft would list it (or iptables for xt rules).
 	text string
+	// src is the kernel's rule until it is read back.
+	src *nfnl.Rule
 }
 
-// decompiled is a bytecode ruleset read back.
+// decompiled is a bytecode ruleset being read back. Its tables, chains
+// and sets are read at once; each rule is read back when the compiler
+// reaches it (read) and let go after, so that neither the kernel's rules
+// nor their statements are all held beside the model being built.
 type decompiled struct {
-	rs    *nftjson.Ruleset
-	rules map[*nftjson.Rule]*bcRule
+	rs *nftjson.Ruleset
+	// rules parallels rs.Rules.
+	rules []*bcRule
+	m     *machine
+}
+
+// read reads rule i back into rs.Rules[i].Stmts and returns what else it
+// gives.
+func (d *decompiled) read(i int) *bcRule {
+	bc := d.rules[i]
+	if bc.src == nil {
+		return bc
+	}
+	m := d.m
+	m.fam, m.table, m.bc, m.out = bc.src.Family, bc.src.Table, bc, nil
+	stmts := m.run(bc.src.Exprs)
+	d.rs.Rules[i].Stmts = stmts
+	bc.text = ruleText(stmts, bc)
+	bc.src = nil
+	return bc
 }
 
 // hookNames maps NF_INET_* hook numbers; netdev numbers its own.
@@ -63,7 +86,7 @@ func hookName(fam nfnl.Family, n uint32) (string, bool) {
 
 // decompile reads the whole ruleset back. dec decodes xt blobs.
 func decompile(rs *nfnl.Ruleset, dec *xt.Decoder) *decompiled {
-	out := &decompiled{rs: &nftjson.Ruleset{}, rules: map[*nftjson.Rule]*bcRule{}}
+	out := &decompiled{rs: &nftjson.Ruleset{}}
 	for _, t := range rs.Tables {
 		out.rs.Tables = append(out.rs.Tables, &nftjson.Table{Family: t.Family.String(), Name: t.Name, Handle: int64(t.Handle)})
 	}
@@ -108,15 +131,44 @@ func decompile(rs *nfnl.Ruleset, dec *xt.Decoder) *decompiled {
 	// One machine runs every rule: its register file and the register
 	// contents it has named are reused (a large ruleset repeats the same
 	// few loads thousands of times).
-	m := &machine{sets: sets, dec: dec, regs: map[int]*regVal{}, vals: map[valKey]*regVal{},
+	out.m = &machine{sets: sets, dec: dec, regs: map[int]*regVal{}, vals: map[valKey]*regVal{},
 		rights: map[*regVal]map[string]nftjson.Expr{}}
+	out.rs.Rules = make([]*nftjson.Rule, len(rs.Rules))
+	out.rules = make([]*bcRule, len(rs.Rules))
+	jrs := make([]nftjson.Rule, len(rs.Rules))
+	bcs := make([]bcRule, len(rs.Rules))
+	for i, r := range rs.Rules {
+		jrs[i] = nftjson.Rule{Family: r.Family.String(), Table: r.Table, Chain: r.Chain, Handle: int64(r.Handle)}
+		bcs[i].src = r
+		out.rs.Rules[i], out.rules[i] = &jrs[i], &bcs[i]
+	}
+	return out
+}
+
+// setTargets lists the ipsets xt SET targets fill: their contents depend
+// on traffic already seen.
+func setTargets(rs *nfnl.Ruleset, dec *xt.Decoder) []string {
+	var out []string
 	for _, r := range rs.Rules {
-		jr := &nftjson.Rule{Family: r.Family.String(), Table: r.Table, Chain: r.Chain, Handle: int64(r.Handle)}
-		m.fam, m.table, m.bc, m.out = r.Family, r.Table, &bcRule{}, nil
-		jr.Stmts = m.run(r.Exprs)
-		m.bc.text = ruleText(jr.Stmts, m.bc)
-		out.rs.Rules = append(out.rs.Rules, jr)
-		out.rules[jr] = m.bc
+		for _, e := range r.Exprs {
+			x, ok := e.(*nfnl.Target)
+			if !ok || x.TargetName != "SET" {
+				continue
+			}
+			f, ok := xtFamily(r.Family)
+			if !ok {
+				continue
+			}
+			t, err := dec.Target(f, x.TargetName, x.Rev, x.Info)
+			if err != nil {
+				continue
+			}
+			for _, o := range t.Options {
+				if (o.Name == "--add-set" || o.Name == "--del-set") && len(o.Values) > 0 {
+					out = append(out, o.Values[0])
+				}
+			}
+		}
 	}
 	return out
 }

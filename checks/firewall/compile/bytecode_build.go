@@ -20,23 +20,15 @@ func (b *builder) useBytecode() {
 		b.src.NFT.Value, b.src.NFT.Err = nil, d.Err
 		return
 	}
-	dc := decompile(d.Value, &xt.Decoder{SetName: b.src.SetNames})
-	// The kernel's model is not needed any more: let it go before the
-	// compiled one grows (peak memory).
+	dec := &xt.Decoder{SetName: b.src.SetNames}
+	dc := decompile(d.Value, dec)
+	for _, name := range setTargets(d.Value, dec) {
+		b.sets.dynamic[name] = true
+	}
+	// From here the kernel's rules are held only until read back.
 	b.src.NFTBytecode.Value = nil
 	b.src.NFT.Value, b.src.NFT.Err = dc.rs, nil
-	b.bytecode = dc.rules
-	// ipsets that xt targets fill depend on traffic already seen.
-	for _, bc := range dc.rules {
-		if bc.target == nil || bc.target.Name != "SET" {
-			continue
-		}
-		for _, o := range bc.target.Options {
-			if (o.Name == "--add-set" || o.Name == "--del-set") && len(o.Values) > 0 {
-				b.sets.dynamic[o.Values[0]] = true
-			}
-		}
-	}
+	b.bytecode = dc
 }
 
 // applyXt compiles the decoded xt matches and target of a rule read from

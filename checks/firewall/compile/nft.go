@@ -109,14 +109,6 @@ func (b *builder) nft() {
 	type chainKey struct{ fam, table, chain string }
 	pos := map[chainKey]int{}
 	origins := nftOrigins(rs.Rules)
-	if b.bytecode != nil {
-		// Name each rule with its text too: the rule to change.
-		for i, r := range rs.Rules {
-			if bc := b.bytecode[r]; bc != nil && bc.text != "" {
-				origins[i] += ": " + bc.text
-			}
-		}
-	}
 	for i, r := range rs.Rules {
 		nt := tables[key{r.Family, r.Table}]
 		if nt == nil {
@@ -128,7 +120,19 @@ func (b *builder) nft() {
 			continue
 		}
 		ck := chainKey{r.Family, r.Table, r.Chain}
-		ch.Rules = nt.rule(ch.Rules, r, pos[ck], origins[i])
+		origin := origins[i]
+		if b.bytecode != nil {
+			// Read back now, named with its text too (the rule to
+			// change), and let go once compiled.
+			b.cur = b.bytecode.read(i)
+			if b.cur.text != "" {
+				origin += ": " + b.cur.text
+			}
+		}
+		ch.Rules = nt.rule(ch.Rules, r, pos[ck], origin)
+		if b.bytecode != nil {
+			r.Stmts, b.cur = nil, nil
+		}
 		pos[ck]++
 	}
 	for _, c := range rs.Chains {

@@ -135,7 +135,7 @@ loop:
 		}
 	}
 	if len(xtMatches) > 0 || xtTarget != "" {
-		if bc := t.b.bytecode[r]; bc != nil {
+		if bc := t.b.cur; bc != nil {
 			t.applyXt(cur, bc, xtTarget, origin)
 		} else {
 			t.mergeXt(cur, r, pos, xtMatches, xtTarget, origin)
