@@ -119,7 +119,7 @@ func portsOf(rep *Report) []uint16 {
 // verdictDiff compares two reports' accepted and undecided source sets.
 func verdictDiff(a, b *Report) string {
 	key := func(q eval.Query) string { return fmt.Sprintf("%v port %d to %d", q.Family, q.Port, q.To) }
-	type sets struct{ acc, und, lacc, lund string }
+	type sets struct{ acc, und, lacc, lund, why string }
 	index := func(r *Report) map[string]sets {
 		m := map[string]sets{}
 		for _, p := range r.Ports {
@@ -129,7 +129,8 @@ func verdictDiff(a, b *Report) string {
 			}
 			res := p.Result
 			m[key(p.Query)] = sets{fmt.Sprint(res.Accepted.Prefixes()), fmt.Sprint(res.Undecided.Prefixes()),
-				fmt.Sprint(res.LoopbackAccepted.Prefixes()), fmt.Sprint(res.LoopbackUndecided.Prefixes())}
+				fmt.Sprint(res.LoopbackAccepted.Prefixes()), fmt.Sprint(res.LoopbackUndecided.Prefixes()),
+				strings.Join(res.Reasons, "; ")}
 		}
 		return m
 	}
@@ -140,9 +141,9 @@ func verdictDiff(a, b *Report) string {
 		switch {
 		case !ok:
 			out = append(out, k+": only in the text readers' report")
-		case x != y:
-			out = append(out, fmt.Sprintf("%s:\n  text    accepted %s undecided %s (lo %s/%s)\n  netlink accepted %s undecided %s (lo %s/%s)",
-				k, x.acc, x.und, x.lacc, x.lund, y.acc, y.und, y.lacc, y.lund))
+		case x.acc != y.acc || x.und != y.und || x.lacc != y.lacc || x.lund != y.lund:
+			out = append(out, fmt.Sprintf("%s:\n  text    accepted %.300s undecided %.300s (lo %s/%s) %s\n  netlink accepted %.300s undecided %.300s (lo %s/%s) %s",
+				k, x.acc, x.und, x.lacc, x.lund, x.why, y.acc, y.und, y.lacc, y.lund, y.why))
 		}
 	}
 	for k := range ib {

@@ -205,7 +205,7 @@ func (m *machine) step(e nfnl.Expr) bool {
 	case *nfnl.Hash:
 		m.load(x.DReg, unknownVal("hash"))
 	case *nfnl.Byteorder:
-		m.load(x.DReg, unknownVal("byteorder"))
+		m.load(x.DReg, byteorder(m.reg(x.SReg), x))
 	case *nfnl.Unknown:
 		switch x.ExprName {
 		case "notrack":

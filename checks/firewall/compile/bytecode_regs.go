@@ -31,6 +31,12 @@ type regVal struct {
 	proto, family bool
 	// imm holds immediate data, for nat and mangling statements.
 	imm []byte
+	// be marks a big-endian number (a port, a header field): a byteorder
+	// conversion to host order keeps its meaning.
+	be bool
+	// host marks a host-order number (meta length, mark): nft converts it
+	// to network order before an ordering comparison.
+	host bool
 }
 
 type bitName struct {
@@ -199,7 +205,7 @@ func (m *machine) payloadVal(p *nfnl.Payload) *regVal {
 				}
 				return &regVal{left: nftjson.Payload{Protocol: "ip", Field: f}, len: n, value: addrValueOf(4, -1)}
 			}
-			return &regVal{left: nftjson.Payload{Protocol: "ip", Field: fmt.Sprintf("header at %d", p.Offset)}, len: n, value: beValue(n)}
+			return &regVal{left: nftjson.Payload{Protocol: "ip", Field: fmt.Sprintf("header at %d", p.Offset)}, len: n, value: beValue(n), be: true}
 		case 6:
 			switch {
 			case p.Offset == 6 && n == 1:
@@ -211,7 +217,7 @@ func (m *machine) payloadVal(p *nfnl.Payload) *regVal {
 				}
 				return &regVal{left: nftjson.Payload{Protocol: "ip6", Field: f}, len: n, value: addrValueOf(16, -1)}
 			}
-			return &regVal{left: nftjson.Payload{Protocol: "ip6", Field: fmt.Sprintf("header at %d", p.Offset)}, len: n, value: beValue(n)}
+			return &regVal{left: nftjson.Payload{Protocol: "ip6", Field: fmt.Sprintf("header at %d", p.Offset)}, len: n, value: beValue(n), be: true}
 		}
 	case nfnl.BaseTransport:
 		proto := l4Names[m.l4]
@@ -224,11 +230,11 @@ func (m *machine) payloadVal(p *nfnl.Payload) *regVal {
 			if proto == "" {
 				proto = "th"
 			}
-			return &regVal{left: nftjson.Payload{Protocol: proto, Field: f}, len: 2, value: beValue(2)}
+			return &regVal{left: nftjson.Payload{Protocol: proto, Field: f}, len: 2, value: beValue(2), be: true}
 		case m.l4 == 6 && p.Offset == 13 && n == 1:
 			return &regVal{left: nftjson.Payload{Protocol: "tcp", Field: "flags"}, len: 1, value: numValue(1)}
 		case proto != "":
-			return &regVal{left: nftjson.Payload{Protocol: proto, Field: fmt.Sprintf("header at %d", p.Offset)}, len: n, value: beValue(n)}
+			return &regVal{left: nftjson.Payload{Protocol: proto, Field: fmt.Sprintf("header at %d", p.Offset)}, len: n, value: beValue(n), be: true}
 		}
 	}
 	return raw()
@@ -257,9 +263,9 @@ func metaVal(key uint32) *regVal {
 	case nfnl.MetaNFProto:
 		return &regVal{left: meta("nfproto"), len: 1, value: numValue(1), family: true}
 	case nfnl.MetaProtocol:
-		return &regVal{left: meta("protocol"), len: 2, value: beValue(2), family: true}
+		return &regVal{left: meta("protocol"), len: 2, value: beValue(2), family: true, be: true}
 	case nfnl.MetaMark:
-		return &regVal{left: meta("mark"), len: 4, value: numValue(4)}
+		return &regVal{left: meta("mark"), len: 4, value: numValue(4), host: true}
 	case nfnl.MetaIIFName:
 		return &regVal{left: meta("iifname"), len: 16, value: ifnameValue}
 	case nfnl.MetaOIFName:
@@ -277,7 +283,7 @@ func metaVal(key uint32) *regVal {
 	case nfnl.MetaPktType:
 		return &regVal{left: meta("pkttype"), len: 1, value: namedValue(1, pktTypes)}
 	case nfnl.MetaLen:
-		return &regVal{left: meta("length"), len: 4, value: numValue(4)}
+		return &regVal{left: meta("length"), len: 4, value: numValue(4), host: true}
 	case nfnl.MetaOIFType:
 		return &regVal{left: meta("oiftype"), len: 2, value: numValue(2)}
 	case nfnl.MetaSkUID:
@@ -306,7 +312,7 @@ func (m *machine) ctVal(c *nfnl.Ct) *regVal {
 	case nfnl.CtStatus:
 		return &regVal{left: ct("status"), len: 4, value: bitsValue(ctStatusBits), flags: ctStatusBits}
 	case nfnl.CtMark:
-		return &regVal{left: ct("mark"), len: 4, value: numValue(4)}
+		return &regVal{left: ct("mark"), len: 4, value: numValue(4), host: true}
 	case nfnl.CtDirection:
 		return &regVal{left: ct("direction"), len: 1, value: namedValue(1, ctDirs)}
 	case nfnl.CtL3Proto:
@@ -339,7 +345,7 @@ func (m *machine) ctVal(c *nfnl.Ct) *regVal {
 		if c.Key == nfnl.CtProtoDst {
 			k = "proto-dst"
 		}
-		return &regVal{left: ct(k), len: 2, value: beValue(2)}
+		return &regVal{left: ct(k), len: 2, value: beValue(2), be: true}
 	}
 	return unknownVal(fmt.Sprintf("ct key %d", c.Key))
 }
@@ -405,6 +411,11 @@ func masked(src *regVal, bw *nfnl.Bitwise) *regVal {
 	}
 	switch l := src.left.(type) {
 	case nftjson.Payload:
+		if strings.HasPrefix(l.Field, "header at ") {
+			// A header field the client writes (DSCP, ECN, length...):
+			// whatever the mask, the match is the client's choice.
+			return src
+		}
 		if (l.Protocol == "ip" || l.Protocol == "ip6") && (l.Field == "saddr" || l.Field == "daddr") {
 			bits, ok := prefixBits(bw.Mask)
 			if !ok {
@@ -461,3 +472,20 @@ func prefixBits(mask []byte) (int, bool) {
 }
 
 func leftName(e nftjson.Expr) string { return exprName(e) }
+
+// byteorder converts a register between network and host order: a
+// big-endian number read in host order keeps its meaning (nft converts a
+// port before "tcp dport > 1024").
+func byteorder(src *regVal, b *nfnl.Byteorder) *regVal {
+	const ntoh, hton = 0, 1
+	if src == nil || int(b.Len) != src.len || (b.Size != 2 && b.Size != 4) || int(b.Size) != src.len {
+		return unknownVal("byteorder")
+	}
+	switch {
+	case src.be && b.Op == ntoh:
+		return &regVal{left: src.left, len: src.len, value: numValue(src.len), host: true}
+	case src.host && b.Op == hton:
+		return &regVal{left: src.left, len: src.len, value: beValue(src.len), be: true}
+	}
+	return unknownVal("byteorder")
+}

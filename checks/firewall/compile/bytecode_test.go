@@ -14,6 +14,7 @@ import (
 // shows), built by hand so that the compiler is tested without a kernel.
 
 func u32h(v uint32) []byte { b := make([]byte, 4); binary.NativeEndian.PutUint32(b, v); return b }
+func u16h(v uint16) []byte { b := make([]byte, 2); binary.NativeEndian.PutUint16(b, v); return b }
 func be16(v uint16) []byte { return []byte{byte(v >> 8), byte(v)} }
 
 func l4(p uint8) []nfnl.Expr {
@@ -170,5 +171,21 @@ func TestBytecodeUnknownExpression(t *testing.T) {
 	why := strings.Join(res.Reasons, "; ")
 	if len(res.Undecided.Prefixes()) == 0 || !strings.Contains(why, "frobnicate") || !strings.Contains(why, "handle 2") {
 		t.Errorf("undecided %v, reasons %q", res.Undecided.Prefixes(), why)
+	}
+}
+
+// "tcp dport > 1024": nft converts the port to host order first.
+func TestBytecodeByteorder(t *testing.T) {
+	rs := bcChain(nfnl.FamilyIPv4, 0, cat(l4(6),
+		[]nfnl.Expr{&nfnl.Payload{Base: nfnl.BaseTransport, Offset: 2, Len: 2, DReg: nfnl.Reg1},
+			&nfnl.Byteorder{SReg: nfnl.Reg1, DReg: nfnl.Reg1, Op: 0, Len: 2, Size: 2},
+			&nfnl.Cmp{Op: nfnl.CmpGt, SReg: nfnl.Reg1, Data: u16h(1024)}, verdict(nfnl.VerdictAccept)}))
+	// 0x0400 in host (little-endian) order is 1024.
+	m := buildBytecode(t, rs)
+	for port, want := range map[uint16]bool{1024: false, 6379: true} {
+		res := evaluate(t, m, eval.IPv4, port)
+		if got := res.Accepted.Contains(netip.MustParseAddr("203.0.113.9")); got != want || len(res.Reasons) > 0 {
+			t.Errorf("port %d: accepted %v (reasons %v), want %v", port, got, res.Reasons, want)
+		}
 	}
 }
