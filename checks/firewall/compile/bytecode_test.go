@@ -180,7 +180,6 @@ func TestBytecodeByteorder(t *testing.T) {
 		[]nfnl.Expr{&nfnl.Payload{Base: nfnl.BaseTransport, Offset: 2, Len: 2, DReg: nfnl.Reg1},
 			&nfnl.Byteorder{SReg: nfnl.Reg1, DReg: nfnl.Reg1, Op: 0, Len: 2, Size: 2},
 			&nfnl.Cmp{Op: nfnl.CmpGt, SReg: nfnl.Reg1, Data: u16h(1024)}, verdict(nfnl.VerdictAccept)}))
-	// 0x0400 in host (little-endian) order is 1024.
 	m := buildBytecode(t, rs)
 	for port, want := range map[uint16]bool{1024: false, 6379: true} {
 		res := evaluate(t, m, eval.IPv4, port)
