@@ -386,9 +386,6 @@ func (d *decoder) hook(c *Chain, b []byte) error {
 }
 
 func (d *decoder) rule(fam Family, b []byte) error {
-	if len(d.rs.Rules) >= d.lim.MaxRules {
-		return &LimitError{"MaxRules", d.lim.MaxRules, "rule dump"}
-	}
 	r := &Rule{Family: fam}
 	var f fields
 	var exprs []byte
@@ -408,6 +405,9 @@ func (d *decoder) rule(fam Family, b []byte) error {
 			r.UserData = d.bytes(p)
 		}
 	})
+	if len(d.rs.Rules) >= d.lim.MaxRules {
+		return &LimitError{"MaxRules", d.lim.MaxRules, fmt.Sprintf("rule dump, chain %s %s %s handle %d", fam, r.Table, r.Chain, r.Handle)}
+	}
 	if err = errs(err, f.err); err == nil && exprs != nil {
 		r.Exprs, err = d.exprList(exprs, 0)
 	}
@@ -419,9 +419,6 @@ func (d *decoder) rule(fam Family, b []byte) error {
 }
 
 func (d *decoder) set(fam Family, b []byte) error {
-	if len(d.rs.Sets) >= d.lim.MaxSets {
-		return &LimitError{"MaxSets", d.lim.MaxSets, "set dump"}
-	}
 	s := &Set{Family: fam}
 	var f fields
 	_, err := walk(b, func(typ uint16, p []byte) {
@@ -468,6 +465,9 @@ func (d *decoder) set(fam Family, b []byte) error {
 			s.Exprs = append(s.Exprs, es...)
 		}
 	})
+	if len(d.rs.Sets) >= d.lim.MaxSets {
+		return &LimitError{"MaxSets", d.lim.MaxSets, fmt.Sprintf("set dump, set %s %s %s", fam, s.Table, s.Name)}
+	}
 	if err = errs(err, f.err); err != nil {
 		return fmt.Errorf("set %s %s %s: %w", fam, s.Table, s.Name, err)
 	}

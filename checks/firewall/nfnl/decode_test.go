@@ -135,3 +135,16 @@ func TestNetlinkErrorIs(t *testing.T) {
 		t.Errorf("error text %q names neither the errno nor the dump", err)
 	}
 }
+
+// BenchmarkDecode decodes the recording of the rarer expressions: the
+// decoder's own cost, without the kernel's.
+func BenchmarkDecode(b *testing.B) {
+	rec := fixture(b, "rare")
+	b.SetBytes(int64(len(rec)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode(bytes.NewReader(rec)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

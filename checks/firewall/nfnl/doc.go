@@ -15,9 +15,12 @@
 //
 // Read streams: each netlink message is decoded as it arrives from a
 // bounded receive buffer into the compact model, and the raw dump is not
-// held, so memory follows the size of the model, not of the dump. The
-// read is bracketed by the ruleset generation (NFT_MSG_GETGEN) and
-// repeated when a change raced it. Options.Record keeps the raw messages
+// held, so memory follows the size of the model, not of the dump. Rules
+// are dumped chain by chain and elements set by set: the kernel resumes
+// a dump by skipping what it already sent, so one dump of everything
+// costs time quadratic in its length. The read is bracketed by the
+// ruleset generation (NFT_MSG_GETGEN) and repeated, at most
+// Options.Attempts times, when a change raced it. Options.Record keeps the raw messages
 // in a file that Decode reads back with the same decoder, for tests and
 // for reproducing a reading offline.
 //

@@ -92,8 +92,8 @@ type Rule struct {
 	Table  string
 	Chain  string
 	Handle uint64
-	// Position is NFTA_RULE_POSITION when the kernel sent it (the handle
-	// of the rule it was inserted relative to); 0 otherwise.
+	// Position is NFTA_RULE_POSITION: in a dump, the handle of the rule
+	// before it in its chain; 0 for a chain's first rule.
 	Position uint64
 	Exprs    []Expr
 	// UserData is NFTA_RULE_USERDATA: TLVs of type (1 byte) length
