@@ -13,6 +13,11 @@
 # nft -j list ruleset and iptables-nft-save both parsed and merged
 # (read ms), then the same evaluation; ratio is again against
 # iptables-save alone, although the live check waits for both dumps.
+# A third table runs the check itself live (redis-firewall-check, which
+# reads nf_tables over netlink) on the realistic ruleset at 10,000, 30,000
+# and 100,000 rules next to iptables-nft-save on the same ruleset: wall
+# time and peak RSS (/usr/bin/time), medians of $RUNS runs; ratios are
+# check / iptables-nft-save. FWBENCH_TABLES=live runs only that table.
 # Needs root, iptables (nft back end) and nft.
 set -eu
 cd "$(dirname "$0")/.."
@@ -23,6 +28,7 @@ cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
 
 go test -c -o "$tmp/fw.test" ./checks/firewall/
+go build -o "$tmp/redis-firewall-check" ./cmd/redis-firewall-check
 
 # median_ms RUNS CMD...: median wall time of CMD in milliseconds, run
 # inside the namespace by one shell so that entering it is not counted.
@@ -41,6 +47,46 @@ median_ms() {
 
 printf '%-9s %6s %17s %16s %12s %9s %6s %15s\n' shape rules "iptables-save ms" "parse+compile ms" "evaluate ms" "total ms" ratio "(nft -j ms)" >"$tmp/table1"
 printf '%-9s %6s %17s %12s %8s %12s %9s %6s\n' shape rules "iptables-save ms" "nft -j ms" "read ms" "evaluate ms" "total ms" ratio >"$tmp/table2"
+# median_time_rss RUNS CMD...: median wall ms and median peak RSS (MB) of
+# CMD run inside the namespace.
+median_time_rss() {
+	n=$1
+	shift
+	i=0
+	: >"$tmp/trs"
+	while [ "$i" -lt "$n" ]; do
+		ip netns exec "$ns" /usr/bin/time -f '%e %M' -o "$tmp/tr1" "$@" >/dev/null 2>&1 || true
+		tail -n 1 "$tmp/tr1" >>"$tmp/trs"
+		i=$((i + 1))
+	done
+	t=$(cut -d' ' -f1 "$tmp/trs" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	m=$(cut -d' ' -f2 "$tmp/trs" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	awk -v t="$t" -v m="$m" 'BEGIN { printf "%.1f %.1f", t * 1000, m / 1024 }'
+}
+
+printf '%6s %17s %16s %9s %14s %11s %9s\n' rules "iptables-save ms" "save RSS MB" "check ms" "check RSS MB" "time ratio" "RSS ratio" >"$tmp/table3"
+for n in 10000 30000 100000; do
+	FWBENCH_OUT="$tmp/rules.save" FWBENCH_RULES=$n FWBENCH_SHAPE=realistic \
+		"$tmp/fw.test" -test.count=1 -test.run '^TestGenerateBenchRuleset$' >/dev/null
+	ip netns add "$ns"
+	ip netns exec "$ns" ip link set lo up
+	ip netns exec "$ns" iptables-nft-restore <"$tmp/rules.save"
+	read -r st sm <<EOF2
+$(median_time_rss "$runs" iptables-nft-save)
+EOF2
+	read -r ct cm <<EOF2
+$(median_time_rss "$runs" "$tmp/redis-firewall-check" --timeout 10m)
+EOF2
+	ip netns del "$ns"
+	awk -v n="$n" -v st="$st" -v sm="$sm" -v ct="$ct" -v cm="$cm" 'BEGIN {
+		printf "%6d %17.1f %16.1f %9.1f %14.1f %11.2f %9.2f\n", n, st, sm, ct, cm, ct / st, cm / sm }' >>"$tmp/table3"
+done
+if [ "${FWBENCH_TABLES:-}" = live ]; then
+	echo "Live check (netlink) vs iptables-nft-save, realistic ruleset:"
+	cat "$tmp/table3"
+	exit 0
+fi
+
 for shape in realistic flat; do
 	for n in 1000 10000; do
 		FWBENCH_OUT="$tmp/rules.save" FWBENCH_RULES=$n FWBENCH_SHAPE=$shape \
@@ -65,6 +111,9 @@ cat "$tmp/table1"
 echo
 echo "Live path (nft -j + iptables-nft-save read and merged):"
 cat "$tmp/table2"
+echo
+echo "Live check (netlink) vs iptables-nft-save, realistic ruleset:"
+cat "$tmp/table3"
 echo
 echo "Go benchmarks (three ports, IPv4 where evaluating; ns/op):"
 "$tmp/fw.test" -test.count=1 -test.run '^$' -test.bench 'Evaluate|ParseCompile' -test.benchtime 5x -test.benchmem | grep '^Benchmark'

@@ -16,6 +16,7 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/frontend/ufw"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/ipset"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nfnl"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nftjson"
 )
 
@@ -46,6 +47,9 @@ type Facts struct {
 	// could not be read.
 	Firewalld    *firewalld.Config
 	FirewalldErr error
+	// DumpErr says why the ruleset could not be written to
+	// Config.DumpRuleset.
+	DumpErr error
 }
 
 // Gather reads the ruleset: the saved dumps named in cfg, or the live
@@ -65,12 +69,23 @@ func Gather(ctx context.Context, cfg Options) *Facts {
 	}
 	in := &Facts{}
 	s := &in.Sources
-	s.NFT = runParse(ctx, sys, nftjson.Parse, "nft", "-j", "list", "ruleset")
-	if needsBytecode(s.NFT.Value) {
-		s.NFTNetlink = runParse(ctx, sys, nftjson.ParseNetlink, "nft", "--debug=netlink", "list", "ruleset")
+	// nf_tables, iptables-nft's tables included, is read over netlink as
+	// the bytecode the kernel runs: no nft or iptables-nft-save process.
+	var rec io.Writer
+	if cfg.DumpRuleset != "" {
+		f, err := os.Create(cfg.DumpRuleset)
+		if err != nil {
+			in.DumpErr = err
+		} else {
+			defer func() {
+				if err := f.Close(); err != nil && in.DumpErr == nil {
+					in.DumpErr = err
+				}
+			}()
+			rec = f
+		}
 	}
-	s.IptNFT = runParse(ctx, sys, iptsave.Parse, "iptables-nft-save")
-	s.Ip6tNFT = runParse(ctx, sys, iptsave.Parse, "ip6tables-nft-save")
+	s.NFTBytecode, s.SetNames = readNetlink(ctx, sys, rec)
 	s.LegacyTables4, s.LegacyNamesErr4 = legacyNames(ctx, sys, "/proc/net/ip_tables_names")
 	s.LegacyTables6, s.LegacyNamesErr6 = legacyNames(ctx, sys, "/proc/net/ip6_tables_names")
 	if len(s.LegacyTables4) > 0 {
@@ -107,18 +122,11 @@ func firewalldTable(in *Facts) bool {
 			}
 		}
 	}
-	return false
-}
-
-// needsBytecode reports whether the ruleset has a table where IPv6 rules
-// may hide an "ip6 nexthdr" dependency (see nftjson.Netlink).
-func needsBytecode(rs *nftjson.Ruleset) bool {
-	if rs == nil {
-		return false
-	}
-	for _, t := range rs.Tables {
-		if t.Family != "ip" && t.Family != "arp" {
-			return true
+	if v := in.Sources.NFTBytecode.Value; v != nil {
+		for _, t := range v.Tables {
+			if t.Name == "firewalld" {
+				return true
+			}
 		}
 	}
 	return false
@@ -170,8 +178,11 @@ func collectFiles(ctx context.Context, cfg Options) *Facts {
 		// The runner's deadline is the whole check's, offline too.
 		return &Facts{Err: err, Offline: true}
 	}
-	in := &Facts{Standalone: cfg.NftJSON == "", Offline: true}
+	in := &Facts{Standalone: cfg.NftJSON == "" && cfg.NftBytecode == "", Offline: true}
 	s := &in.Sources
+	if cfg.NftBytecode != "" {
+		s.NFTBytecode = parseFile(cfg.NftBytecode, nfnl.Decode)
+	}
 	if cfg.NftJSON != "" {
 		s.NFT = parseFile(cfg.NftJSON, nftjson.Parse)
 		if cfg.NftNetlink != "" {
@@ -218,7 +229,12 @@ func Build(in *Facts) (*eval.Ruleset, []string) {
 	var rs *eval.Ruleset
 	var notes []string
 	if !in.Standalone {
-		rs, notes = compile.Build(in.Sources)
+		// The compiler holds the bytecode only while it reads it back;
+		// the input keeps no other reference (peak memory on large
+		// rulesets).
+		src := in.Sources
+		in.Sources.NFTBytecode.Value = nil
+		rs, notes = compile.Build(src)
 		if in.Offline {
 			notes = append(notes, "offline: iptables-legacy tables, if the host has any, are not part of the given dumps")
 		}
@@ -227,6 +243,9 @@ func Build(in *Facts) (*eval.Ruleset, []string) {
 		rs6, n6 := compile.Standalone(eval.IPv6, in.Sources.Ip6tNFT, in.Sources.IPSet)
 		rs = &eval.Ruleset{BaseChains: append(rs4.BaseChains, rs6.BaseChains...)}
 		notes = append(n4, n6...)
+	}
+	if in.DumpErr != nil {
+		notes = append(notes, fmt.Sprintf("--dump-ruleset: the ruleset read could not be written: %v", in.DumpErr))
 	}
 	return rs, append(notes, setRouting(rs, in)...)
 }

@@ -23,6 +23,14 @@ type Options struct {
 	// NftNetlink is `nft --debug=netlink list ruleset` output, read with
 	// NftJSON for the "ip6 nexthdr" matches nft -j does not show.
 	NftNetlink string
+	// NftBytecode is a recording of the nf_tables ruleset as the live
+	// check reads it over netlink (DumpRuleset writes one): the kernel's
+	// bytecode, xt parameters included. It replaces NftJSON and the
+	// iptables-nft-save files.
+	NftBytecode string
+	// DumpRuleset, in live mode, receives the recording of the nf_tables
+	// ruleset read, for NftBytecode.
+	DumpRuleset string
 	// Routes is `ip -j route show table all` output (both families), for
 	// where DNAT targets go; offline only.
 	Routes string
@@ -43,7 +51,7 @@ type Options struct {
 
 // Offline reports whether saved dumps replace the live system.
 func (c Options) Offline() bool {
-	return c.NftJSON != "" || c.IptablesSave != "" || c.Ip6tablesSave != "" || c.IpsetSave != ""
+	return c.NftJSON != "" || c.NftBytecode != "" || c.IptablesSave != "" || c.Ip6tablesSave != "" || c.IpsetSave != ""
 }
 
 func (c Options) ports() []uint16 {

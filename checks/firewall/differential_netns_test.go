@@ -109,6 +109,7 @@ func (e *diffEnv) check(t *testing.T, ruleset string, st *diffStats) []string {
 	}
 	rs, _ := Build(in)
 	rep := Evaluate(rs, diffPorts)
+	crossCheckText(t, nsenterSystem{e.top.server}, rep)
 
 	var probes []synprobe.Probe
 	for _, port := range diffPorts {

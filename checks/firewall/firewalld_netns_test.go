@@ -82,6 +82,7 @@ func TestNamespaceFirewalld(t *testing.T) {
 		rs, notes := Build(in)
 		rep := Evaluate(rs, DefaultPorts)
 		rep.Notes, rep.Firewalld = notes, in.Firewalld
+		crossCheckText(t, cfg.System, rep)
 		var buf strings.Builder
 		if err := result.Render(&buf, Name, JudgeReport(rep, trusted)); err != nil {
 			t.Fatal(err)

@@ -77,6 +77,7 @@ func TestNamespaceDocker(t *testing.T) {
 			rs, _ := Build(in)
 			ports := []uint16{6379, 16379, 26379}
 			rep := Evaluate(rs, ports)
+			crossCheckText(t, sys, rep)
 			checkWant(t, rep, readWant(t, dir))
 			if os.Getenv("FWTEST_CAPTURE") == "1" {
 				capture(t, ctx, sys, dir)

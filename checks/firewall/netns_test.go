@@ -273,5 +273,8 @@ func liveReport(t *testing.T, ns string, ports []uint16) (*Facts, *eval.Ruleset,
 	rs, notes := Build(in)
 	rep := Evaluate(rs, ports)
 	rep.Notes = notes
+	// Every ruleset a namespace test loads is also read by the text
+	// readers (nft -j, iptables-nft-save): the verdicts must agree.
+	crossCheckText(t, netnsSystem{ns}, rep)
 	return in, rs, rep
 }

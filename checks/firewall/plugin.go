@@ -21,7 +21,7 @@ type flags struct {
 	ports                                 string
 	trusted                               []string
 	nftJSON, iptSave, ip6tSave, ipsetSave string
-	nftNetlink                            string
+	nftNetlink, nftBytecode, dumpRuleset  string
 	routes, ufwDir, firewalldDir          string
 	cfg                                   Options
 }
@@ -35,8 +35,8 @@ func New() plugin.Check {
 	return plugin.Check{
 		Name:  Name,
 		Short: "Compute which sources the kernel's firewall lets reach each Redis port",
-		Long: `Reads the ruleset the kernel runs (nft -j list ruleset, iptables-nft-save and
-ip6tables-nft-save for xtables-compat rules, iptables-legacy tables, ipset save) and computes,
+		Long: `Reads the ruleset the kernel runs (nf_tables over netlink, as the bytecode the kernel
+evaluates, iptables-nft's rules included; iptables-legacy tables; ipset save) and computes,
 for a new TCP connection to each Redis port, the exact set of source addresses that would be
 accepted, separately for IPv4 and IPv6. CRITICAL when an untrusted source is accepted or no rule
 restricts a port; WARNING when a trusted range is locked out; UNKNOWN, with the reasons, when the
@@ -59,6 +59,8 @@ options evaluate saved dumps instead.`,
 				Usage: "CIDR or address allowed to reach Redis (repeatable; commas also separate); loopback is always trusted"},
 			file("nft-json", "offline: `FILE` holding the output of nft -j list ruleset, evaluated instead of the live system", &f.nftJSON),
 			file("nft-netlink", "offline: `FILE` holding the output of nft --debug=netlink list ruleset, with --nft-json (shows the ip6 nexthdr matches nft -j hides)", &f.nftNetlink),
+			file("nft-bytecode", "offline: `FILE` holding a recording of the nf_tables ruleset as --dump-ruleset writes it (the kernel's bytecode; replaces --nft-json and the iptables-nft-save files)", &f.nftBytecode),
+			file("dump-ruleset", "live: write the nf_tables ruleset read (the kernel's bytecode, as read over netlink) to `FILE`, for --nft-bytecode", &f.dumpRuleset),
 			file("iptables-save", "offline: `FILE` holding iptables-save output (iptables-nft-save with --nft-json)", &f.iptSave),
 			file("ip6tables-save", "offline: `FILE` holding ip6tables-save output (ip6tables-nft-save with --nft-json)", &f.ip6tSave),
 			file("ipset-save", "offline: `FILE` holding ipset save output, for set matches", &f.ipsetSave),
@@ -73,7 +75,7 @@ options evaluate saved dumps instead.`,
 }
 
 func (f *flags) validate() error {
-	cfg := Options{NftJSON: f.nftJSON, NftNetlink: f.nftNetlink, IptablesSave: f.iptSave, Ip6tablesSave: f.ip6tSave, IpsetSave: f.ipsetSave, Routes: f.routes, UFWDir: f.ufwDir, FirewalldDir: f.firewalldDir}
+	cfg := Options{NftJSON: f.nftJSON, NftNetlink: f.nftNetlink, NftBytecode: f.nftBytecode, DumpRuleset: f.dumpRuleset, IptablesSave: f.iptSave, Ip6tablesSave: f.ip6tSave, IpsetSave: f.ipsetSave, Routes: f.routes, UFWDir: f.ufwDir, FirewalldDir: f.firewalldDir}
 	if cfg.Routes != "" && !cfg.Offline() {
 		return fmt.Errorf("--routes is for offline mode: give the ruleset dumps too (the live routing tables are read otherwise)")
 	}
@@ -100,10 +102,16 @@ func (f *flags) validate() error {
 		return err
 	}
 	cfg.Trusted = trusted
+	if cfg.DumpRuleset != "" && cfg.Offline() {
+		return fmt.Errorf("--dump-ruleset is for the live system: it records what is read there")
+	}
+	if cfg.NftBytecode != "" && (cfg.NftJSON != "" || cfg.NftNetlink != "" || cfg.IptablesSave != "" || cfg.Ip6tablesSave != "") {
+		return fmt.Errorf("--nft-bytecode: holds the whole nf_tables ruleset; give it without --nft-json, --nft-netlink, --iptables-save or --ip6tables-save")
+	}
 	if cfg.NftNetlink != "" && cfg.NftJSON == "" {
 		return fmt.Errorf("--nft-netlink: needs --nft-json")
 	}
-	for flag, path := range map[string]string{"--nft-json": cfg.NftJSON, "--nft-netlink": cfg.NftNetlink, "--iptables-save": cfg.IptablesSave,
+	for flag, path := range map[string]string{"--nft-json": cfg.NftJSON, "--nft-netlink": cfg.NftNetlink, "--nft-bytecode": cfg.NftBytecode, "--iptables-save": cfg.IptablesSave,
 		"--ip6tables-save": cfg.Ip6tablesSave, "--ipset-save": cfg.IpsetSave, "--routes": cfg.Routes, "--ufw-dir": cfg.UFWDir, "--firewalld-dir": cfg.FirewalldDir} {
 		if path == "" {
 			continue

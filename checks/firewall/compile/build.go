@@ -6,6 +6,7 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/ipset"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nfnl"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nftjson"
 )
 
@@ -30,6 +31,13 @@ type Sources struct {
 	// an "ip6 nexthdr" match nft -j hides when a transport match uses it
 	// as its dependency. Nil Value with nil Err: not consulted.
 	NFTNetlink Dump[nftjson.Netlink]
+	// NFTBytecode is the kernel's nf_tables ruleset read over netlink.
+	// When consulted it replaces NFT, NFTNetlink, IptNFT and Ip6tNFT: its
+	// bytecode shows what the kernel evaluates, xt parameters included.
+	NFTBytecode Dump[nfnl.Ruleset]
+	// SetNames resolves the ipset indexes xt set matches hold (nil when
+	// the names cannot be known: such matches are then unknown).
+	SetNames func(index uint16) (string, error)
 	// IptNFT and Ip6tNFT are iptables-nft-save and ip6tables-nft-save.
 	IptNFT, Ip6tNFT Dump[iptsave.Dump]
 	// Legacy4 and Legacy6 are iptables-legacy-save and ip6tables-legacy-save.
@@ -47,6 +55,7 @@ type Sources struct {
 func Build(src Sources) (rs *eval.Ruleset, notes []string) {
 	b := &builder{src: src, rs: &eval.Ruleset{}}
 	b.sets = compileIPSets(src.IPSet)
+	b.useBytecode()
 	for _, d := range []Dump[iptsave.Dump]{src.IptNFT, src.Ip6tNFT, src.Legacy4, src.Legacy6} {
 		markDynamicSets(d, b.sets)
 	}
@@ -68,6 +77,11 @@ type builder struct {
 	nftAddrs map[nftAddrKey]eval.Cond
 	// rules is the block new nft rules are carved from.
 	rules []eval.Rule
+	// bytecode is the nft ruleset being read back from the kernel's
+	// bytecode (see useBytecode); nil otherwise. cur completes the rule
+	// being compiled.
+	bytecode *decompiled
+	cur      *bcRule
 }
 
 // newRule returns a zeroed rule from a shared block.

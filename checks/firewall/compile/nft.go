@@ -67,7 +67,7 @@ func (b *builder) nft() {
 		}
 		tables[key{t.Family, t.Name}] = nt
 	}
-	if nl := b.src.NFTNetlink; !nl.ok() && hidesNexthdr(rs) {
+	if nl := b.src.NFTNetlink; !nl.ok() && b.bytecode == nil && hidesNexthdr(rs) {
 		why := "not given"
 		if nl.Err != nil {
 			why = fmt.Sprintf("%s: %v", nl.Name, nl.Err)
@@ -120,7 +120,19 @@ func (b *builder) nft() {
 			continue
 		}
 		ck := chainKey{r.Family, r.Table, r.Chain}
-		ch.Rules = nt.rule(ch.Rules, r, pos[ck], origins[i])
+		origin := origins[i]
+		if b.bytecode != nil {
+			// Read back now, named with its text too (the rule to
+			// change), and let go once compiled.
+			b.cur = b.bytecode.read(i)
+			if b.cur.text != "" {
+				origin += ": " + b.cur.text
+			}
+		}
+		ch.Rules = nt.rule(ch.Rules, r, pos[ck], origin)
+		if b.bytecode != nil {
+			r.Stmts, b.cur = nil, nil
+		}
 		pos[ck]++
 	}
 	for _, c := range rs.Chains {

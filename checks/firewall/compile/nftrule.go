@@ -135,7 +135,11 @@ loop:
 		}
 	}
 	if len(xtMatches) > 0 || xtTarget != "" {
-		t.mergeXt(cur, r, pos, xtMatches, xtTarget, origin)
+		if bc := t.b.cur; bc != nil {
+			t.applyXt(cur, bc, xtTarget, origin)
+		} else {
+			t.mergeXt(cur, r, pos, xtMatches, xtTarget, origin)
+		}
 	}
 	cur.Conds = append(cur.Conds, t.hiddenNexthdr(r)...)
 	if len(cur.Conds) == 0 {

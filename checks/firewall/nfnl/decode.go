@@ -1,0 +1,612 @@
+package nfnl
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"syscall"
+)
+
+// nf_tables message types (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_*).
+const (
+	subsysNFTables = 10
+
+	msgNewTable   = 0
+	msgGetTable   = 1
+	msgNewChain   = 3
+	msgGetChain   = 4
+	msgNewRule    = 6
+	msgGetRule    = 7
+	msgNewSet     = 9
+	msgGetSet     = 10
+	msgNewSetElem = 12
+	msgGetSetElem = 13
+	msgNewGen     = 15
+	msgGetGen     = 16
+	msgNewObj     = 18
+	msgGetObj     = 19
+
+	nlmsgHeader = 16
+	nfgenHeader = 4
+
+	nlmsgNoop    = 1
+	nlmsgError   = 2
+	nlmsgDone    = 3
+	nlmFDumpIntr = 0x10
+)
+
+// Limits bounds what one reading may hold; a zero field takes its
+// default. Exceeding one is an error naming it (*LimitError).
+type Limits struct {
+	MaxMessageBytes int // one netlink datagram; default 1 MiB
+	MaxMessages     int // netlink messages over the whole reading; default 20 million
+	MaxRules        int // default 2 million
+	MaxElements     int // set elements over all sets; default 10 million
+	MaxSets         int // default 1 million
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxMessageBytes <= 0 {
+		l.MaxMessageBytes = 1 << 20
+	}
+	if l.MaxMessages <= 0 {
+		l.MaxMessages = 20_000_000
+	}
+	if l.MaxRules <= 0 {
+		l.MaxRules = 2_000_000
+	}
+	if l.MaxElements <= 0 {
+		l.MaxElements = 10_000_000
+	}
+	if l.MaxSets <= 0 {
+		l.MaxSets = 1_000_000
+	}
+	return l
+}
+
+// LimitError says which limit a reading exceeded, and where.
+type LimitError struct {
+	Limit string // "MaxRules", ...
+	Max   int
+	Where string // e.g. "rule dump, table inet filter chain input"
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("nf_tables ruleset exceeds %s (%d) at %s", e.Limit, e.Max, e.Where)
+}
+
+// ErrGenerationChanged is returned when the ruleset kept changing while
+// it was read.
+var ErrGenerationChanged = errors.New("nf_tables ruleset changed during every read attempt")
+
+// A dump kind names which request a datagram answers; the recording
+// format stores it beside each datagram.
+type dumpKind byte
+
+const (
+	kindAttempt  dumpKind = 'A' // start of a read attempt (no payload)
+	kindGen      dumpKind = 'G'
+	kindTables   dumpKind = 'T'
+	kindChains   dumpKind = 'C'
+	kindRules    dumpKind = 'R'
+	kindSets     dumpKind = 'S'
+	kindElements dumpKind = 'E'
+	kindObjects  dumpKind = 'O'
+)
+
+func (k dumpKind) String() string {
+	switch k {
+	case kindAttempt:
+		return "attempt"
+	case kindGen:
+		return "generation"
+	case kindTables:
+		return "table dump"
+	case kindChains:
+		return "chain dump"
+	case kindRules:
+		return "rule dump"
+	case kindSets:
+		return "set dump"
+	case kindElements:
+		return "set element dump"
+	case kindObjects:
+		return "object dump"
+	}
+	return fmt.Sprintf("dump %q", byte(k))
+}
+
+type setKey struct {
+	fam         Family
+	table, name string
+}
+
+// decoder turns netlink messages into a Ruleset, copying what it keeps
+// into chunked arenas and interning names, so the datagrams can be
+// reused.
+type decoder struct {
+	lim      Limits
+	rs       *Ruleset
+	sets     map[setKey]*Set
+	names    map[string]string
+	arena    []byte
+	messages int
+	nelems   int
+	gen      uint32
+	genSeen  bool
+	changed  bool // the generation differed between two readings of it
+	intr     bool // NLM_F_DUMP_INTR seen: the dump raced a change
+}
+
+func newDecoder(lim Limits) *decoder {
+	d := &decoder{lim: lim.withDefaults(), names: map[string]string{}}
+	d.reset()
+	return d
+}
+
+func (d *decoder) reset() {
+	d.rs = &Ruleset{}
+	d.sets = map[setKey]*Set{}
+	d.messages, d.nelems = 0, 0
+	d.genSeen, d.intr, d.changed = false, false, false
+}
+
+const arenaChunk = 64 << 10
+
+// bytes copies p into the arena.
+func (d *decoder) bytes(p []byte) []byte {
+	if len(p) == 0 {
+		return nil
+	}
+	if len(p) > arenaChunk/8 {
+		return append([]byte(nil), p...)
+	}
+	if cap(d.arena)-len(d.arena) < len(p) {
+		d.arena = make([]byte, 0, arenaChunk)
+	}
+	n := len(d.arena)
+	d.arena = append(d.arena, p...)
+	return d.arena[n:len(d.arena):len(d.arena)]
+}
+
+// str interns a name: a ruleset repeats its table, chain and set names
+// in every rule.
+func (d *decoder) str(p []byte) string {
+	if s, ok := d.names[string(p)]; ok {
+		return s
+	}
+	if len(d.names) > 1<<20 {
+		return string(p)
+	}
+	s := string(p)
+	d.names[s] = s
+	return s
+}
+
+// datagram decodes one datagram of the given dump. done is true when it
+// ends the dump (NLMSG_DONE, or the reply of a non-dump request).
+func (d *decoder) datagram(kind dumpKind, b []byte) (done bool, err error) {
+	off := 0
+	for len(b) > 0 {
+		if len(b) < nlmsgHeader {
+			return false, fmt.Errorf("%s: message header truncated at byte %d", kind, off)
+		}
+		n := int(binary.NativeEndian.Uint32(b))
+		typ := binary.NativeEndian.Uint16(b[4:])
+		flags := binary.NativeEndian.Uint16(b[6:])
+		if n < nlmsgHeader || n > len(b) {
+			return false, fmt.Errorf("%s: message length %d out of range at byte %d (%d left)", kind, n, off, len(b))
+		}
+		d.messages++
+		if d.messages > d.lim.MaxMessages {
+			return false, &LimitError{"MaxMessages", d.lim.MaxMessages, kind.String()}
+		}
+		if flags&nlmFDumpIntr != 0 {
+			d.intr = true
+		}
+		body := b[nlmsgHeader:n]
+		switch typ {
+		case nlmsgNoop:
+		case nlmsgDone:
+			return true, nil
+		case nlmsgError:
+			if len(body) < 4 {
+				return false, fmt.Errorf("%s: truncated error message", kind)
+			}
+			if code := int32(binary.NativeEndian.Uint32(body)); code != 0 {
+				return false, &NetlinkError{Errno: -code, Where: kind.String()}
+			}
+			return true, nil // an acknowledgement
+		default:
+			if typ>>8 != subsysNFTables {
+				return false, fmt.Errorf("%s: unexpected message type %#x at byte %d", kind, typ, off)
+			}
+			if err := d.message(kind, uint8(typ), body); err != nil {
+				return false, err
+			}
+			if kind == kindGen {
+				done = true
+			}
+		}
+		adv := (n + 3) &^ 3
+		if adv > len(b) {
+			adv = len(b)
+		}
+		b = b[adv:]
+		off += adv
+	}
+	return done, nil
+}
+
+// NetlinkError is an error the kernel answered a request with.
+type NetlinkError struct {
+	Errno int32
+	Where string
+}
+
+// Unwrap gives the errno, so errors.Is(err, os.ErrPermission) tells a
+// reader without CAP_NET_ADMIN.
+func (e *NetlinkError) Unwrap() error { return syscall.Errno(e.Errno) }
+
+func (e *NetlinkError) Error() string {
+	return fmt.Sprintf("nf_tables %s: kernel error %d (%s)", e.Where, e.Errno, errnoName(e.Errno))
+}
+
+func (d *decoder) message(kind dumpKind, msg uint8, b []byte) error {
+	if len(b) < nfgenHeader {
+		return fmt.Errorf("%s: nfgenmsg truncated", kind)
+	}
+	fam := Family(b[0])
+	b = b[nfgenHeader:]
+	switch msg {
+	case msgNewGen:
+		return d.generation(b)
+	case msgNewTable:
+		return d.table(fam, b)
+	case msgNewChain:
+		return d.chain(fam, b)
+	case msgNewRule:
+		return d.rule(fam, b)
+	case msgNewSet:
+		return d.set(fam, b)
+	case msgNewSetElem:
+		return d.elements(fam, b)
+	case msgNewObj:
+		return d.object(fam, b)
+	}
+	return fmt.Errorf("%s: unexpected nf_tables message %d", kind, msg)
+}
+
+func (d *decoder) generation(b []byte) error {
+	var f fields
+	var gen uint32
+	seen, err := walk(b, func(t uint16, p []byte) {
+		if t == 1 {
+			f.u32(&gen, "generation id", p)
+		}
+	})
+	if err = errs(err, f.err); err != nil {
+		return fmt.Errorf("generation: %w", err)
+	}
+	if seen&(1<<1) == 0 {
+		return errors.New("generation: no NFTA_GEN_ID")
+	}
+	if d.genSeen && gen != d.gen {
+		d.changed = true
+	}
+	d.gen, d.genSeen = gen, true
+	return nil
+}
+
+func (d *decoder) table(fam Family, b []byte) error {
+	t := &Table{Family: fam}
+	var f fields
+	_, err := walk(b, func(typ uint16, p []byte) {
+		switch typ {
+		case 1:
+			t.Name = d.str(trimNUL(p))
+		case 2:
+			f.u32(&t.Flags, "flags", p)
+		case 3:
+			f.u32(&t.Use, "use", p)
+		case 4:
+			f.u64(&t.Handle, "handle", p)
+		}
+	})
+	if err = errs(err, f.err); err != nil {
+		return fmt.Errorf("table %s %s: %w", fam, t.Name, err)
+	}
+	d.rs.Tables = append(d.rs.Tables, t)
+	return nil
+}
+
+func (d *decoder) chain(fam Family, b []byte) error {
+	c := &Chain{Family: fam}
+	var f fields
+	seen, err := walk(b, func(typ uint16, p []byte) {
+		switch typ {
+		case 1:
+			c.Table = d.str(trimNUL(p))
+		case 2:
+			f.u64(&c.Handle, "handle", p)
+		case 3:
+			c.Name = d.str(trimNUL(p))
+		case 4:
+			f.fail("hook", d.hook(c, p))
+		case 5:
+			f.u32(&c.Policy, "policy", p)
+		case 6:
+			f.u32(&c.Use, "use", p)
+		case 7:
+			c.Type = d.str(trimNUL(p))
+		case 10:
+			f.u32(&c.Flags, "flags", p)
+		}
+	})
+	c.HasPolicy = seen&(1<<5) != 0
+	if err = errs(err, f.err); err != nil {
+		return fmt.Errorf("chain %s %s %s: %w", fam, c.Table, c.Name, err)
+	}
+	d.rs.Chains = append(d.rs.Chains, c)
+	return nil
+}
+
+func (d *decoder) hook(c *Chain, b []byte) error {
+	var f fields
+	var dev string
+	var devs []string
+	c.HasHook = true
+	_, err := walk(b, func(typ uint16, p []byte) {
+		switch typ {
+		case 1:
+			f.u32(&c.Hooknum, "hooknum", p)
+		case 2:
+			var v uint32
+			f.u32(&v, "priority", p)
+			c.Priority = int32(v)
+		case 3:
+			dev = d.str(trimNUL(p))
+		case 4:
+			_, err := walk(p, func(t uint16, q []byte) {
+				if t == 1 && len(devs) < 256 {
+					devs = append(devs, d.str(trimNUL(q)))
+				}
+			})
+			f.fail("devices", err)
+		}
+	})
+	// The kernel sends a single device both ways; the list wins.
+	switch {
+	case len(devs) > 0:
+		c.Devices = devs
+	case dev != "":
+		c.Devices = []string{dev}
+	}
+	return errs(err, f.err)
+}
+
+func (d *decoder) rule(fam Family, b []byte) error {
+	r := &Rule{Family: fam}
+	var f fields
+	var exprs []byte
+	_, err := walk(b, func(typ uint16, p []byte) {
+		switch typ {
+		case 1:
+			r.Table = d.str(trimNUL(p))
+		case 2:
+			r.Chain = d.str(trimNUL(p))
+		case 3:
+			f.u64(&r.Handle, "handle", p)
+		case 4:
+			exprs = p
+		case 6:
+			f.u64(&r.Position, "position", p)
+		case 7:
+			r.UserData = d.bytes(p)
+		}
+	})
+	if len(d.rs.Rules) >= d.lim.MaxRules {
+		return &LimitError{"MaxRules", d.lim.MaxRules, fmt.Sprintf("rule dump, chain %s %s %s handle %d", fam, r.Table, r.Chain, r.Handle)}
+	}
+	if err = errs(err, f.err); err == nil && exprs != nil {
+		r.Exprs, err = d.exprList(exprs, 0)
+	}
+	if err != nil {
+		return fmt.Errorf("rule %s %s %s handle %d: %w", fam, r.Table, r.Chain, r.Handle, err)
+	}
+	d.rs.Rules = append(d.rs.Rules, r)
+	return nil
+}
+
+func (d *decoder) set(fam Family, b []byte) error {
+	s := &Set{Family: fam}
+	var f fields
+	_, err := walk(b, func(typ uint16, p []byte) {
+		switch typ {
+		case 1:
+			s.Table = d.str(trimNUL(p))
+		case 2:
+			s.Name = d.str(trimNUL(p))
+		case 3:
+			f.u32(&s.Flags, "flags", p)
+		case 4:
+			f.u32(&s.KeyType, "key type", p)
+		case 5:
+			f.u32(&s.KeyLen, "key len", p)
+		case 6:
+			f.u32(&s.DataType, "data type", p)
+		case 7:
+			f.u32(&s.DataLen, "data len", p)
+		case 8:
+			f.u32(&s.Policy, "policy", p)
+		case 9:
+			f.fail("desc", d.setDesc(s, p))
+		case 10:
+			f.u32(&s.ID, "id", p)
+		case 11:
+			f.u64(&s.Timeout, "timeout", p)
+		case 12:
+			f.u32(&s.GCInterval, "gc interval", p)
+		case 13:
+			s.UserData = d.bytes(p)
+		case 15:
+			f.u32(&s.ObjType, "obj type", p)
+		case 16:
+			f.u64(&s.Handle, "handle", p)
+		case 17:
+			x, err := d.expr(p, 1)
+			f.fail("expr", err)
+			if x != nil {
+				s.Exprs = append(s.Exprs, x)
+			}
+		case 18:
+			es, err := d.nested(p, 0)
+			f.fail("expressions", err)
+			s.Exprs = append(s.Exprs, es...)
+		}
+	})
+	if len(d.rs.Sets) >= d.lim.MaxSets {
+		return &LimitError{"MaxSets", d.lim.MaxSets, fmt.Sprintf("set dump, set %s %s %s", fam, s.Table, s.Name)}
+	}
+	if err = errs(err, f.err); err != nil {
+		return fmt.Errorf("set %s %s %s: %w", fam, s.Table, s.Name, err)
+	}
+	d.rs.Sets = append(d.rs.Sets, s)
+	d.sets[setKey{fam, s.Table, s.Name}] = s
+	return nil
+}
+
+func (d *decoder) setDesc(s *Set, b []byte) error {
+	var f fields
+	_, err := walk(b, func(typ uint16, p []byte) {
+		switch typ {
+		case 1:
+			f.u32(&s.Size, "size", p)
+		case 2:
+			_, err := walk(p, func(t uint16, q []byte) {
+				if t != 1 || len(s.Fields) >= 16 { // NFT_REG32_COUNT fields at most
+					return
+				}
+				_, err := walk(q, func(t uint16, r []byte) {
+					if t == 1 {
+						var v uint32
+						f.u32(&v, "field len", r)
+						s.Fields = append(s.Fields, v)
+					}
+				})
+				f.fail("field", err)
+			})
+			f.fail("concat", err)
+		}
+	})
+	return errs(err, f.err)
+}
+
+func (d *decoder) elements(fam Family, b []byte) error {
+	var table, name string
+	var list []byte
+	_, err := walk(b, func(typ uint16, p []byte) {
+		switch typ {
+		case 1:
+			table = d.str(trimNUL(p))
+		case 2:
+			name = d.str(trimNUL(p))
+		case 3:
+			list = p
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("set elements %s %s %s: %w", fam, table, name, err)
+	}
+	s := d.sets[setKey{fam, table, name}]
+	if s == nil {
+		return fmt.Errorf("set elements of %s %s %s, a set the set dump did not list", fam, table, name)
+	}
+	a := attrs{b: list}
+	for {
+		typ, p, ok := a.next()
+		if !ok {
+			break
+		}
+		if typ != 1 {
+			continue
+		}
+		d.nelems++
+		if d.nelems > d.lim.MaxElements {
+			return &LimitError{"MaxElements", d.lim.MaxElements, fmt.Sprintf("set %s %s %s", fam, table, name)}
+		}
+		e, err := d.elem(p)
+		if err != nil {
+			return fmt.Errorf("set %s %s %s element %d: %w", fam, table, name, len(s.Elements), err)
+		}
+		s.Elements = append(s.Elements, e)
+	}
+	if a.err != nil {
+		return fmt.Errorf("set elements %s %s %s: %w", fam, table, name, a.err)
+	}
+	return nil
+}
+
+func (d *decoder) elem(b []byte) (Elem, error) {
+	var e Elem
+	var f fields
+	_, err := walk(b, func(typ uint16, p []byte) {
+		var derr error
+		switch typ {
+		case 1:
+			e.Key, _, derr = d.data(p)
+		case 2:
+			e.Data, e.Verdict, derr = d.data(p)
+		case 3:
+			f.u32(&e.Flags, "flags", p)
+		case 4:
+			f.u64(&e.Timeout, "timeout", p)
+		case 5:
+			f.u64(&e.Expires, "expiration", p)
+		case 6:
+			e.UserData = d.bytes(p)
+		case 7:
+			x, err := d.expr(p, 1)
+			derr = err
+			if x != nil {
+				e.Exprs = append(e.Exprs, x)
+			}
+		case 9:
+			e.ObjRef = d.str(trimNUL(p))
+		case 10:
+			e.KeyEnd, _, derr = d.data(p)
+		case 11:
+			es, err := d.nested(p, 0)
+			derr = err
+			e.Exprs = append(e.Exprs, es...)
+		}
+		f.fail("element", derr)
+	})
+	return e, errs(err, f.err)
+}
+
+func (d *decoder) object(fam Family, b []byte) error {
+	o := &Object{Family: fam}
+	var f fields
+	_, err := walk(b, func(typ uint16, p []byte) {
+		switch typ {
+		case 1:
+			o.Table = d.str(trimNUL(p))
+		case 2:
+			o.Name = d.str(trimNUL(p))
+		case 3:
+			f.u32(&o.Type, "type", p)
+		case 4:
+			o.Data = d.bytes(p)
+		case 6:
+			f.u64(&o.Handle, "handle", p)
+		case 8:
+			o.UserData = d.bytes(p)
+		}
+	})
+	if err = errs(err, f.err); err != nil {
+		return fmt.Errorf("object %s %s %s: %w", fam, o.Table, o.Name, err)
+	}
+	d.rs.Objects = append(d.rs.Objects, o)
+	return nil
+}

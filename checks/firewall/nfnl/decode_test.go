@@ -1,0 +1,150 @@
+package nfnl
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixtureDir(t), name+".rec"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestDecodeLimits(t *testing.T) {
+	rec := fixture(t, "sets")
+	for _, tc := range []struct {
+		lim  Limits
+		name string
+	}{
+		{Limits{MaxRules: 2}, "MaxRules"},
+		{Limits{MaxElements: 3}, "MaxElements"},
+		{Limits{MaxSets: 1}, "MaxSets"},
+		{Limits{MaxMessages: 5}, "MaxMessages"},
+		{Limits{MaxMessageBytes: 64}, "MaxMessageBytes"},
+	} {
+		_, err := DecodeLimits(bytes.NewReader(rec), tc.lim)
+		var le *LimitError
+		if !errors.As(err, &le) || le.Limit != tc.name {
+			t.Errorf("%+v: got %v, want a %s LimitError", tc.lim, err, tc.name)
+			continue
+		}
+		if le.Where == "" || !strings.Contains(err.Error(), tc.name) {
+			t.Errorf("%s: error does not say where: %v", tc.name, err)
+		}
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	rec := fixture(t, "families")
+	for name, in := range map[string][]byte{
+		"empty":        nil,
+		"bad magic":    []byte("nft-recording 1\n"),
+		"no attempt":   []byte(recordMagic),
+		"truncated":    rec[:len(rec)-7],
+		"mid dump":     rec[:len(recordMagic)+5+0+5+40],
+		"unknown kind": append([]byte(recordMagic), 'Q', 0, 0, 0, 0),
+	} {
+		if _, err := Decode(bytes.NewReader(in)); err == nil {
+			t.Errorf("%s: decoded without error", name)
+		}
+	}
+}
+
+// A recording of two attempts decodes the last.
+func TestDecodeLastAttempt(t *testing.T) {
+	a, b := fixture(t, "families"), fixture(t, "sets")
+	both := append(append([]byte{}, a...), b[len(recordMagic):]...)
+	rs, err := Decode(bytes.NewReader(both))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Decode(bytes.NewReader(b))
+	if len(rs.Rules) != len(want.Rules) || len(rs.Sets) != len(want.Sets) {
+		t.Errorf("decoded %d rules %d sets, want the last attempt's %d and %d", len(rs.Rules), len(rs.Sets), len(want.Rules), len(want.Sets))
+	}
+}
+
+func TestRegOffset(t *testing.T) {
+	for r, want := range map[uint32]int{1: 0, 2: 16, 4: 48, 8: 0, 9: 4, 12: 16, 23: 60} {
+		if got, ok := RegOffset(r); !ok || got != want {
+			t.Errorf("RegOffset(%d) = %d %v, want %d", r, got, ok, want)
+		}
+	}
+	for _, r := range []uint32{0, 5, 7, 24} {
+		if _, ok := RegOffset(r); ok {
+			t.Errorf("RegOffset(%d) ok", r)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, name := range []string{"families", "sets", "iptables-nft", "rare"} {
+		b := fixture(f, name)
+		f.Add(b)
+		f.Add(b[:len(b)/2])
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		rs, err := DecodeLimits(bytes.NewReader(in), Limits{MaxMessageBytes: 1 << 16, MaxMessages: 1 << 12, MaxRules: 1 << 10, MaxElements: 1 << 12, MaxSets: 1 << 10})
+		if err != nil {
+			return
+		}
+		for _, r := range rs.Rules {
+			_ = r.Bytecode()
+			_ = r.UserDataLine()
+		}
+		for _, s := range rs.Sets {
+			_ = s.ElementsBytecode()
+		}
+	})
+}
+
+func TestRuleComment(t *testing.T) {
+	rs, err := Decode(bytes.NewReader(fixture(t, "families")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Rule{UserData: []byte{1, 1, 9, 0, 3, 'h', 'i', 0}}
+	if got := r.Comment(); got != "hi" {
+		t.Errorf("Comment() = %q, want hi", got)
+	}
+	if got := (&Rule{UserData: []byte{0, 9, 'x'}}).Comment(); got != "" {
+		t.Errorf("a truncated TLV gave comment %q", got)
+	}
+	if c := rs.Chain(FamilyIPv4, "t4", "in"); c == nil || !c.HasHook || c.Hooknum != 1 || !c.HasPolicy || c.Policy != 0 || c.Type != "filter" {
+		t.Errorf("chain ip t4 in: %+v", c)
+	}
+	if c := rs.Chain(FamilyNetdev, "tn", "ing"); c == nil || len(c.Devices) != 1 || c.Devices[0] != "lo" || c.Priority != -500 {
+		t.Errorf("chain netdev tn ing: %+v", c)
+	}
+}
+
+func TestNetlinkErrorIs(t *testing.T) {
+	err := error(&NetlinkError{Errno: 1, Where: "rule dump"}) // EPERM
+	if !errors.Is(err, os.ErrPermission) {
+		t.Errorf("%v is not os.ErrPermission", err)
+	}
+	if !strings.Contains(err.Error(), "EPERM") || !strings.Contains(err.Error(), "rule dump") {
+		t.Errorf("error text %q names neither the errno nor the dump", err)
+	}
+}
+
+// BenchmarkDecode decodes the recording of the rarer expressions: the
+// decoder's own cost, without the kernel's.
+func BenchmarkDecode(b *testing.B) {
+	rec := fixture(b, "rare")
+	b.SetBytes(int64(len(rec)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode(bytes.NewReader(rec)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
