@@ -99,11 +99,11 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw, fw 
 	if !describe.Empty(bad) {
 		switch {
 		case describe.AllButLoopback(res.Accepted, fam) && len(res.Choices) == 0:
-			r.Add(result.Critical, "%v: accepted from %s: no rule restricts it%s%s%s%s", q, fam.All(), where(res, trust), via(res), fix(ufw, q, res, trust), fix(fw, q, res, trust))
+			r.Add(result.Critical, "%v: accepted from %s: no rule restricts it%s%s%s%s%s", q, fam.All(), where(res, trust), via(res), fix(ufw, q, res, trust), fix(fw, q, res, trust), decidedBy(res, bad))
 		case describe.AllButLoopback(res.Accepted, fam):
-			r.Add(result.Critical, "%v: accepted from %s%s%s%s%s%s", q, fam.All(), choices(res), where(res, trust), via(res), fix(ufw, q, res, trust), fix(fw, q, res, trust))
+			r.Add(result.Critical, "%v: accepted from %s%s%s%s%s%s%s", q, fam.All(), choices(res), where(res, trust), via(res), fix(ufw, q, res, trust), fix(fw, q, res, trust), decidedBy(res, bad))
 		default:
-			r.Add(result.Critical, "%v: accepted from %s%s%s%s%s%s", q, describe.Untrusted(bad, fam, trust), choices(res), where(res, trust), via(res), fix(ufw, q, res, trust), fix(fw, q, res, trust))
+			r.Add(result.Critical, "%v: accepted from %s%s%s%s%s%s%s", q, describe.Untrusted(bad, fam, trust), choices(res), where(res, trust), via(res), fix(ufw, q, res, trust), fix(fw, q, res, trust), decidedBy(res, bad))
 		}
 	}
 	// ufw's view comes with the verdict, as its own summary of the port.
@@ -127,7 +127,7 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw, fw 
 	mb.RemoveSet(res.Accepted)
 	mb.RemoveSet(res.Undecided)
 	if missing, _ := mb.IPSet(); !describe.Empty(missing) {
-		r.Add(result.Warning, "%v: trusted %s not accepted", q, describe.Ranges(missing, fam))
+		r.Add(result.Warning, "%v: trusted %s not accepted%s", q, describe.Ranges(missing, fam), decidedBy(res, missing))
 	}
 	// Loopback: the canonical address must get through on lo.
 	la := loop.Addr()

@@ -59,15 +59,6 @@ func (d Decision) rank() int {
 	return 3
 }
 
-// Span is a range of remote sources whose fate one rule or policy decided.
-type Span struct {
-	Range netipx.IPRange
-	// Accepted is true for sources accepted (in some context), false for
-	// sources refused in every context.
-	Accepted bool
-	Decision Decision
-}
-
 // ruleDecision names r in base chain bi of the walker's path, both
 // mapped back to the caller's ruleset.
 func (w *walker) ruleDecision(r *Rule, bi int) Decision {
@@ -125,31 +116,38 @@ type explanation struct {
 	decs decisions
 }
 
+// Attribution is the ranges of remote sources whose fate one rule or
+// policy decided.
+type Attribution struct {
+	Decision Decision
+	// Accepted is true for sources accepted (in some context), false for
+	// sources refused in every context.
+	Accepted bool
+	Ranges   []netipx.IPRange
+}
+
 // Explain names what decided the fate of the remote sources in set: for
 // the sources accepted, the rule or policy that accepted them (in the
 // first context that does); for the sources refused in every context, what
-// refused them in the first. Undecided sources are left out. It returns at
-// most max spans in address order (every one when max <= 0) and the number
-// of spans left out.
-func (r *Result) Explain(set *netipx.IPSet, max int) (spans []Span, more int) {
+// refused them in the first. Undecided sources are left out.
+//
+// It returns one attribution per deciding rule or policy, in the address
+// order of their first range, at most max of them (every one when max <=
+// 0), and the number of ranges of the attributions left out.
+func (r *Result) Explain(set *netipx.IPSet, max int) (out []Attribution, more int) {
 	e := r.explained
 	if e == nil || set == nil {
 		return nil, 0
 	}
-	add := func(sp Span) {
-		if n := len(spans); n > 0 && more == 0 {
-			last := &spans[n-1]
-			if last.Accepted == sp.Accepted && last.Decision == sp.Decision && last.Range.To().Next() == sp.Range.From() {
-				last.Range = netipx.IPRangeFrom(last.Range.From(), sp.Range.To())
-				return
-			}
-		}
-		if max > 0 && len(spans) >= max {
-			more++
-			return
-		}
-		spans = append(spans, sp)
+	type key struct {
+		d   Decision
+		acc bool
 	}
+	// group is the index in out, or a negative number for each group
+	// left out.
+	group := map[key]int{}
+	last, lastGroup := netipx.IPRange{}, 0
+	leftOut := 0
 	for _, want := range set.Ranges() {
 		// The first piece holding want.From().
 		i := sort.Search(len(e.srcs), func(i int) bool { return e.srcs[i].Compare(want.From()) > 0 }) - 1
@@ -165,10 +163,35 @@ func (r *Result) Explain(set *netipx.IPSet, max int) (spans []Span, more int) {
 			if want.To().Less(to) {
 				to = want.To()
 			}
-			add(Span{Range: netipx.IPRangeFrom(from, to), Accepted: e.fate[i] == pieceAccepted, Decision: e.decs.table[e.decs.piece[i]]})
+			k := key{e.decs.table[e.decs.piece[i]], e.fate[i] == pieceAccepted}
+			g, ok := group[k]
+			if !ok {
+				leftOut--
+				g = leftOut
+				if max <= 0 || len(out) < max {
+					g = len(out)
+					out = append(out, Attribution{Decision: k.d, Accepted: k.acc})
+				}
+				group[k] = g
+			}
+			// Adjacent pieces of one group make one range.
+			if g == lastGroup && last.IsValid() && last.To().Next() == from {
+				last = netipx.IPRangeFrom(last.From(), to)
+				if g >= 0 {
+					rs := out[g].Ranges
+					rs[len(rs)-1] = last
+				}
+				continue
+			}
+			last, lastGroup = netipx.IPRangeFrom(from, to), g
+			if g < 0 {
+				more++
+				continue
+			}
+			out[g].Ranges = append(out[g].Ranges, last)
 		}
 	}
-	return spans, more
+	return out, more
 }
 
 func max0(i int) int {

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"go4.org/netipx"
@@ -88,30 +89,38 @@ func TestExplainNamesTheDecidingRule(t *testing.T) {
 				t.Errorf("more = %d with no bound", more)
 			}
 			var gs, ws []string
-			for _, s := range got {
-				by := "none"
-				switch s.Decision.Kind {
-				case ByRule:
-					by = s.Decision.Rule.Origin
-					if !inRuleset(rs, s.Decision.Rule) {
-						t.Errorf("%v: rule %q is not the ruleset's own", s.Range, by)
-					}
-				case ByPolicy:
-					by = "policy:" + s.Decision.Base.Origin
-					if !inBases(rs, s.Decision.Base) {
-						t.Errorf("%v: base chain is not the ruleset's own", s.Range)
-					}
+			for _, a := range got {
+				for _, r := range a.Ranges {
+					gs = append(gs, fmt.Sprintf("%s %v %s", rangeText(r), a.Accepted, by(t, rs, a)))
 				}
-				gs = append(gs, fmt.Sprintf("%s %v %s", rangeText(s.Range), s.Accepted, by))
 			}
+			slices.Sort(gs)
 			for _, w := range c.want {
 				ws = append(ws, fmt.Sprintf("%s %v %s", w.addr, w.accept, w.by))
 			}
+			slices.Sort(ws)
 			if fmt.Sprint(gs) != fmt.Sprint(ws) {
-				t.Errorf("spans\n got %q\nwant %q", gs, ws)
+				t.Errorf("attributions\n got %q\nwant %q", gs, ws)
 			}
 		})
 	}
+}
+
+func by(t *testing.T, rs *Ruleset, s Attribution) string {
+	by := "none"
+	switch s.Decision.Kind {
+	case ByRule:
+		by = s.Decision.Rule.Origin
+		if !inRuleset(rs, s.Decision.Rule) {
+			t.Errorf("rule %q is not the ruleset's own", by)
+		}
+	case ByPolicy:
+		by = "policy:" + s.Decision.Base.Origin
+		if !inBases(rs, s.Decision.Base) {
+			t.Errorf("base chain %q is not the ruleset's own", by)
+		}
+	}
+	return by
 }
 
 // Explain stops at max spans and counts the rest.
@@ -123,7 +132,13 @@ func TestExplainIsBounded(t *testing.T) {
 	res := mustEval(t, &Ruleset{BaseChains: []*BaseChain{base(Input, 0, Drop, both4and6, rules...)}}, IPv4, 6379)
 	got, more := res.Explain(set(t, "198.51.100.0/26"), 5)
 	if len(got) != 5 || more != 3 {
-		t.Errorf("got %d spans and %d more, want 5 and 3", len(got), more)
+		t.Errorf("got %d attributions and %d more ranges, want 5 and 3", len(got), more)
+	}
+	// Ranges one rule decides, apart, are one attribution.
+	res = mustEval(t, &Ruleset{BaseChains: []*BaseChain{base(Input, 0, Accept, both4and6)}}, IPv4, 6379)
+	got, more = res.Explain(set(t, "192.0.2.0/24", "203.0.113.0/24"), 1)
+	if len(got) != 1 || len(got[0].Ranges) != 2 || more != 0 {
+		t.Errorf("got %+v and %d more, want one policy with two ranges", got, more)
 	}
 }
 
