@@ -44,35 +44,42 @@ func (d Decision) String() string {
 	return "no single rule"
 }
 
+// verdictBy is what the walker records of a decision: the rule (the
+// ruleset's own) and the index of its base chain in the path.
+type verdictBy struct {
+	kind DecisionKind
+	bi   int32
+	rule *Rule
+}
+
 // rank orders the chains an accepted packet crossed by how much each
 // says about it: a filtering rule over a policy over a nat chain's accept
 // over nothing at all. The highest rank, latest on the path, is named.
-func (d Decision) rank() int {
+func (w *walker) rank(d verdictBy) int {
 	switch {
-	case d.Kind == NoBaseChain || d.Kind == Unattributed:
+	case d.kind == NoBaseChain || d.kind == Unattributed:
 		return 0
-	case d.Base.NAT:
+	case w.path[d.bi].NAT:
 		return 1
-	case d.Kind == ByPolicy:
+	case d.kind == ByPolicy:
 		return 2
 	}
 	return 3
 }
 
-// ruleDecision names r in base chain bi of the walker's path, both
-// mapped back to the caller's ruleset.
-func (w *walker) ruleDecision(r *Rule, bi int) Decision {
-	return Decision{Kind: ByRule, Rule: r.original(), Base: w.path[bi].original()}
+// ruleDecision names r in base chain bi of the walker's path.
+func (w *walker) ruleDecision(r *Rule, bi int) verdictBy {
+	return verdictBy{kind: ByRule, bi: int32(bi), rule: r.original()}
 }
 
-func (w *walker) policyDecision(bi int) Decision {
-	return Decision{Kind: ByPolicy, Base: w.path[bi].original()}
+func (w *walker) policyDecision(bi int) verdictBy {
+	return verdictBy{kind: ByPolicy, bi: int32(bi)}
 }
 
 // acceptedBy merges the accept of an earlier base chain with what decided
 // the rest of the path.
-func (w *walker) acceptedBy(d Decision) {
-	if d.rank() > w.dec.rank() {
+func (w *walker) acceptedBy(d verdictBy) {
+	if w.rank(d) > w.rank(w.dec) {
 		w.dec = d
 	}
 }
@@ -85,34 +92,46 @@ const (
 	pieceAccepted
 )
 
-// decisions holds one decision per source piece, each stored once: a
-// ruleset has far fewer deciding rules than pieces.
+// decisions holds one decision per source piece. Its kind shares a
+// byte with the piece's fate; a map from decisions to small numbers would
+// cost more than the pointer when every rule decides some piece.
 type decisions struct {
-	ids   map[Decision]int32
-	table []Decision
-	piece []int32
+	fate  []uint8 // piece fate | kind<<4
+	rule  []*Rule
+	bi    []int32
+	bases []*BaseChain // the ruleset's own base chain of each path index
 }
 
-func (d *decisions) init(n int) {
-	d.ids = map[Decision]int32{}
-	d.piece = make([]int32, n)
-}
-
-func (d *decisions) set(i int, x Decision) {
-	id, ok := d.ids[x]
-	if !ok {
-		id = int32(len(d.table))
-		d.table = append(d.table, x)
-		d.ids[x] = id
+func newDecisions(n int, path []*BaseChain) decisions {
+	d := decisions{fate: make([]uint8, n), rule: make([]*Rule, n), bi: make([]int32, n), bases: make([]*BaseChain, len(path))}
+	for i, b := range path {
+		d.bases[i] = b.original()
 	}
-	d.piece[i] = id
+	return d
+}
+
+func (d *decisions) fateOf(i int) uint8 { return d.fate[i] & 0xf }
+
+func (d *decisions) set(i int, fate uint8, x verdictBy) {
+	d.fate[i] = fate | uint8(x.kind)<<4
+	d.rule[i], d.bi[i] = x.rule, x.bi
+}
+
+func (d *decisions) get(i int) Decision {
+	k := DecisionKind(d.fate[i] >> 4)
+	switch k {
+	case ByRule:
+		return Decision{Kind: k, Rule: d.rule[i], Base: d.bases[d.bi[i]]}
+	case ByPolicy:
+		return Decision{Kind: k, Base: d.bases[d.bi[i]]}
+	}
+	return Decision{Kind: k}
 }
 
 // explanation is what decided each source piece of one Evaluate.
 type explanation struct {
 	srcs []netip.Addr
 	fam  Family
-	fate []uint8
 	decs decisions
 }
 
@@ -152,7 +171,8 @@ func (r *Result) Explain(set *netipx.IPSet, max int) (out []Attribution, more in
 		// The first piece holding want.From().
 		i := sort.Search(len(e.srcs), func(i int) bool { return e.srcs[i].Compare(want.From()) > 0 }) - 1
 		for i = max0(i); i < len(e.srcs) && e.srcs[i].Compare(want.To()) <= 0; i++ {
-			if e.fate[i] != pieceAccepted && e.fate[i] != pieceRefused {
+			fate := e.decs.fateOf(i)
+			if fate != pieceAccepted && fate != pieceRefused {
 				continue
 			}
 			pr := pieceRange(e.srcs, i, e.fam)
@@ -163,7 +183,7 @@ func (r *Result) Explain(set *netipx.IPSet, max int) (out []Attribution, more in
 			if want.To().Less(to) {
 				to = want.To()
 			}
-			k := key{e.decs.table[e.decs.piece[i]], e.fate[i] == pieceAccepted}
+			k := key{e.decs.get(i), fate == pieceAccepted}
 			g, ok := group[k]
 			if !ok {
 				leftOut--

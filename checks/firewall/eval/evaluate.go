@@ -194,9 +194,7 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 	w.allChoices = map[string]bool{}
 	reasons := map[string]bool{}
 	var acc, und netipx.IPSetBuilder
-	fate := make([]uint8, len(srcs))
-	var decs decisions
-	decs.init(len(srcs))
+	decs := newDecisions(len(srcs), path)
 	for _, ic := range ifs {
 		for _, dp := range remoteDsts {
 			for si := range sports {
@@ -213,20 +211,18 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 					case accepted:
 						ca.AddRange(pieceRange(srcs, i, q.Family))
 						any = true
-						if fate[i] != pieceAccepted {
-							fate[i] = pieceAccepted
-							decs.set(i, w.dec)
+						if decs.fateOf(i) != pieceAccepted {
+							decs.set(i, pieceAccepted, w.dec)
 						}
 					case both:
 						cu.AddRange(pieceRange(srcs, i, q.Family))
 						any = true
-						if fate[i] < pieceUndecided {
-							fate[i] = pieceUndecided
+						if decs.fateOf(i) < pieceUndecided {
+							decs.set(i, pieceUndecided, verdictBy{})
 						}
 					default:
-						if fate[i] == pieceUnseen {
-							fate[i] = pieceRefused
-							decs.set(i, w.dec)
+						if decs.fateOf(i) == pieceUnseen {
+							decs.set(i, pieceRefused, w.dec)
 						}
 					}
 				}
@@ -282,7 +278,7 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 	}
 	slices.Sort(res.Choices)
 	res.Via = sortedVia(w.via)
-	res.explained = &explanation{srcs: srcs, fam: q.Family, fate: fate, decs: decs}
+	res.explained = &explanation{srcs: srcs, fam: q.Family, decs: decs}
 	return res, nil
 }
 
@@ -293,7 +289,7 @@ func (w *walker) eval(p Packet, budget int, reasons map[string]bool) outcome {
 	w.reasons = w.reasons[:0]
 	w.choices = w.choices[:0]
 	w.ix.seek(p.Src)
-	w.dec = Decision{}
+	w.dec = verdictBy{}
 	o := w.fromBase(p, 0)
 	if o == both {
 		for _, r := range w.reasons {

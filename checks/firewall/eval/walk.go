@@ -52,8 +52,8 @@ type walker struct {
 	scratch []*scratch
 	depth   int
 	// dec is what decided the outcome of the last walk: the refusing rule
-	// or policy, or the accept that matters most (see Decision.rank).
-	dec Decision
+	// or policy, or the accept that matters most (see rank).
+	dec verdictBy
 }
 
 type scratch struct {
@@ -226,7 +226,7 @@ func match(r *Rule, p *Packet) (Tri, string) {
 // either branch lets it; the choice it relies on is recorded.
 //
 // decYes is what decided the first branch; w.dec holds the second's.
-func (w *walker) choose(o, o2 outcome, mark int, yes []string, why, origin string, decYes Decision) outcome {
+func (w *walker) choose(o, o2 outcome, mark int, yes []string, why, origin string, decYes verdictBy) outcome {
 	y, n := phrases(why)
 	switch {
 	case o == accepted && o2 == accepted:
