@@ -80,6 +80,12 @@ func fate(a eval.Attribution, text ruleText) string {
 // finding names, so compiling keeps no text per rule.
 type ruleText []compile.Dump[iptsave.Dump]
 
+// dumps are the iptables-save dumps of the facts, for ruleText.
+func (f *Facts) dumps() ruleText {
+	s := f.Sources
+	return ruleText{s.Legacy4, s.Legacy6, s.IptNFT, s.Ip6tNFT}
+}
+
 // of returns ": -t TABLE -A CHAIN ..." for an origin "NAME line N" of one
 // of the dumps, else "".
 func (t ruleText) of(origin string) string {

@@ -100,3 +100,41 @@ func ruleHandle(t *testing.T, ns, chain, addr string) string {
 	}
 	return m[1]
 }
+
+// An iptables-legacy rule, which has no handle, is named by its line in
+// iptables-legacy-save and given as the iptables line to change.
+func TestNamespaceFindingNamesLegacyLine(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "ip", "iptables-legacy", "iptables-legacy-save")
+	top := newTopology(t, "explainlegacy")
+	for _, args := range [][]string{
+		{"-P", "INPUT", "DROP"},
+		{"-A", "INPUT", "-i", "lo", "-j", "ACCEPT"},
+		{"-A", "INPUT", "-s", "192.0.2.0/24", "-p", "tcp", "--dport", "6379", "-j", "DROP"},
+		{"-A", "INPUT", "-s", "203.0.113.0/24", "-p", "tcp", "--dport", "6379", "-j", "ACCEPT"},
+	} {
+		cmd := exec.Command("ip", append([]string{"netns", "exec", top.server, "iptables-legacy"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("iptables-legacy %v: %v: %s", args, err, out)
+		}
+	}
+	_, _, rep := liveReport(t, top.server, []uint16{6379})
+	res := JudgeReport(rep, []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")})
+	want := map[string]bool{
+		`^tcp/6379 IPv4: accepted from 203\.0\.113\.0/24; accepted by iptables-legacy-save line \d+: -t filter -A INPUT -s 203\.0\.113\.0/24 -p tcp -m tcp --dport 6379 -j ACCEPT$`: false,
+		`^tcp/6379 IPv4: trusted 192\.0\.2\.0/24 not accepted; dropped by iptables-legacy-save line \d+: -t filter -A INPUT -s 192\.0\.2\.0/24 -p tcp -m tcp --dport 6379 -j DROP$`: false,
+	}
+	for _, f := range res.Findings {
+		t.Logf("%v: %s", f.State, f.Text)
+		for re := range want {
+			if regexp.MustCompile(re).MatchString(f.Text) {
+				want[re] = true
+			}
+		}
+	}
+	for re, ok := range want {
+		if !ok {
+			t.Errorf("no finding matches %s", re)
+		}
+	}
+}

@@ -28,8 +28,7 @@ func Judge(o Options, f Facts) result.Result {
 	rep := Evaluate(rs, o.ports())
 	rep.Notes = append(rep.Notes, notes...)
 	rep.UFW = f.UFW
-	src := f.Sources
-	rep.Dumps = ruleText{src.Legacy4, src.Legacy6, src.IptNFT, src.Ip6tNFT}
+	rep.Dumps = f.dumps()
 	if f.UFWErr != nil {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("ufw's configuration could not be read: %v", f.UFWErr))
 	}
