@@ -28,6 +28,7 @@ func Judge(o Options, f Facts) result.Result {
 	rep := Evaluate(rs, o.ports())
 	rep.Notes = append(rep.Notes, notes...)
 	rep.UFW = f.UFW
+	rep.Dumps = f.dumps()
 	if f.UFWErr != nil {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("ufw's configuration could not be read: %v", f.UFWErr))
 	}
@@ -52,7 +53,7 @@ func JudgeReport(rep *Report, trusted []netip.Prefix) result.Result {
 	ufw, fw := rep.explainers()
 	var qs []eval.Query
 	for _, pr := range rep.Ports {
-		judgePort(&r, pr, trusted, ufw, fw)
+		judgePort(&r, pr, trusted, ufw, fw, rep.Dumps)
 		qs = append(qs, pr.Query)
 	}
 	for _, e := range []frontend.Explainer{fw, ufw} {
@@ -77,7 +78,7 @@ func JudgeReport(rep *Report, trusted []netip.Prefix) result.Result {
 	return r
 }
 
-func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw, fw frontend.Explainer) {
+func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw, fw frontend.Explainer, text ruleText) {
 	q := pr.Query
 	if pr.Err != nil {
 		r.Add(result.Unknown, "%v: not evaluated: %v", q, pr.Err)
@@ -99,11 +100,11 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw, fw 
 	if !describe.Empty(bad) {
 		switch {
 		case describe.AllButLoopback(res.Accepted, fam) && len(res.Choices) == 0:
-			r.Add(result.Critical, "%v: accepted from %s: no rule restricts it%s%s%s%s", q, fam.All(), where(res, trust), via(res), fix(ufw, q, res, trust), fix(fw, q, res, trust))
+			r.Add(result.Critical, "%v: accepted from %s: no rule restricts it%s%s%s%s%s", q, fam.All(), where(res, trust), via(res), fix(ufw, q, res, trust), fix(fw, q, res, trust), decidedBy(res, bad, text))
 		case describe.AllButLoopback(res.Accepted, fam):
-			r.Add(result.Critical, "%v: accepted from %s%s%s%s%s%s", q, fam.All(), choices(res), where(res, trust), via(res), fix(ufw, q, res, trust), fix(fw, q, res, trust))
+			r.Add(result.Critical, "%v: accepted from %s%s%s%s%s%s%s", q, fam.All(), choices(res), where(res, trust), via(res), fix(ufw, q, res, trust), fix(fw, q, res, trust), decidedBy(res, bad, text))
 		default:
-			r.Add(result.Critical, "%v: accepted from %s%s%s%s%s%s", q, describe.Untrusted(bad, fam, trust), choices(res), where(res, trust), via(res), fix(ufw, q, res, trust), fix(fw, q, res, trust))
+			r.Add(result.Critical, "%v: accepted from %s%s%s%s%s%s%s", q, describe.Untrusted(bad, fam, trust), choices(res), where(res, trust), via(res), fix(ufw, q, res, trust), fix(fw, q, res, trust), decidedBy(res, bad, text))
 		}
 	}
 	// ufw's view comes with the verdict, as its own summary of the port.
@@ -127,7 +128,7 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw, fw 
 	mb.RemoveSet(res.Accepted)
 	mb.RemoveSet(res.Undecided)
 	if missing, _ := mb.IPSet(); !describe.Empty(missing) {
-		r.Add(result.Warning, "%v: trusted %s not accepted", q, describe.Ranges(missing, fam))
+		r.Add(result.Warning, "%v: trusted %s not accepted%s", q, describe.Ranges(missing, fam), decidedBy(res, missing, text))
 	}
 	// Loopback: the canonical address must get through on lo.
 	la := loop.Addr()

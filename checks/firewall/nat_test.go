@@ -124,9 +124,9 @@ func TestGoldenDocker(t *testing.T) {
 		code int
 		out  string
 	}{
-		true: {2, `redis-firewall-check CRITICAL: tcp/26379 IPv4 via host port 7000: accepted from 0.0.0.0/0: no rule restricts it (only for 2 of 6 interface/destination/source-port classes: input any interface no rule names, to 0.0.0.0-203.0.113.129; input any interface no rule names, to 203.0.113.131-255.255.255.255): published through DNAT to 203.0.113.130:26379; INPUT rules do not apply
-CRITICAL: tcp/26379 IPv4 via host port 7000: accepted from 0.0.0.0/0: no rule restricts it (only for 2 of 6 interface/destination/source-port classes: input any interface no rule names, to 0.0.0.0-203.0.113.129; input any interface no rule names, to 203.0.113.131-255.255.255.255): published through DNAT to 203.0.113.130:26379; INPUT rules do not apply
-WARNING: tcp/26379 IPv4: trusted 192.0.2.0/25 not accepted
+		true: {2, `redis-firewall-check CRITICAL: tcp/26379 IPv4 via host port 7000: accepted from 0.0.0.0/0: no rule restricts it (only for 2 of 6 interface/destination/source-port classes: input any interface no rule names, to 0.0.0.0-203.0.113.129; input any interface no rule names, to 203.0.113.131-255.255.255.255): published through DNAT to 203.0.113.130:26379; INPUT rules do not apply; accepted by nft ip filter DOCKER handle 16
+CRITICAL: tcp/26379 IPv4 via host port 7000: accepted from 0.0.0.0/0: no rule restricts it (only for 2 of 6 interface/destination/source-port classes: input any interface no rule names, to 0.0.0.0-203.0.113.129; input any interface no rule names, to 203.0.113.131-255.255.255.255): published through DNAT to 203.0.113.130:26379; INPUT rules do not apply; accepted by nft ip filter DOCKER handle 16
+WARNING: tcp/26379 IPv4: trusted 192.0.2.0/25 not accepted; refused by the drop policy of nft ip filter INPUT (hook input, priority 0)
 OK: tcp/6379 IPv4: accepted only from trusted 192.0.2.0/25: published through DNAT to 203.0.113.130:6379; INPUT rules do not apply
 OK: tcp/6379 IPv6: no remote source accepted
 OK: tcp/26379 IPv4: no remote source accepted
@@ -139,7 +139,7 @@ UNKNOWN: tcp/6379 IPv4: cannot tell whether 0.0.0.0-126.255.255.255, 128.0.0.0/2
 UNKNOWN: tcp/6379 IPv4: cannot tell whether trusted 192.0.2.0/31, 192.0.2.3-192.0.2.127 is accepted: no route to DNAT target 203.0.113.130 is known
 UNKNOWN: tcp/26379 IPv4 via host port 7000: cannot tell whether 0.0.0.0-126.255.255.255, 128.0.0.0/2, 192.0.0.0/23, 192.0.2.128-255.255.255.255 is accepted: no route to DNAT target 203.0.113.130 is known
 UNKNOWN: tcp/26379 IPv4 via host port 7000: cannot tell whether trusted 192.0.2.0/25 is accepted: no route to DNAT target 203.0.113.130 is known
-WARNING: tcp/26379 IPv4: trusted 192.0.2.0/25 not accepted
+WARNING: tcp/26379 IPv4: trusted 192.0.2.0/25 not accepted; refused by the drop policy of nft ip filter INPUT (hook input, priority 0)
 OK: tcp/6379 IPv6: no remote source accepted
 OK: tcp/26379 IPv4: no remote source accepted
 OK: tcp/26379 IPv6: no remote source accepted

@@ -273,6 +273,7 @@ func liveReport(t *testing.T, ns string, ports []uint16) (*Facts, *eval.Ruleset,
 	rs, notes := Build(in)
 	rep := Evaluate(rs, ports)
 	rep.Notes = notes
+	rep.Dumps = in.dumps()
 	// Every ruleset a namespace test loads is also read by the text
 	// readers (nft -j, iptables-nft-save): the verdicts must agree.
 	crossCheckText(t, netnsSystem{ns}, rep)

@@ -18,6 +18,9 @@ type Report struct {
 	UFW *ufw.Config
 	// Firewalld, when set, explains the results in firewalld's terms.
 	Firewalld *firewalld.Config
+	// Dumps are the iptables-save dumps read, for the text of the rules
+	// findings name by line.
+	Dumps ruleText
 }
 
 // explainers are the frontends that explain the report, nil when absent

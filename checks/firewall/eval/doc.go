@@ -9,5 +9,7 @@
 // history-dependent rate limit, an unparsed xtables match) is Unknown, and
 // the evaluator follows both branches. The source address space is split on
 // every boundary any rule mentions, and one representative per piece is
-// evaluated, so the resulting address sets are exact, not sampled.
+// evaluated, so the resulting address sets are exact, not sampled. Each
+// piece keeps a pointer to the rule or base-chain policy that decided its
+// fate, which Result.Explain turns into ranges per rule for the reader.
 package eval

@@ -69,6 +69,8 @@ type Result struct {
 	// Via lists how accepted connections were delivered (locally, or
 	// through a DNAT and FORWARD).
 	Via []Delivery
+	// explained keeps what decided each source piece; see Explain.
+	explained *explanation
 }
 
 // Options bounds the work of one evaluation.
@@ -192,6 +194,7 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 	w.allChoices = map[string]bool{}
 	reasons := map[string]bool{}
 	var acc, und netipx.IPSetBuilder
+	decs := newDecisions(len(srcs), path)
 	for _, ic := range ifs {
 		for _, dp := range remoteDsts {
 			for si := range sports {
@@ -208,9 +211,19 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 					case accepted:
 						ca.AddRange(pieceRange(srcs, i, q.Family))
 						any = true
+						if decs.fateOf(i) != pieceAccepted {
+							decs.set(i, pieceAccepted, w.dec)
+						}
 					case both:
 						cu.AddRange(pieceRange(srcs, i, q.Family))
 						any = true
+						if decs.fateOf(i) < pieceUndecided {
+							decs.set(i, pieceUndecided, verdictBy{})
+						}
+					default:
+						if decs.fateOf(i) == pieceUnseen {
+							decs.set(i, pieceRefused, w.dec)
+						}
 					}
 				}
 				if !any {
@@ -265,6 +278,7 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 	}
 	slices.Sort(res.Choices)
 	res.Via = sortedVia(w.via)
+	res.explained = &explanation{srcs: srcs, fam: q.Family, decs: decs}
 	return res, nil
 }
 
@@ -275,6 +289,7 @@ func (w *walker) eval(p Packet, budget int, reasons map[string]bool) outcome {
 	w.reasons = w.reasons[:0]
 	w.choices = w.choices[:0]
 	w.ix.seek(p.Src)
+	w.dec = verdictBy{}
 	o := w.fromBase(p, 0)
 	if o == both {
 		for _, r := range w.reasons {

@@ -226,8 +226,10 @@ func (rs *Ruleset) NatPorts(f Family, port uint16) []uint16 {
 // it reaches the port the query asks about.
 func (w *walker) delivered(p Packet) outcome {
 	if w.to != 0 && p.DPort != w.to {
+		w.dec = verdictBy{}
 		return refused
 	}
+	w.dec = verdictBy{kind: NoBaseChain}
 	if w.via != nil {
 		w.via[Delivery{Nat: p.Nat, Forwarded: p.Forwarded}] = true
 	}

@@ -309,6 +309,7 @@ func TestRandomRulesetsMatchBruteForce(t *testing.T) {
 				t.Fatalf("seed %d: %v undecided = %v, brute force %v", seed, src, got, wantUnd)
 			}
 		}
+		checkAttributions(t, seed, rs, res)
 		// The host's own traffic over lo.
 		lo := netip.MustParseAddr("127.0.0.1")
 		anyAccept := false
@@ -319,6 +320,59 @@ func TestRandomRulesetsMatchBruteForce(t *testing.T) {
 		}
 		if got := res.LoopbackAccepted.Contains(lo); got != anyAccept && !res.LoopbackUndecided.Contains(lo) {
 			t.Fatalf("seed %d: loopback accepted = %v, brute force %v", seed, got, anyAccept)
+		}
+	}
+}
+
+// checkAttributions checks that Explain covers exactly the accepted
+// sources with accepting rules or policies, and the sources refused
+// everywhere with refusing ones, each a rule or base chain of rs itself.
+func checkAttributions(t *testing.T, seed int, rs *Ruleset, res *Result) {
+	t.Helper()
+	var rb netipx.IPSetBuilder
+	rb.AddPrefix(IPv4.All())
+	rb.RemovePrefix(IPv4.Loopback())
+	rb.RemoveSet(res.Accepted)
+	rb.RemoveSet(res.Undecided)
+	refusedSet, _ := rb.IPSet()
+	for _, c := range []struct {
+		set    *netipx.IPSet
+		accept bool
+	}{{res.Accepted, true}, {refusedSet, false}} {
+		as, more := res.Explain(c.set, 0)
+		var b netipx.IPSetBuilder
+		for _, a := range as {
+			if a.Accepted != c.accept {
+				t.Fatalf("seed %d: %v attributed as accepted=%v", seed, a.Ranges, a.Accepted)
+			}
+			for _, r := range a.Ranges {
+				b.AddRange(r)
+			}
+			d := a.Decision
+			switch d.Kind {
+			case ByRule:
+				if !inRuleset(rs, d.Rule) || !inBases(rs, d.Base) {
+					t.Fatalf("seed %d: %q is not the ruleset's own", seed, d.Rule.Origin)
+				}
+				k := d.Rule.Verdict.Kind
+				if d.Rule.Map == nil && (k == Accept) != c.accept || (!c.accept && k != Drop && k != Reject && d.Rule.Map == nil) {
+					t.Fatalf("seed %d: %v accepted=%v by a rule whose verdict is %v", seed, a.Ranges, c.accept, k)
+				}
+			case ByPolicy:
+				if !inBases(rs, d.Base) || (d.Base.Policy == Accept) != c.accept {
+					t.Fatalf("seed %d: %v accepted=%v by policy %v", seed, a.Ranges, c.accept, d.Base.Policy)
+				}
+			case NoBaseChain:
+				if !c.accept {
+					t.Fatalf("seed %d: %v refused with no base chain", seed, a.Ranges)
+				}
+			default:
+				t.Fatalf("seed %d: %v not attributed", seed, a.Ranges)
+			}
+		}
+		got, _ := b.IPSet()
+		if more != 0 || !got.Equal(c.set) {
+			t.Fatalf("seed %d: attributions cover %v, want %v", seed, got.Ranges(), c.set.Ranges())
 		}
 	}
 }

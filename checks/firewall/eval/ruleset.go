@@ -60,6 +60,8 @@ type BaseChain struct {
 	// first packet, and not at all once an earlier nat chain of the same
 	// hook has rewritten the connection.
 	NAT bool
+	// orig is the chain this one was specialized from (see specialize).
+	orig *BaseChain
 }
 
 func (b *BaseChain) sees(f Family) bool {
@@ -86,6 +88,8 @@ type Rule struct {
 	Actions []Action
 	Verdict Verdict
 	Map     *VerdictMap
+	// orig is the rule this one was specialized from (see specialize).
+	orig *Rule
 }
 
 // VerdictKind is what a rule does with a packet it matches.

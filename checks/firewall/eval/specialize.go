@@ -11,6 +11,7 @@ func specialize(path []*BaseChain, q Query) []*BaseChain {
 	for i, b := range path {
 		nb := *b
 		nb.Chain = s.chain(b.Chain)
+		nb.orig = b.original()
 		out[i] = &nb
 	}
 	return out
@@ -59,7 +60,7 @@ func (s *specializer) chain(c *Chain) *Chain {
 		if !ok {
 			continue
 		}
-		nr := s.newRule(Rule{Origin: r.Origin, Conds: conds, Actions: r.Actions, Verdict: s.verdict(r.Verdict)})
+		nr := s.newRule(Rule{Origin: r.Origin, Conds: conds, Actions: r.Actions, Verdict: s.verdict(r.Verdict), orig: r.original()})
 		if r.Map != nil {
 			m := &VerdictMap{}
 			for _, e := range r.Map.Entries {
@@ -144,4 +145,20 @@ func fixedByQuery(c Cond) bool {
 		return fixedByQuery(c.C)
 	}
 	return false
+}
+
+// original is the rule r was specialized from, or r.
+func (r *Rule) original() *Rule {
+	if r.orig != nil {
+		return r.orig
+	}
+	return r
+}
+
+// original is the base chain b was specialized from, or b.
+func (b *BaseChain) original() *BaseChain {
+	if b.orig != nil {
+		return b.orig
+	}
+	return b
 }

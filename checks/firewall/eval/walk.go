@@ -51,6 +51,9 @@ type walker struct {
 	// move to the heap (conditions take it by pointer) for every piece.
 	scratch []*scratch
 	depth   int
+	// dec is what decided the outcome of the last walk: the refusing rule
+	// or policy, or the accept that matters most (see rank).
+	dec verdictBy
 }
 
 type scratch struct {
@@ -178,8 +181,9 @@ func (w *walker) run(pkt *Packet, bi int, stk []frame) outcome {
 			}
 			yes := append([]string(nil), w.choices[mark:]...)
 			w.choices = w.choices[:mark]
+			decYes := w.dec
 			o2 := w.run(p, bi, stack)
-			return w.choose(o, o2, mark, yes, why, r.Origin)
+			return w.choose(o, o2, mark, yes, why, r.Origin, decYes)
 		default:
 			w.note(why)
 			q := *p
@@ -220,18 +224,22 @@ func match(r *Rule, p *Packet) (Tri, string) {
 // when it holds (with the choices yes that branch needed), o2 when it
 // does not (its choices are w.choices[mark:]). The client gets in when
 // either branch lets it; the choice it relies on is recorded.
-func (w *walker) choose(o, o2 outcome, mark int, yes []string, why, origin string) outcome {
+//
+// decYes is what decided the first branch; w.dec holds the second's.
+func (w *walker) choose(o, o2 outcome, mark int, yes []string, why, origin string, decYes verdictBy) outcome {
 	y, n := phrases(why)
 	switch {
 	case o == accepted && o2 == accepted:
 		// Either way in: keep the branch that needs fewer choices.
 		if len(yes) < len(w.choices)-mark {
 			w.choices = append(w.choices[:mark], yes...)
+			w.dec = decYes
 		}
 		return accepted
 	case o == accepted:
 		w.choices = append(w.choices[:mark], yes...)
 		w.addChoice(y, origin)
+		w.dec = decYes
 		return accepted
 	case o2 == accepted:
 		w.addChoice(n, origin)
@@ -257,21 +265,22 @@ func (w *walker) fire(r *Rule, p *Packet, bi int, stack *[]frame) (outcome, bool
 		a.apply(p)
 	}
 	if r.Map == nil {
-		return w.verdict(r.Verdict, p, bi, stack)
+		return w.verdict(r.Verdict, r, p, bi, stack)
 	}
-	return w.fireMap(r.Map, 0, p, bi, stack)
+	return w.fireMap(r, 0, p, bi, stack)
 }
 
-// fireMap looks up the verdict map from entry i on, after the rule's
+// fireMap looks up the verdict map of r from entry i on, after the rule's
 // actions; see fire for the return values.
-func (w *walker) fireMap(m *VerdictMap, i int, p *Packet, bi int, stack *[]frame) (outcome, bool) {
+func (w *walker) fireMap(r *Rule, i int, p *Packet, bi int, stack *[]frame) (outcome, bool) {
+	m := r.Map
 	cand := w.ix.verdictMap(m, p)
 	for i = cand.next(i); i < len(m.Entries); i = cand.next(i + 1) {
 		e := m.Entries[i]
 		t, why := e.Cond.Eval(p)
 		switch t {
 		case True:
-			return w.verdict(e.Verdict, p, bi, stack)
+			return w.verdict(e.Verdict, r, p, bi, stack)
 		case Unknown, Chosen:
 			if t == Unknown {
 				w.note(why)
@@ -279,36 +288,42 @@ func (w *walker) fireMap(m *VerdictMap, i int, p *Packet, bi int, stack *[]frame
 			q := *p
 			st := cloneStack(*stack)
 			mark := len(w.choices)
-			o, done := w.verdict(e.Verdict, &q, bi, &st)
+			o, done := w.verdict(e.Verdict, r, &q, bi, &st)
 			if !done {
 				o = w.run(&q, bi, st)
 			}
 			yes := append([]string(nil), w.choices[mark:]...)
+			decYes := w.dec
 			if t == Chosen {
 				w.choices = w.choices[:mark]
 			}
-			o2, done2 := w.fireMap(m, i+1, p, bi, stack)
+			o2, done2 := w.fireMap(r, i+1, p, bi, stack)
 			if !done2 {
 				o2 = w.run(p, bi, *stack)
 			}
 			if t == Unknown {
 				return o | o2, true
 			}
-			return w.choose(o, o2, mark, yes, why, "a verdict map element"), true
+			return w.choose(o, o2, mark, yes, why, "a verdict map element", decYes), true
 		}
 	}
 	return 0, false
 }
 
-// verdict applies one verdict; see fire for the return values.
-func (w *walker) verdict(v Verdict, p *Packet, bi int, stack *[]frame) (outcome, bool) {
+// verdict applies one verdict of rule r; see fire for the return values.
+func (w *walker) verdict(v Verdict, r *Rule, p *Packet, bi int, stack *[]frame) (outcome, bool) {
 	switch v.Kind {
 	case Continue:
 		return 0, false
 	case Accept:
 		// accept ends only this base chain; the next one still runs.
-		return w.fromBase(*p, bi+1), true
+		o := w.fromBase(*p, bi+1)
+		if o == accepted {
+			w.acceptedBy(w.ruleDecision(r, bi))
+		}
+		return o, true
 	case Drop, Reject:
+		w.dec = w.ruleDecision(r, bi)
 		return refused, true
 	case Nat:
 		// Like accept, after the rewrite.
@@ -316,7 +331,11 @@ func (w *walker) verdict(v Verdict, p *Packet, bi int, stack *[]frame) (outcome,
 			w.note(why)
 			return both, true
 		}
-		return w.fromBase(*p, bi+1), true
+		o := w.fromBase(*p, bi+1)
+		if o == accepted {
+			w.acceptedBy(w.ruleDecision(r, bi))
+		}
+		return o, true
 	case Jump, Goto:
 		if len(*stack) >= maxDepth {
 			w.note("jumps nested deeper than " + itoa(maxDepth))
@@ -344,8 +363,13 @@ func (w *walker) verdict(v Verdict, p *Packet, bi int, stack *[]frame) (outcome,
 // policy applies the base chain's policy.
 func (w *walker) policy(p Packet, bi int) outcome {
 	if w.path[bi].Policy == Accept {
-		return w.fromBase(p, bi+1)
+		o := w.fromBase(p, bi+1)
+		if o == accepted {
+			w.acceptedBy(w.policyDecision(bi))
+		}
+		return o
 	}
+	w.dec = w.policyDecision(bi)
 	return refused
 }
 

@@ -1,0 +1,140 @@
+package firewall
+
+import (
+	"net/netip"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
+)
+
+// The live check names the kernel rule, by handle and text, that accepts
+// an untrusted network and the one that drops a trusted network, for an
+// nft ruleset and for the same rules written with iptables-nft.
+func TestNamespaceFindingNamesTheRule(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "ip", "nft", "iptables-nft", "iptables-nft-save")
+	trusted := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
+	cases := []struct {
+		name, chain string // chain as "nft -a list chain" takes it
+		load        func(t *testing.T, ns string)
+		prefix      string // how the finding names the chain
+	}{
+		{"nft", "inet fwexplain input", func(t *testing.T, ns string) {
+			loadNft(t, ns, `
+table inet fwexplain {
+	chain input {
+		type filter hook input priority 0; policy drop;
+		iif "lo" accept
+		ip saddr 192.0.2.0/24 tcp dport 6379 drop
+		ip saddr 203.0.113.0/24 tcp dport 6379 accept
+	}
+}`)
+		}, "nft inet fwexplain input handle "},
+		{"iptables-nft", "ip filter INPUT", func(t *testing.T, ns string) {
+			for _, args := range [][]string{
+				{"-P", "INPUT", "DROP"},
+				{"-A", "INPUT", "-i", "lo", "-j", "ACCEPT"},
+				{"-A", "INPUT", "-s", "192.0.2.0/24", "-p", "tcp", "--dport", "6379", "-j", "DROP"},
+				{"-A", "INPUT", "-s", "203.0.113.0/24", "-p", "tcp", "--dport", "6379", "-j", "ACCEPT"},
+			} {
+				cmd := exec.Command("ip", append([]string{"netns", "exec", ns, "iptables-nft"}, args...)...)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("iptables-nft %v: %v: %s", args, err, out)
+				}
+			}
+		}, "nft ip filter INPUT handle "},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			top := newTopology(t, "explain")
+			c.load(t, top.server)
+			accept := ruleHandle(t, top.server, c.chain, "203.0.113.0/24")
+			drop := ruleHandle(t, top.server, c.chain, "192.0.2.0/24")
+			_, _, rep := liveReport(t, top.server, []uint16{6379})
+			res := JudgeReport(rep, trusted)
+			var crit, warn string
+			for _, f := range res.Findings {
+				switch {
+				case f.State == result.Critical && strings.HasPrefix(f.Text, "tcp/6379 IPv4:"):
+					crit = f.Text
+				case f.State == result.Warning && strings.HasPrefix(f.Text, "tcp/6379 IPv4: trusted"):
+					warn = f.Text
+				}
+			}
+			// The rule as text: its source match and its verdict, after
+			// the handle.
+			wantAcc := regexp.MustCompile(`^tcp/6379 IPv4: accepted from 203\.0\.113\.0/24; accepted by ` +
+				regexp.QuoteMeta(c.prefix+accept) + `: .*203\.0\.113\.0/24.*(accept|ACCEPT)$`)
+			if !wantAcc.MatchString(crit) {
+				t.Errorf("untrusted finding %q does not match %v", crit, wantAcc)
+			}
+			wantDrop := regexp.MustCompile(`^tcp/6379 IPv4: trusted 192\.0\.2\.0/24 not accepted; dropped by ` +
+				regexp.QuoteMeta(c.prefix+drop) + `: .*192\.0\.2\.0/24.*(drop|DROP)$`)
+			if !wantDrop.MatchString(warn) {
+				t.Errorf("trusted finding %q does not match %v", warn, wantDrop)
+			}
+			for _, f := range res.Findings {
+				t.Logf("%v: %s", f.State, f.Text)
+			}
+		})
+	}
+}
+
+// ruleHandle is the handle nft gives the rule of chain that mentions
+// addr.
+func ruleHandle(t *testing.T, ns, chain, addr string) string {
+	t.Helper()
+	args := append([]string{"netns", "exec", ns, "nft", "-a", "list", "chain"}, strings.Fields(chain)...)
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("nft list chain %s: %v: %s", chain, err, out)
+	}
+	re := regexp.MustCompile(regexp.QuoteMeta(addr) + `.*# handle (\d+)`)
+	m := re.FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("no rule on %s in:\n%s", addr, out)
+	}
+	return m[1]
+}
+
+// An iptables-legacy rule, which has no handle, is named by its line in
+// iptables-legacy-save and given as the iptables line to change.
+func TestNamespaceFindingNamesLegacyLine(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "ip", "iptables-legacy", "iptables-legacy-save")
+	top := newTopology(t, "explainlegacy")
+	for _, args := range [][]string{
+		{"-P", "INPUT", "DROP"},
+		{"-A", "INPUT", "-i", "lo", "-j", "ACCEPT"},
+		{"-A", "INPUT", "-s", "192.0.2.0/24", "-p", "tcp", "--dport", "6379", "-j", "DROP"},
+		{"-A", "INPUT", "-s", "203.0.113.0/24", "-p", "tcp", "--dport", "6379", "-j", "ACCEPT"},
+	} {
+		cmd := exec.Command("ip", append([]string{"netns", "exec", top.server, "iptables-legacy"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("iptables-legacy %v: %v: %s", args, err, out)
+		}
+	}
+	_, _, rep := liveReport(t, top.server, []uint16{6379})
+	res := JudgeReport(rep, []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")})
+	want := map[string]bool{
+		`^tcp/6379 IPv4: accepted from 203\.0\.113\.0/24; accepted by iptables-legacy-save line \d+: -t filter -A INPUT -s 203\.0\.113\.0/24 -p tcp -m tcp --dport 6379 -j ACCEPT$`: false,
+		`^tcp/6379 IPv4: trusted 192\.0\.2\.0/24 not accepted; dropped by iptables-legacy-save line \d+: -t filter -A INPUT -s 192\.0\.2\.0/24 -p tcp -m tcp --dport 6379 -j DROP$`: false,
+	}
+	for _, f := range res.Findings {
+		t.Logf("%v: %s", f.State, f.Text)
+		for re := range want {
+			if regexp.MustCompile(re).MatchString(f.Text) {
+				want[re] = true
+			}
+		}
+	}
+	for re, ok := range want {
+		if !ok {
+			t.Errorf("no finding matches %s", re)
+		}
+	}
+}
