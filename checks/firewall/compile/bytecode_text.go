@@ -31,6 +31,10 @@ func ruleText(stmts []nftjson.Stmt, bc *bcRule) string {
 				b.WriteString(" " + l4Names[uint8(l.Num)])
 				continue
 			}
+			if l, ok := s.Right.(nftjson.Literal); ok && l.IsNum && isMetaKey(s.Left, "nfproto") && nfprotoNames[l.Num] != "" {
+				b.WriteString(" " + nfprotoNames[l.Num])
+				continue
+			}
 			if l, ok := s.Right.(nftjson.Literal); !ok || l.IsNum || l.Str != "" {
 				b.WriteByte(' ')
 				writeExpr(&b, s.Right)
@@ -169,4 +173,13 @@ func readsProto(e nftjson.Expr) bool {
 		return x.Key == "protocol"
 	}
 	return false
+}
+
+// nfprotoNames are the families "meta nfproto" compares with, as nft
+// prints them.
+var nfprotoNames = map[int64]string{2: "ipv4", 10: "ipv6"}
+
+func isMetaKey(e nftjson.Expr, key string) bool {
+	m, ok := e.(nftjson.Meta)
+	return ok && m.Key == key
 }
