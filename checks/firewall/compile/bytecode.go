@@ -32,8 +32,6 @@ type bcRule struct {
 	// proto is the transport protocol a "-p" compiled to (an equality on
 	// meta l4proto or the IP protocol field), for the modules that need it.
 	proto string
-	// text is the rule as nft would list it (or iptables for xt rules).
-	text string
 	// src is the kernel's rule until it is read back.
 	src *nfnl.Rule
 }
@@ -47,20 +45,28 @@ type decompiled struct {
 	// rules parallels rs.Rules.
 	rules []*bcRule
 	m     *machine
+	// text is the last rule read as nft would list it (or iptables for
+	// xt rules), until the next is read.
+	text []byte
+	// stmts backs the statements of the last rule read.
+	stmts []nftjson.Stmt
 }
 
-// read reads rule i back into rs.Rules[i].Stmts and returns what else it
-// gives.
+// read reads rule i back into rs.Rules[i].Stmts, valid until the next
+// read, and returns what else it gives.
 func (d *decompiled) read(i int) *bcRule {
 	bc := d.rules[i]
 	if bc.src == nil {
 		return bc
 	}
 	m := d.m
-	m.fam, m.table, m.bc, m.out = bc.src.Family, bc.src.Table, bc, nil
+	// The statements are held only until the next rule is read (the
+	// compiler lets go of them first), so one buffer serves every rule.
+	m.fam, m.table, m.bc, m.out = bc.src.Family, bc.src.Table, bc, d.stmts[:0]
 	stmts := m.run(bc.src.Exprs)
+	d.stmts = stmts
 	d.rs.Rules[i].Stmts = stmts
-	bc.text = ruleText(stmts, bc)
+	d.text = appendRuleText(d.text, stmts, bc)
 	bc.src = nil
 	return bc
 }

@@ -31,6 +31,8 @@ type machine struct {
 	// the rule has established so far: header fields are named in them.
 	l3, l4 uint8
 	out    []nftjson.Stmt
+	// jumps shares jump and goto statements by target.
+	jumps map[jumpKey]nftjson.Stmt
 }
 
 // notUnderstood is a statement the nft compiler turns into an undecided
@@ -147,9 +149,9 @@ func (m *machine) step(e nfnl.Expr) bool {
 		m.xtTarget(x)
 		return false
 	case *nfnl.Counter:
-		m.out = append(m.out, nftjson.OtherStmt{Kind: "counter"})
+		m.out = append(m.out, stmtCounter)
 	case *nfnl.Log:
-		m.out = append(m.out, nftjson.OtherStmt{Kind: "log"})
+		m.out = append(m.out, stmtLog)
 	case *nfnl.Limit:
 		m.out = append(m.out, history("limit", x.Flags&nfnl.LimitInvert != 0))
 	case *nfnl.Quota:
@@ -229,9 +231,59 @@ func (m *machine) step(e nfnl.Expr) bool {
 }
 
 func history(kind string, inv bool) nftjson.Stmt {
+	if st, ok := historyShared[historyKey{kind, inv}]; ok {
+		return st
+	}
+	return newHistory(kind, inv)
+}
+
+func newHistory(kind string, inv bool) nftjson.Stmt {
 	raw, _ := json.Marshal(map[string]map[string]bool{kind: {"inv": inv}})
 	return nftjson.OtherStmt{Kind: kind, Raw: raw}
 }
+
+// The statements most rules end or are counted with, built once: each
+// built anew costs an allocation per rule (and history a JSON encoding).
+// Statements are values, never changed once made, so rules share them.
+var (
+	stmtCounter nftjson.Stmt = nftjson.OtherStmt{Kind: "counter"}
+	stmtLog     nftjson.Stmt = nftjson.OtherStmt{Kind: "log"}
+	stmtVerdict              = map[string]nftjson.Stmt{}
+)
+
+type historyKey struct {
+	kind string
+	inv  bool
+}
+
+var historyShared = map[historyKey]nftjson.Stmt{}
+
+func init() {
+	for _, k := range []string{"accept", "drop", "continue", "return"} {
+		stmtVerdict[k] = nftjson.Verdict{Kind: k}
+	}
+	for _, k := range []string{"limit", "quota", "ct count", "last"} {
+		for _, inv := range []bool{false, true} {
+			historyShared[historyKey{k, inv}] = newHistory(k, inv)
+		}
+	}
+}
+
+// jumpStmt is the shared jump or goto statement to a chain.
+func (m *machine) jumpStmt(kind, chain string) nftjson.Stmt {
+	k := jumpKey{kind, chain}
+	if st, ok := m.jumps[k]; ok {
+		return st
+	}
+	st := nftjson.Stmt(nftjson.Verdict{Kind: kind, Target: chain})
+	if m.jumps == nil {
+		m.jumps = map[jumpKey]nftjson.Stmt{}
+	}
+	m.jumps[k] = st
+	return st
+}
+
+type jumpKey struct{ kind, chain string }
 
 // storedValue is the value a meta/ct store writes: a constant, or the
 // key another load put in the register.
@@ -375,14 +427,14 @@ func (m *machine) verdict(v *nfnl.Verdict) bool {
 	}
 	switch v.Code {
 	case nfnl.VerdictAccept:
-		m.out = append(m.out, nftjson.Verdict{Kind: "accept"})
+		m.out = append(m.out, stmtVerdict["accept"])
 	case nfnl.VerdictDrop:
-		m.out = append(m.out, nftjson.Verdict{Kind: "drop"})
+		m.out = append(m.out, stmtVerdict["drop"])
 	case nfnl.VerdictContinue:
-		m.out = append(m.out, nftjson.Verdict{Kind: "continue"})
+		m.out = append(m.out, stmtVerdict["continue"])
 		return true
 	case nfnl.VerdictReturn:
-		m.out = append(m.out, nftjson.Verdict{Kind: "return"})
+		m.out = append(m.out, stmtVerdict["return"])
 	case nfnl.VerdictJump, nfnl.VerdictGoto:
 		kind := "jump"
 		if v.Code == nfnl.VerdictGoto {
@@ -392,7 +444,7 @@ func (m *machine) verdict(v *nfnl.Verdict) bool {
 			m.out = append(m.out, notUnderstood(kind+" to an anonymous chain"))
 			break
 		}
-		m.out = append(m.out, nftjson.Verdict{Kind: kind, Target: v.Chain})
+		m.out = append(m.out, m.jumpStmt(kind, v.Chain))
 	case nfnl.VerdictQueue:
 		m.out = append(m.out, nftjson.OtherStmt{Kind: "queue"})
 	default:
