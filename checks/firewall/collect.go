@@ -144,17 +144,23 @@ func firewalldTable(in *Facts) bool {
 	return false
 }
 
-// liveRoutes reads both families' routing tables.
+// liveRoutes reads both families' routing tables, the two listings at
+// once.
 func liveRoutes(ctx context.Context, sys System) (*Routes, error) {
-	var all []byte
-	for _, fam := range []string{"-4", "-6"} {
-		out, err := sys.Run(ctx, "ip", fam, "-j", "route", "show", "table", "all")
+	fams := []string{"-4", "-6"}
+	outs := make([][]byte, len(fams))
+	errs := make([]error, len(fams))
+	var wg sync.WaitGroup
+	for i, fam := range fams {
+		wg.Go(func() { outs[i], errs[i] = sys.Run(ctx, "ip", fam, "-j", "route", "show", "table", "all") })
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, out...)
 	}
-	return ParseRoutes(bytes.NewReader(all))
+	return ParseRoutes(bytes.NewReader(bytes.Join(outs, nil)))
 }
 
 // runParse runs a tool and parses its output.
