@@ -137,7 +137,7 @@ func decompile(rs *nfnl.Ruleset, dec *xt.Decoder) *decompiled {
 	// One machine runs every rule: its register file and the register
 	// contents it has named are reused (a large ruleset repeats the same
 	// few loads thousands of times).
-	out.m = &machine{sets: sets, dec: dec, regs: map[int]*regVal{}, vals: map[valKey]*regVal{},
+	out.m = &machine{sets: sets, dec: dec, vals: map[valKey]*regVal{},
 		rights: map[*regVal]map[string]nftjson.Expr{}}
 	out.rs.Rules = make([]*nftjson.Rule, len(rs.Rules))
 	out.rules = make([]*bcRule, len(rs.Rules))

@@ -14,6 +14,9 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/xt"
 )
 
+// regBytes is the size of the register file nfnl.RegOffset addresses.
+const regBytes = 64
+
 // machine runs one rule's expressions.
 type machine struct {
 	fam   nfnl.Family
@@ -21,7 +24,9 @@ type machine struct {
 	sets  *setIndex
 	dec   *xt.Decoder
 	bc    *bcRule
-	regs  map[int]*regVal
+	// regs holds what each register byte offset was loaded with (a
+	// load at its first byte); 64 bytes is the kernel's register file.
+	regs [regBytes]*regVal
 	// vals shares the named contents of plain loads between rules; a
 	// regVal is never changed once built.
 	vals map[valKey]*regVal
@@ -52,10 +57,8 @@ func (m *machine) load(reg uint32, v *regVal) {
 		return
 	}
 	// A load overwrites whatever overlapped it.
-	for o := range m.regs {
-		if o != off && o >= off && o < off+max(v.len, 4) {
-			delete(m.regs, o)
-		}
+	for o := off + 1; o < off+max(v.len, 4) && o < regBytes; o++ {
+		m.regs[o] = nil
 	}
 	m.regs[off] = v
 }
@@ -87,7 +90,7 @@ func (m *machine) shared(k valKey, build func() *regVal) *regVal {
 }
 
 func (m *machine) run(exprs []nfnl.Expr) []nftjson.Stmt {
-	clear(m.regs)
+	m.regs = [regBytes]*regVal{}
 	m.l3, m.l4 = 0, 0
 	switch m.fam {
 	case nfnl.FamilyIPv4:
@@ -336,6 +339,9 @@ func (m *machine) cmp(c *nfnl.Cmp) {
 // valueOf prints compared bytes, sharing the printed value between rules
 // that compare the same field with the same bytes.
 func (m *machine) valueOf(v *regVal, data []byte) (nftjson.Expr, error) {
+	if v.addr {
+		return v.value(data)
+	}
 	byData := m.rights[v]
 	if e, ok := byData[string(data)]; ok {
 		return e, nil
@@ -483,7 +489,10 @@ func (m *machine) keyVals(reg uint32, n int) ([]*regVal, bool) {
 	}
 	var out []*regVal
 	for used := 0; used < n; {
-		v := m.regs[off+used]
+		var v *regVal
+		if off+used < regBytes {
+			v = m.regs[off+used]
+		}
 		if v == nil || v.value == nil || v.masked != 0 || v.len == 0 {
 			return nil, false
 		}
