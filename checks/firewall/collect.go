@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/compile"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
@@ -85,22 +86,33 @@ func Gather(ctx context.Context, cfg Options) *Facts {
 			rec = f
 		}
 	}
+	// The other sources are independent of nf_tables and of each other:
+	// they are read while the netlink dump is decoded, each into its own
+	// fields. firewalld waits for nf_tables (whether its table is there).
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		s.LegacyTables4, s.LegacyNamesErr4 = legacyNames(ctx, sys, "/proc/net/ip_tables_names")
+		if len(s.LegacyTables4) > 0 {
+			s.Legacy4 = runParse(ctx, sys, iptsave.Parse, "iptables-legacy-save")
+		}
+	})
+	wg.Go(func() {
+		s.LegacyTables6, s.LegacyNamesErr6 = legacyNames(ctx, sys, "/proc/net/ip6_tables_names")
+		if len(s.LegacyTables6) > 0 {
+			s.Legacy6 = runParse(ctx, sys, iptsave.Parse, "ip6tables-legacy-save")
+		}
+	})
+	wg.Go(func() { s.IPSet = runParse(ctx, sys, ipset.Parse, "ipset", "save") })
+	wg.Go(func() { in.Routes, in.RoutesErr = liveRoutes(ctx, sys) })
+	wg.Go(func() {
+		dir := cfg.UFWDir
+		if dir == "" {
+			dir = "/etc/ufw"
+		}
+		in.UFW, _, in.UFWErr = ufw.Read(ctx, sys, dir)
+	})
 	s.NFTBytecode, s.SetNames = readNetlink(ctx, sys, rec)
-	s.LegacyTables4, s.LegacyNamesErr4 = legacyNames(ctx, sys, "/proc/net/ip_tables_names")
-	s.LegacyTables6, s.LegacyNamesErr6 = legacyNames(ctx, sys, "/proc/net/ip6_tables_names")
-	if len(s.LegacyTables4) > 0 {
-		s.Legacy4 = runParse(ctx, sys, iptsave.Parse, "iptables-legacy-save")
-	}
-	if len(s.LegacyTables6) > 0 {
-		s.Legacy6 = runParse(ctx, sys, iptsave.Parse, "ip6tables-legacy-save")
-	}
-	s.IPSet = runParse(ctx, sys, ipset.Parse, "ipset", "save")
-	in.Routes, in.RoutesErr = liveRoutes(ctx, sys)
-	dir := cfg.UFWDir
-	if dir == "" {
-		dir = "/etc/ufw"
-	}
-	in.UFW, _, in.UFWErr = ufw.Read(ctx, sys, dir)
+	wg.Wait()
 	in.Firewalld, in.FirewalldErr = firewalld.Read(ctx, sys, firewalldSource(cfg, in))
 	return in
 }
@@ -132,17 +144,23 @@ func firewalldTable(in *Facts) bool {
 	return false
 }
 
-// liveRoutes reads both families' routing tables.
+// liveRoutes reads both families' routing tables, the two listings at
+// once.
 func liveRoutes(ctx context.Context, sys System) (*Routes, error) {
-	var all []byte
-	for _, fam := range []string{"-4", "-6"} {
-		out, err := sys.Run(ctx, "ip", fam, "-j", "route", "show", "table", "all")
+	fams := []string{"-4", "-6"}
+	outs := make([][]byte, len(fams))
+	errs := make([]error, len(fams))
+	var wg sync.WaitGroup
+	for i, fam := range fams {
+		wg.Go(func() { outs[i], errs[i] = sys.Run(ctx, "ip", fam, "-j", "route", "show", "table", "all") })
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, out...)
 	}
-	return ParseRoutes(bytes.NewReader(all))
+	return ParseRoutes(bytes.NewReader(bytes.Join(outs, nil)))
 }
 
 // runParse runs a tool and parses its output.

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,11 +23,14 @@ import (
 // toolLog is netnsSystem that records the commands the check runs.
 type toolLog struct {
 	netnsSystem
+	mu  sync.Mutex // Gather runs tools concurrently
 	ran []string
 }
 
 func (s *toolLog) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	s.mu.Lock()
 	s.ran = append(s.ran, strings.Join(append([]string{name}, args...), " "))
+	s.mu.Unlock()
 	return s.netnsSystem.Run(ctx, name, args...)
 }
 

@@ -54,14 +54,18 @@ type Sources struct {
 // (or is already reflected as an unknown).
 func Build(src Sources) (rs *eval.Ruleset, notes []string) {
 	b := &builder{src: src, rs: &eval.Ruleset{}}
-	b.sets = compileIPSets(src.IPSet)
+	// Only b.src is used from here: the parameter, live to the end,
+	// would hold the kernel's rules that useBytecode lets go as they are
+	// read back (peak memory on large rulesets).
+	src = Sources{}
+	b.sets = compileIPSets(b.src.IPSet)
 	b.useBytecode()
-	for _, d := range []Dump[iptsave.Dump]{src.IptNFT, src.Ip6tNFT, src.Legacy4, src.Legacy6} {
+	for _, d := range []Dump[iptsave.Dump]{b.src.IptNFT, b.src.Ip6tNFT, b.src.Legacy4, b.src.Legacy6} {
 		markDynamicSets(d, b.sets)
 	}
 	b.nft()
-	b.legacy(eval.IPv4, src.Legacy4, src.LegacyTables4, src.LegacyNamesErr4)
-	b.legacy(eval.IPv6, src.Legacy6, src.LegacyTables6, src.LegacyNamesErr6)
+	b.legacy(eval.IPv4, b.src.Legacy4, b.src.LegacyTables4, b.src.LegacyNamesErr4)
+	b.legacy(eval.IPv6, b.src.Legacy6, b.src.LegacyTables6, b.src.LegacyNamesErr6)
 	return b.rs, b.notes
 }
 

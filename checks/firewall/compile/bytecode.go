@@ -2,6 +2,7 @@ package compile
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
@@ -32,10 +33,6 @@ type bcRule struct {
 	// proto is the transport protocol a "-p" compiled to (an equality on
 	// meta l4proto or the IP protocol field), for the modules that need it.
 	proto string
-	// text is the rule as nft would list it (or iptables for xt rules).
-	text string
-	// src is the kernel's rule until it is read back.
-	src *nfnl.Rule
 }
 
 // decompiled is a bytecode ruleset being read back. Its tables, chains
@@ -44,24 +41,38 @@ type bcRule struct {
 // nor their statements are all held beside the model being built.
 type decompiled struct {
 	rs *nftjson.Ruleset
-	// rules parallels rs.Rules.
-	rules []*bcRule
-	m     *machine
+	// srcs parallels rs.Rules: the kernel's rules until read back.
+	srcs []*nfnl.Rule
+	// cur is what the last rule read gives beyond its statements, until
+	// the next is read.
+	cur bcRule
+	m   *machine
+	// text is the last rule read as nft would list it (or iptables for
+	// xt rules), until the next is read.
+	text []byte
+	// stmts backs the statements of the last rule read.
+	stmts []nftjson.Stmt
 }
 
 // read reads rule i back into rs.Rules[i].Stmts and returns what else it
-// gives.
+// gives, both valid until the next read. Each rule is read once.
 func (d *decompiled) read(i int) *bcRule {
-	bc := d.rules[i]
-	if bc.src == nil {
+	src := d.srcs[i]
+	d.srcs[i] = nil
+	bc := &d.cur
+	*bc = bcRule{}
+	if src == nil {
+		d.text = d.text[:0]
 		return bc
 	}
 	m := d.m
-	m.fam, m.table, m.bc, m.out = bc.src.Family, bc.src.Table, bc, nil
-	stmts := m.run(bc.src.Exprs)
+	// The statements are held only until the next rule is read (the
+	// compiler lets go of them first), so one buffer serves every rule.
+	m.fam, m.table, m.bc, m.out = src.Family, src.Table, bc, d.stmts[:0]
+	stmts := m.run(src.Exprs)
+	d.stmts = stmts
 	d.rs.Rules[i].Stmts = stmts
-	bc.text = ruleText(stmts, bc)
-	bc.src = nil
+	d.text = appendRuleText(d.text, stmts, bc)
 	return bc
 }
 
@@ -131,16 +142,14 @@ func decompile(rs *nfnl.Ruleset, dec *xt.Decoder) *decompiled {
 	// One machine runs every rule: its register file and the register
 	// contents it has named are reused (a large ruleset repeats the same
 	// few loads thousands of times).
-	out.m = &machine{sets: sets, dec: dec, regs: map[int]*regVal{}, vals: map[valKey]*regVal{},
+	out.m = &machine{sets: sets, dec: dec, vals: map[valKey]*regVal{},
 		rights: map[*regVal]map[string]nftjson.Expr{}}
 	out.rs.Rules = make([]*nftjson.Rule, len(rs.Rules))
-	out.rules = make([]*bcRule, len(rs.Rules))
+	out.srcs = slices.Clone(rs.Rules)
 	jrs := make([]nftjson.Rule, len(rs.Rules))
-	bcs := make([]bcRule, len(rs.Rules))
 	for i, r := range rs.Rules {
 		jrs[i] = nftjson.Rule{Family: r.Family.String(), Table: r.Table, Chain: r.Chain, Handle: int64(r.Handle)}
-		bcs[i].src = r
-		out.rs.Rules[i], out.rules[i] = &jrs[i], &bcs[i]
+		out.rs.Rules[i] = &jrs[i]
 	}
 	return out
 }

@@ -14,6 +14,9 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/xt"
 )
 
+// regBytes is the size of the register file nfnl.RegOffset addresses.
+const regBytes = 64
+
 // machine runs one rule's expressions.
 type machine struct {
 	fam   nfnl.Family
@@ -21,7 +24,9 @@ type machine struct {
 	sets  *setIndex
 	dec   *xt.Decoder
 	bc    *bcRule
-	regs  map[int]*regVal
+	// regs holds what each register byte offset was loaded with (a
+	// load at its first byte); 64 bytes is the kernel's register file.
+	regs [regBytes]*regVal
 	// vals shares the named contents of plain loads between rules; a
 	// regVal is never changed once built.
 	vals map[valKey]*regVal
@@ -31,6 +36,8 @@ type machine struct {
 	// the rule has established so far: header fields are named in them.
 	l3, l4 uint8
 	out    []nftjson.Stmt
+	// jumps shares jump and goto statements by target.
+	jumps map[jumpKey]nftjson.Stmt
 }
 
 // notUnderstood is a statement the nft compiler turns into an undecided
@@ -50,10 +57,8 @@ func (m *machine) load(reg uint32, v *regVal) {
 		return
 	}
 	// A load overwrites whatever overlapped it.
-	for o := range m.regs {
-		if o != off && o >= off && o < off+max(v.len, 4) {
-			delete(m.regs, o)
-		}
+	for o := off + 1; o < off+max(v.len, 4) && o < regBytes; o++ {
+		m.regs[o] = nil
 	}
 	m.regs[off] = v
 }
@@ -85,7 +90,7 @@ func (m *machine) shared(k valKey, build func() *regVal) *regVal {
 }
 
 func (m *machine) run(exprs []nfnl.Expr) []nftjson.Stmt {
-	clear(m.regs)
+	m.regs = [regBytes]*regVal{}
 	m.l3, m.l4 = 0, 0
 	switch m.fam {
 	case nfnl.FamilyIPv4:
@@ -147,9 +152,9 @@ func (m *machine) step(e nfnl.Expr) bool {
 		m.xtTarget(x)
 		return false
 	case *nfnl.Counter:
-		m.out = append(m.out, nftjson.OtherStmt{Kind: "counter"})
+		m.out = append(m.out, stmtCounter)
 	case *nfnl.Log:
-		m.out = append(m.out, nftjson.OtherStmt{Kind: "log"})
+		m.out = append(m.out, stmtLog)
 	case *nfnl.Limit:
 		m.out = append(m.out, history("limit", x.Flags&nfnl.LimitInvert != 0))
 	case *nfnl.Quota:
@@ -229,9 +234,59 @@ func (m *machine) step(e nfnl.Expr) bool {
 }
 
 func history(kind string, inv bool) nftjson.Stmt {
+	if st, ok := historyShared[historyKey{kind, inv}]; ok {
+		return st
+	}
+	return newHistory(kind, inv)
+}
+
+func newHistory(kind string, inv bool) nftjson.Stmt {
 	raw, _ := json.Marshal(map[string]map[string]bool{kind: {"inv": inv}})
 	return nftjson.OtherStmt{Kind: kind, Raw: raw}
 }
+
+// The statements most rules end or are counted with, built once: each
+// built anew costs an allocation per rule (and history a JSON encoding).
+// Statements are values, never changed once made, so rules share them.
+var (
+	stmtCounter nftjson.Stmt = nftjson.OtherStmt{Kind: "counter"}
+	stmtLog     nftjson.Stmt = nftjson.OtherStmt{Kind: "log"}
+	stmtVerdict              = map[string]nftjson.Stmt{}
+)
+
+type historyKey struct {
+	kind string
+	inv  bool
+}
+
+var historyShared = map[historyKey]nftjson.Stmt{}
+
+func init() {
+	for _, k := range []string{"accept", "drop", "continue", "return"} {
+		stmtVerdict[k] = nftjson.Verdict{Kind: k}
+	}
+	for _, k := range []string{"limit", "quota", "ct count", "last"} {
+		for _, inv := range []bool{false, true} {
+			historyShared[historyKey{k, inv}] = newHistory(k, inv)
+		}
+	}
+}
+
+// jumpStmt is the shared jump or goto statement to a chain.
+func (m *machine) jumpStmt(kind, chain string) nftjson.Stmt {
+	k := jumpKey{kind, chain}
+	if st, ok := m.jumps[k]; ok {
+		return st
+	}
+	st := nftjson.Stmt(nftjson.Verdict{Kind: kind, Target: chain})
+	if m.jumps == nil {
+		m.jumps = map[jumpKey]nftjson.Stmt{}
+	}
+	m.jumps[k] = st
+	return st
+}
+
+type jumpKey struct{ kind, chain string }
 
 // storedValue is the value a meta/ct store writes: a constant, or the
 // key another load put in the register.
@@ -284,6 +339,9 @@ func (m *machine) cmp(c *nfnl.Cmp) {
 // valueOf prints compared bytes, sharing the printed value between rules
 // that compare the same field with the same bytes.
 func (m *machine) valueOf(v *regVal, data []byte) (nftjson.Expr, error) {
+	if v.addr {
+		return v.value(data)
+	}
 	byData := m.rights[v]
 	if e, ok := byData[string(data)]; ok {
 		return e, nil
@@ -375,14 +433,14 @@ func (m *machine) verdict(v *nfnl.Verdict) bool {
 	}
 	switch v.Code {
 	case nfnl.VerdictAccept:
-		m.out = append(m.out, nftjson.Verdict{Kind: "accept"})
+		m.out = append(m.out, stmtVerdict["accept"])
 	case nfnl.VerdictDrop:
-		m.out = append(m.out, nftjson.Verdict{Kind: "drop"})
+		m.out = append(m.out, stmtVerdict["drop"])
 	case nfnl.VerdictContinue:
-		m.out = append(m.out, nftjson.Verdict{Kind: "continue"})
+		m.out = append(m.out, stmtVerdict["continue"])
 		return true
 	case nfnl.VerdictReturn:
-		m.out = append(m.out, nftjson.Verdict{Kind: "return"})
+		m.out = append(m.out, stmtVerdict["return"])
 	case nfnl.VerdictJump, nfnl.VerdictGoto:
 		kind := "jump"
 		if v.Code == nfnl.VerdictGoto {
@@ -392,7 +450,7 @@ func (m *machine) verdict(v *nfnl.Verdict) bool {
 			m.out = append(m.out, notUnderstood(kind+" to an anonymous chain"))
 			break
 		}
-		m.out = append(m.out, nftjson.Verdict{Kind: kind, Target: v.Chain})
+		m.out = append(m.out, m.jumpStmt(kind, v.Chain))
 	case nfnl.VerdictQueue:
 		m.out = append(m.out, nftjson.OtherStmt{Kind: "queue"})
 	default:
@@ -431,7 +489,10 @@ func (m *machine) keyVals(reg uint32, n int) ([]*regVal, bool) {
 	}
 	var out []*regVal
 	for used := 0; used < n; {
-		v := m.regs[off+used]
+		var v *regVal
+		if off+used < regBytes {
+			v = m.regs[off+used]
+		}
 		if v == nil || v.value == nil || v.masked != 0 || v.len == 0 {
 			return nil, false
 		}

@@ -37,6 +37,9 @@ type regVal struct {
 	// host marks a host-order number (meta length, mark): nft converts it
 	// to network order before an ordering comparison.
 	host bool
+	// addr marks an address: its printed values, rarely repeated in a
+	// ruleset, are not worth keeping for sharing.
+	addr bool
 }
 
 type bitName struct {
@@ -203,7 +206,7 @@ func (m *machine) payloadVal(p *nfnl.Payload) *regVal {
 				if p.Offset == 16 {
 					f = "daddr"
 				}
-				return &regVal{left: nftjson.Payload{Protocol: "ip", Field: f}, len: n, value: addrValueOf(4, -1)}
+				return &regVal{left: nftjson.Payload{Protocol: "ip", Field: f}, len: n, value: addrValueOf(4, -1), addr: true}
 			}
 			return &regVal{left: nftjson.Payload{Protocol: "ip", Field: fmt.Sprintf("header at %d", p.Offset)}, len: n, value: beValue(n), be: true}
 		case 6:
@@ -215,7 +218,7 @@ func (m *machine) payloadVal(p *nfnl.Payload) *regVal {
 				if p.Offset == 24 {
 					f = "daddr"
 				}
-				return &regVal{left: nftjson.Payload{Protocol: "ip6", Field: f}, len: n, value: addrValueOf(16, -1)}
+				return &regVal{left: nftjson.Payload{Protocol: "ip6", Field: f}, len: n, value: addrValueOf(16, -1), addr: true}
 			}
 			return &regVal{left: nftjson.Payload{Protocol: "ip6", Field: fmt.Sprintf("header at %d", p.Offset)}, len: n, value: beValue(n), be: true}
 		}
@@ -332,14 +335,14 @@ func (m *machine) ctVal(c *nfnl.Ct) *regVal {
 		if m.l3 == 0 {
 			return unknownVal("ct " + k + " of an unknown family")
 		}
-		return &regVal{left: nftjson.Ct{Key: k, Dir: dir, Family: fam}, len: full, value: addrValueOf(full, -1)}
+		return &regVal{left: nftjson.Ct{Key: k, Dir: dir, Family: fam}, len: full, value: addrValueOf(full, -1), addr: true}
 	case 19, 20, 21, 22: // NFT_CT_SRC_IP, DST_IP, SRC_IP6, DST_IP6
 		k := map[uint32]string{19: "ip saddr", 20: "ip daddr", 21: "ip6 saddr", 22: "ip6 daddr"}[c.Key]
 		full := 4
 		if c.Key >= 21 {
 			full = 16
 		}
-		return &regVal{left: ct(k), len: full, value: addrValueOf(full, -1)}
+		return &regVal{left: ct(k), len: full, value: addrValueOf(full, -1), addr: true}
 	case nfnl.CtProtoSrc, nfnl.CtProtoDst:
 		k := "proto-src"
 		if c.Key == nfnl.CtProtoDst {
@@ -425,7 +428,7 @@ func masked(src *regVal, bw *nfnl.Bitwise) *regVal {
 			if l.Protocol == "ip6" {
 				full = 16
 			}
-			return &regVal{left: l, len: src.len, value: addrValueOf(full, bits)}
+			return &regVal{left: l, len: src.len, value: addrValueOf(full, bits), addr: true}
 		}
 	case nftjson.Ct:
 		if src.flags != nil && len(bw.Mask) == 4 {
@@ -436,7 +439,7 @@ func masked(src *regVal, bw *nfnl.Bitwise) *regVal {
 			if !ok {
 				return unknownVal(leftName(src.left) + " with a mask that is not a prefix")
 			}
-			return &regVal{left: l, len: src.len, value: addrValueOf(src.len, bits)}
+			return &regVal{left: l, len: src.len, value: addrValueOf(src.len, bits), addr: true}
 		}
 	}
 	num, err := numValue(len(bw.Mask))(bw.Mask)

@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 
@@ -12,7 +13,13 @@ import (
 // nft's syntax for native expressions, iptables' for the xt matches and
 // target of an iptables-nft rule. It is for people, not for parsing.
 func ruleText(stmts []nftjson.Stmt, bc *bcRule) string {
-	var b strings.Builder
+	return string(appendRuleText(nil, stmts, bc))
+}
+
+// appendRuleText is ruleText into a buffer the caller reuses (one
+// rendering per rule of a large ruleset).
+func appendRuleText(buf []byte, stmts []nftjson.Stmt, bc *bcRule) []byte {
+	b := bytes.NewBuffer(buf[:0])
 	sep := func() {
 		if b.Len() > 0 {
 			b.WriteByte(' ')
@@ -23,7 +30,7 @@ func ruleText(stmts []nftjson.Stmt, bc *bcRule) string {
 		sep()
 		switch s := st.(type) {
 		case nftjson.Match:
-			writeExpr(&b, s.Left)
+			writeExpr(b, s.Left)
 			if s.Op != "==" && s.Op != "in" {
 				b.WriteString(" " + s.Op)
 			}
@@ -37,7 +44,7 @@ func ruleText(stmts []nftjson.Stmt, bc *bcRule) string {
 			}
 			if l, ok := s.Right.(nftjson.Literal); !ok || l.IsNum || l.Str != "" {
 				b.WriteByte(' ')
-				writeExpr(&b, s.Right)
+				writeExpr(b, s.Right)
 			}
 		case nftjson.Verdict:
 			b.WriteString(s.Kind)
@@ -45,13 +52,13 @@ func ruleText(stmts []nftjson.Stmt, bc *bcRule) string {
 				b.WriteString(" " + s.Target)
 			}
 		case nftjson.VMap:
-			writeExpr(&b, s.Key)
+			writeExpr(b, s.Key)
 			b.WriteString(" vmap ")
-			writeExpr(&b, s.Data)
+			writeExpr(b, s.Data)
 		case nftjson.Mangle:
-			writeExpr(&b, s.Key)
+			writeExpr(b, s.Key)
 			b.WriteString(" set ")
-			writeExpr(&b, s.Value)
+			writeExpr(b, s.Value)
 		case nftjson.Reject:
 			b.WriteString("reject")
 		case nftjson.Notrack:
@@ -81,10 +88,10 @@ func ruleText(stmts []nftjson.Stmt, bc *bcRule) string {
 			}
 		}
 	}
-	return b.String()
+	return b.Bytes()
 }
 
-func writeExpr(b *strings.Builder, e nftjson.Expr) {
+func writeExpr(b *bytes.Buffer, e nftjson.Expr) {
 	switch x := e.(type) {
 	case nftjson.Literal:
 		if x.IsNum {

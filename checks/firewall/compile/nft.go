@@ -108,7 +108,11 @@ func (b *builder) nft() {
 	}
 	type chainKey struct{ fam, table, chain string }
 	pos := map[chainKey]int{}
-	origins := nftOrigins(rs.Rules)
+	var origins []string
+	var name []byte
+	if b.bytecode == nil {
+		origins = nftOrigins(rs.Rules)
+	}
 	for i, r := range rs.Rules {
 		nt := tables[key{r.Family, r.Table}]
 		if nt == nil {
@@ -120,14 +124,18 @@ func (b *builder) nft() {
 			continue
 		}
 		ck := chainKey{r.Family, r.Table, r.Chain}
-		origin := origins[i]
+		var origin string
 		if b.bytecode != nil {
 			// Read back now, named with its text too (the rule to
 			// change), and let go once compiled.
 			b.cur = b.bytecode.read(i)
-			if b.cur.text != "" {
-				origin += ": " + b.cur.text
+			name = appendOrigin(name[:0], r)
+			if t := b.bytecode.text; len(t) > 0 {
+				name = append(append(name, ": "...), t...)
 			}
+			origin = string(name)
+		} else {
+			origin = origins[i]
 		}
 		ch.Rules = nt.rule(ch.Rules, r, pos[ck], origin)
 		if b.bytecode != nil {
@@ -154,17 +162,22 @@ func nftOrigins(rules []*nftjson.Rule) []string {
 	buf := make([]byte, 0, size)
 	ends := make([]int, len(rules))
 	for i, r := range rules {
-		buf = append(buf, "nft "...)
-		buf = append(buf, r.Family...)
-		buf = append(buf, ' ')
-		buf = append(buf, r.Table...)
-		buf = append(buf, ' ')
-		buf = append(buf, r.Chain...)
-		buf = append(buf, " handle "...)
-		buf = strconv.AppendInt(buf, r.Handle, 10)
+		buf = appendOrigin(buf, r)
 		ends[i] = len(buf)
 	}
 	return splitAt(string(buf), ends)
+}
+
+// appendOrigin appends "nft FAMILY TABLE CHAIN handle N".
+func appendOrigin(buf []byte, r *nftjson.Rule) []byte {
+	buf = append(buf, "nft "...)
+	buf = append(buf, r.Family...)
+	buf = append(buf, ' ')
+	buf = append(buf, r.Table...)
+	buf = append(buf, ' ')
+	buf = append(buf, r.Chain...)
+	buf = append(buf, " handle "...)
+	return strconv.AppendInt(buf, r.Handle, 10)
 }
 
 // attachSave finds the iptables-nft-save view of this table.

@@ -125,10 +125,16 @@ type setKey struct {
 // into chunked arenas and interning names, so the datagrams can be
 // reused.
 type decoder struct {
-	lim      Limits
-	rs       *Ruleset
-	sets     map[setKey]*Set
-	names    map[string]string
+	lim   Limits
+	rs    *Ruleset
+	sets  map[setKey]*Set
+	names map[string]string
+	// payloads and cmps share identical expressions between rules (a
+	// large ruleset loads the same fields and compares them with the same
+	// ports and protocols thousands of times); decoded expressions are
+	// never changed.
+	payloads map[Payload]*Payload
+	cmps     map[cmpKey]*Cmp
 	arena    []byte
 	messages int
 	nelems   int
@@ -146,6 +152,7 @@ func newDecoder(lim Limits) *decoder {
 
 func (d *decoder) reset() {
 	d.rs = &Ruleset{}
+	d.payloads, d.cmps = map[Payload]*Payload{}, map[cmpKey]*Cmp{}
 	d.sets = map[setKey]*Set{}
 	d.messages, d.nelems = 0, 0
 	d.genSeen, d.intr, d.changed = false, false, false
@@ -167,6 +174,35 @@ func (d *decoder) bytes(p []byte) []byte {
 	n := len(d.arena)
 	d.arena = append(d.arena, p...)
 	return d.arena[n:len(d.arena):len(d.arena)]
+}
+
+// maxShared bounds each table of shared expressions: beyond it, values
+// that rarely repeat (addresses) are not worth the entry.
+const maxShared = 1 << 16
+
+type cmpKey struct {
+	op, sreg uint32
+	data     string
+}
+
+func (d *decoder) internPayload(e *Payload) *Payload {
+	if s, ok := d.payloads[*e]; ok {
+		return s
+	}
+	if len(d.payloads) < maxShared {
+		d.payloads[*e] = e
+	}
+	return e
+}
+
+func (d *decoder) internCmp(e *Cmp) *Cmp {
+	if s, ok := d.cmps[cmpKey{e.Op, e.SReg, string(e.Data)}]; ok {
+		return s
+	}
+	if len(d.cmps) < maxShared {
+		d.cmps[cmpKey{e.Op, e.SReg, string(e.Data)}] = e
+	}
+	return e
 }
 
 // str interns a name: a ruleset repeats its table, chain and set names

@@ -157,7 +157,10 @@ func (d *decoder) exprData(name string, b []byte, depth int) (Expr, error) {
 				f.u32(&e.CsumFlags, "csum flags", p)
 			}
 		})
-		return e, errs(err, f.err)
+		if err = errs(err, f.err); err == nil {
+			return d.internPayload(e), nil
+		}
+		return e, err
 	case "cmp":
 		e := &Cmp{}
 		seen, err = walk(b, func(t uint16, p []byte) {
@@ -172,7 +175,10 @@ func (d *decoder) exprData(name string, b []byte, depth int) (Expr, error) {
 				f.fail("data", derr)
 			}
 		})
-		return e, errs(err, f.err)
+		if err = errs(err, f.err); err == nil {
+			return d.internCmp(e), nil
+		}
+		return e, err
 	case "bitwise":
 		e := &Bitwise{}
 		seen, err = walk(b, func(t uint16, p []byte) {

@@ -17,7 +17,8 @@ import (
 
 // System runs the firewall tools and reads kernel files. The host
 // implementation is Host; tests substitute one that enters a network
-// namespace.
+// namespace. Its methods may be called from several goroutines at once
+// (the check reads independent sources concurrently).
 type System interface {
 	// Run runs a command and returns its standard output.
 	Run(ctx context.Context, name string, args ...string) ([]byte, error)
