@@ -12,6 +12,7 @@ import (
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/certtest"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/redistest"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
 // These tests need no privileges: real servers and listeners on loopback.
@@ -25,24 +26,7 @@ func tlsConfig(t *testing.T, authClients string) []string {
 
 // listen serves each connection with fn on a loopback port until the test
 // ends.
-func listen(t *testing.T, fn func(net.Conn)) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go fn(c)
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func listen(t *testing.T, fn func(net.Conn)) int { return testenv.Serve(t, fn).Port }
 
 // silent holds a connection open without a word until the peer leaves.
 func silent(c net.Conn) {

@@ -20,24 +20,7 @@ import (
 
 // serve runs fn on each connection a loopback listener accepts, until the
 // test ends.
-func serve(t *testing.T, fn func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go fn(c)
-		}
-	}()
-	return ln.Addr().String()
-}
+func serve(t *testing.T, fn func(net.Conn)) string { return testenv.Serve(t, fn).String() }
 
 func closedPort(t *testing.T) string {
 	t.Helper()
