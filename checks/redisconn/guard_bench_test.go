@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 )
 
@@ -28,32 +29,18 @@ func aclList(n int) string {
 
 // serveReply answers every command on every connection with reply.
 func serveReply(b *testing.B, reply string) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	go func() {
+	return testenv.Serve(b, func(c net.Conn) {
+		defer c.Close()
+		buf := make([]byte, 4096)
 		for {
-			c, err := ln.Accept()
-			if err != nil {
+			if _, err := c.Read(buf); err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				for {
-					if _, err := c.Read(buf); err != nil {
-						return
-					}
-					if _, err := c.Write([]byte(reply)); err != nil {
-						return
-					}
-				}
-			}()
+			if _, err := c.Write([]byte(reply)); err != nil {
+				return
+			}
 		}
-	}()
-	return ln.Addr().String()
+	}).String()
 }
 
 // BenchmarkACLList reads ACL LIST of 1,000 users (~160 KB) through go-redis,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/certtest"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/redistest"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/neterr"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/redisconn"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
@@ -137,42 +138,28 @@ func TestClientTLSOptions(t *testing.T) {
 // hangs up after a reply that is cut short (no final CRLF).
 func fake(t *testing.T, reply string) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
+	return testenv.Serve(t, func(c net.Conn) {
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(3 * time.Second))
+		r := bufio.NewReader(c)
+		for range 8 { // a bound: the client sends HELLO, then PING
+			// One RESP array command: *N, then N pairs of lines.
+			line, err := r.ReadString('\n')
+			if err != nil || len(line) < 2 {
 				return
 			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(3 * time.Second))
-				r := bufio.NewReader(c)
-				for range 8 { // a bound: the client sends HELLO, then PING
-					// One RESP array command: *N, then N pairs of lines.
-					line, err := r.ReadString('\n')
-					if err != nil || len(line) < 2 {
-						return
-					}
-					n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
-					for i := 0; i < 2*n; i++ {
-						if _, err := r.ReadString('\n'); err != nil {
-							return
-						}
-					}
-					fmt.Fprint(c, reply)
-					if !strings.HasSuffix(reply, "\r\n") {
-						return
-					}
+			n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
+			for i := 0; i < 2*n; i++ {
+				if _, err := r.ReadString('\n'); err != nil {
+					return
 				}
-			}()
+			}
+			fmt.Fprint(c, reply)
+			if !strings.HasSuffix(reply, "\r\n") {
+				return
+			}
 		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
+	}).Port
 }
 
 // Broken tells a peer that answered what no Redis answers from one that
