@@ -22,6 +22,7 @@ func TestNamespaceFindingNamesTheRule(t *testing.T) {
 		name, chain string // chain as "nft -a list chain" takes it
 		load        func(t *testing.T, ns string)
 		prefix      string // how the finding names the chain
+		acceptText  string // how the accepting rule is printed, when checked
 	}{
 		{"nft", "inet fwexplain input", func(t *testing.T, ns string) {
 			loadNft(t, ns, `
@@ -33,7 +34,7 @@ table inet fwexplain {
 		ip saddr 203.0.113.0/24 tcp dport 6379 accept
 	}
 }`)
-		}, "nft inet fwexplain input handle "},
+		}, "nft inet fwexplain input handle ", ""},
 		{"iptables-nft", "ip filter INPUT", func(t *testing.T, ns string) {
 			for _, args := range [][]string{
 				{"-P", "INPUT", "DROP"},
@@ -46,7 +47,21 @@ table inet fwexplain {
 					t.Fatalf("iptables-nft %v: %v: %s", args, err, out)
 				}
 			}
-		}, "nft ip filter INPUT handle "},
+		}, "nft ip filter INPUT handle ", ""},
+		// xt matches are printed as iptables prints them, with no chain.
+		{"iptables-nft multiport", "ip filter INPUT", func(t *testing.T, ns string) {
+			for _, args := range [][]string{
+				{"-P", "INPUT", "DROP"},
+				{"-A", "INPUT", "-i", "lo", "-j", "ACCEPT"},
+				{"-A", "INPUT", "-s", "192.0.2.0/24", "-p", "tcp", "-m", "multiport", "--dports", "6379,80", "-j", "DROP"},
+				{"-A", "INPUT", "-s", "203.0.113.0/24", "-p", "tcp", "-m", "multiport", "--dports", "6379,80", "-j", "ACCEPT"},
+			} {
+				cmd := exec.Command("ip", append([]string{"netns", "exec", ns, "iptables-nft"}, args...)...)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("iptables-nft %v: %v: %s", args, err, out)
+				}
+			}
+		}, "nft ip filter INPUT handle ", "meta l4proto tcp ip saddr 203.0.113.0/24 -m multiport --dports 6379,80 counter accept"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -71,6 +86,9 @@ table inet fwexplain {
 				regexp.QuoteMeta(c.prefix+accept) + `: .*203\.0\.113\.0/24.*(accept|ACCEPT)$`)
 			if !wantAcc.MatchString(crit) {
 				t.Errorf("untrusted finding %q does not match %v", crit, wantAcc)
+			}
+			if c.acceptText != "" && !strings.HasSuffix(crit, ": "+c.acceptText) {
+				t.Errorf("untrusted finding %q does not print the rule as %q", crit, c.acceptText)
 			}
 			wantDrop := regexp.MustCompile(`^tcp/6379 IPv4: trusted 192\.0\.2\.0/24 not accepted; dropped by ` +
 				regexp.QuoteMeta(c.prefix+drop) + `: .*192\.0\.2\.0/24.*(drop|DROP)$`)

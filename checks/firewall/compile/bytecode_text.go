@@ -72,8 +72,7 @@ func appendRuleText(buf []byte, stmts []nftjson.Stmt, bc *bcRule) []byte {
 		case nftjson.Xt:
 			if s.Type == "match" {
 				if xm < len(bc.matches) && bc.matches[xm] != nil {
-					r := &iptsave.Rule{Chain: "-", Matches: []*iptsave.Match{bc.matches[xm]}}
-					b.WriteString(strings.TrimPrefix(iptsave.FormatRule(r), "-A - "))
+					b.WriteString(iptsave.FormatSpec(&iptsave.Rule{Matches: []*iptsave.Match{bc.matches[xm]}}))
 				} else {
 					b.WriteString("xt match " + s.Name)
 				}
@@ -81,8 +80,7 @@ func appendRuleText(buf []byte, stmts []nftjson.Stmt, bc *bcRule) []byte {
 				continue
 			}
 			if bc.target != nil {
-				r := &iptsave.Rule{Chain: "-", Target: bc.target.Name, TargetOptions: bc.target.Options}
-				b.WriteString(strings.TrimPrefix(iptsave.FormatRule(r), "-A - "))
+				b.WriteString(iptsave.FormatSpec(&iptsave.Rule{Target: bc.target.Name, TargetOptions: bc.target.Options}))
 			} else {
 				b.WriteString("xt target " + s.Name)
 			}

@@ -28,11 +28,24 @@ func Format(w io.Writer, d *Dump) error {
 func FormatRule(r *Rule) string {
 	var b strings.Builder
 	b.WriteString("-A " + quote(r.Chain))
+	writeSpec(&b, r)
+	return b.String()
+}
+
+// FormatSpec renders a rule's matches and target as an "-A" line would,
+// without "-A CHAIN" (or the space after it).
+func FormatSpec(r *Rule) string {
+	var b strings.Builder
+	writeSpec(&b, r)
+	return strings.TrimPrefix(b.String(), " ")
+}
+
+func writeSpec(b *strings.Builder, r *Rule) {
 	for _, m := range r.Matches {
 		if m.Module != "" && !m.Implicit {
 			b.WriteString(" -m " + quote(m.Module))
 		}
-		writeOptions(&b, m.Options)
+		writeOptions(b, m.Options)
 	}
 	if r.Target != "" {
 		if r.Goto {
@@ -41,9 +54,8 @@ func FormatRule(r *Rule) string {
 			b.WriteString(" -j ")
 		}
 		b.WriteString(quote(r.Target))
-		writeOptions(&b, r.TargetOptions)
+		writeOptions(b, r.TargetOptions)
 	}
-	return b.String()
 }
 
 func writeOptions(b *strings.Builder, opts []Option) {
