@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -51,6 +52,16 @@ type Facts struct {
 	// DumpErr says why the ruleset could not be written to
 	// Config.DumpRuleset.
 	DumpErr error
+	// Compiled is the model, when the ruleset was compiled as it was read
+	// (live, over netlink); Build compiles Sources otherwise.
+	Compiled *Compiled
+}
+
+// Compiled is a ruleset compiled while it was read, with the compiler's
+// notes.
+type Compiled struct {
+	Rules *eval.Ruleset
+	Notes []string
 }
 
 // Gather reads the ruleset: the saved dumps named in cfg, or the live
@@ -111,7 +122,10 @@ func Gather(ctx context.Context, cfg Options) *Facts {
 		}
 		in.UFW, _, in.UFWErr = ufw.Read(ctx, sys, dir)
 	})
-	s.NFTBytecode, s.SetNames = readNetlink(ctx, sys, rec)
+	// The compiler waits for the other sources before its first rule;
+	// it gets them without nf_tables, which it is reading.
+	sources := sync.OnceValue(func() compile.Sources { wg.Wait(); return *s })
+	s.NFTBytecode, in.Compiled = readNetlink(ctx, sys, rec, sources)
 	wg.Wait()
 	in.Firewalld, in.FirewalldErr = firewalld.Read(ctx, sys, firewalldSource(cfg, in))
 	return in
@@ -246,7 +260,9 @@ func parseFile[T any](path string, parse func(io.Reader) (*T, error)) compile.Du
 func Build(in *Facts) (*eval.Ruleset, []string) {
 	var rs *eval.Ruleset
 	var notes []string
-	if !in.Standalone {
+	if c := in.Compiled; c != nil {
+		rs, notes = c.Rules, slices.Clone(c.Notes)
+	} else if !in.Standalone {
 		// The compiler holds the bytecode only while it reads it back;
 		// the input keeps no other reference (peak memory on large
 		// rulesets).

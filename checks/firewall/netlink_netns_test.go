@@ -34,8 +34,8 @@ func (s *toolLog) Run(ctx context.Context, name string, args ...string) ([]byte,
 	return s.netnsSystem.Run(ctx, name, args...)
 }
 
-func (s *toolLog) NFTables(ctx context.Context, rec io.Writer) (*nfnl.Ruleset, error) {
-	return s.netnsSystem.NFTables(ctx, rec)
+func (s *toolLog) NFTables(ctx context.Context, rec io.Writer, sink nfnl.Sink) (*nfnl.Ruleset, error) {
+	return s.netnsSystem.NFTables(ctx, rec, sink)
 }
 
 func (s *toolLog) IPSetNames(ctx context.Context, idx []uint16) (map[uint16]string, error) {
@@ -178,7 +178,7 @@ func TestNamespaceXtDecode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	sys := netnsSystem{top.server}
-	rs, err := sys.NFTables(ctx, nil)
+	rs, err := sys.NFTables(ctx, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,26 +18,26 @@ import (
 // The namespace test systems read nf_tables over netlink from inside
 // their namespace, as the binary does on a host.
 
-func (s netnsSystem) NFTables(ctx context.Context, rec io.Writer) (*nfnl.Ruleset, error) {
-	return nftablesIn(ctx, s.ns, rec)
+func (s netnsSystem) NFTables(ctx context.Context, rec io.Writer, sink nfnl.Sink) (*nfnl.Ruleset, error) {
+	return nftablesIn(ctx, s.ns, rec, sink)
 }
 
 func (s netnsSystem) IPSetNames(_ context.Context, idx []uint16) (map[uint16]string, error) {
 	return ipsetNamesIn(s.ns, idx)
 }
 
-func (s nsenterSystem) NFTables(ctx context.Context, rec io.Writer) (*nfnl.Ruleset, error) {
-	return nftablesIn(ctx, s.ns, rec)
+func (s nsenterSystem) NFTables(ctx context.Context, rec io.Writer, sink nfnl.Sink) (*nfnl.Ruleset, error) {
+	return nftablesIn(ctx, s.ns, rec, sink)
 }
 
 func (s nsenterSystem) IPSetNames(_ context.Context, idx []uint16) (map[uint16]string, error) {
 	return ipsetNamesIn(s.ns, idx)
 }
 
-func nftablesIn(ctx context.Context, ns string, rec io.Writer) (*nfnl.Ruleset, error) {
+func nftablesIn(ctx context.Context, ns string, rec io.Writer, sink nfnl.Sink) (*nfnl.Ruleset, error) {
 	var rs *nfnl.Ruleset
 	err := (&netns.Host{Name: ns, NS: ns}).Do(func() (err error) {
-		rs, err = nfnl.Read(ctx, nfnl.Options{Record: rec})
+		rs, err = nfnl.Read(ctx, nfnl.Options{Record: rec, Sink: sink})
 		return err
 	})
 	return rs, err

@@ -58,12 +58,26 @@ func Build(src Sources) (rs *eval.Ruleset, notes []string) {
 	// would hold the kernel's rules that useBytecode lets go as they are
 	// read back (peak memory on large rulesets).
 	src = Sources{}
+	b.start()
+	if d := b.src.NFTBytecode; d.Value != nil || d.Err != nil {
+		// The kernel's bytecode replaces nft's and iptables' listings.
+		b.nftBytecode()
+	} else {
+		b.nft()
+	}
+	return b.end()
+}
+
+// start compiles the sources every ruleset's rules refer to.
+func (b *builder) start() {
 	b.sets = compileIPSets(b.src.IPSet)
-	b.useBytecode()
 	for _, d := range []Dump[iptsave.Dump]{b.src.IptNFT, b.src.Ip6tNFT, b.src.Legacy4, b.src.Legacy6} {
 		markDynamicSets(d, b.sets)
 	}
-	b.nft()
+}
+
+// end compiles the legacy tables, after nf_tables.
+func (b *builder) end() (*eval.Ruleset, []string) {
 	b.legacy(eval.IPv4, b.src.Legacy4, b.src.LegacyTables4, b.src.LegacyNamesErr4)
 	b.legacy(eval.IPv6, b.src.Legacy6, b.src.LegacyTables6, b.src.LegacyNamesErr6)
 	return b.rs, b.notes
@@ -79,6 +93,11 @@ type builder struct {
 	iptc       *iptCompiler
 	// nftAddrs shares the address matches of nft rules (kindCond).
 	nftAddrs map[nftAddrKey]eval.Cond
+	// nftPorts and nftProtos share port and protocol matches the same way.
+	nftPorts  map[nftPortKey]eval.Cond
+	nftProtos map[nftProtoKey]eval.Cond
+	// invs caches stmtInv by statement text (which names its kind).
+	invs map[string]bool
 	// rules is the block new nft rules are carved from.
 	rules []eval.Rule
 	// bytecode is the nft ruleset being read back from the kernel's

@@ -2,7 +2,6 @@ package compile
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
@@ -36,13 +35,11 @@ type bcRule struct {
 }
 
 // decompiled is a bytecode ruleset being read back. Its tables, chains
-// and sets are read at once; each rule is read back when the compiler
-// reaches it (read) and let go after, so that neither the kernel's rules
+// and sets are read at once; its rules one at a time, as they arrive
+// (read), each let go once compiled, so that neither the kernel's rules
 // nor their statements are all held beside the model being built.
 type decompiled struct {
 	rs *nftjson.Ruleset
-	// srcs parallels rs.Rules: the kernel's rules until read back.
-	srcs []*nfnl.Rule
 	// cur is what the last rule read gives beyond its statements, until
 	// the next is read.
 	cur bcRule
@@ -52,28 +49,49 @@ type decompiled struct {
 	text []byte
 	// stmts backs the statements of the last rule read.
 	stmts []nftjson.Stmt
+	// rule is the last rule read.
+	rule nftjson.Rule
+	// jsets are the named sets as the nft compiler sees them, to flag
+	// those a later rule turns out to update.
+	jsets map[setKey]*nftjson.Set
 }
 
-// read reads rule i back into rs.Rules[i].Stmts and returns what else it
-// gives, both valid until the next read. Each rule is read once.
-func (d *decompiled) read(i int) *bcRule {
-	src := d.srcs[i]
-	d.srcs[i] = nil
+// read reads src back into statements and returns it with what else it
+// gives, all valid until the next read.
+func (d *decompiled) read(src *nfnl.Rule) (*nftjson.Rule, *bcRule) {
 	bc := &d.cur
 	*bc = bcRule{}
-	if src == nil {
-		d.text = d.text[:0]
-		return bc
-	}
 	m := d.m
 	// The statements are held only until the next rule is read (the
 	// compiler lets go of them first), so one buffer serves every rule.
 	m.fam, m.table, m.bc, m.out = src.Family, src.Table, bc, d.stmts[:0]
 	stmts := m.run(src.Exprs)
 	d.stmts = stmts
-	d.rs.Rules[i].Stmts = stmts
+	d.rule = nftjson.Rule{Family: src.Family.String(), Table: src.Table, Chain: src.Chain, Handle: int64(src.Handle), Stmts: stmts}
 	d.text = appendRuleText(d.text, stmts, bc)
-	return bc
+	return &d.rule, bc
+}
+
+// updates marks the sets rule r updates from the packet path, before any
+// of its lookups is read: their contents depend on traffic already seen.
+// It reports whether a rule read before already took one as fixed.
+func (d *decompiled) updates(r *nfnl.Rule) (late bool) {
+	for _, e := range r.Exprs {
+		x, ok := e.(*nfnl.Dynset)
+		if !ok {
+			continue
+		}
+		k := setKey{r.Family, r.Table, x.SetName}
+		if d.m.sets.updated[k] {
+			continue
+		}
+		d.m.sets.updated[k] = true
+		if js := d.jsets[k]; js != nil && !js.HasFlag("dynamic") {
+			js.Flags = append(js.Flags, "dynamic")
+		}
+		late = late || d.m.sets.fixed[k]
+	}
+	return late
 }
 
 // hookNames maps NF_INET_* hook numbers; netdev numbers its own.
@@ -95,9 +113,11 @@ func hookName(fam nfnl.Family, n uint32) (string, bool) {
 	return "", false
 }
 
-// decompile reads the whole ruleset back. dec decodes xt blobs.
-func decompile(rs *nfnl.Ruleset, dec *xt.Decoder) *decompiled {
-	out := &decompiled{rs: &nftjson.Ruleset{}}
+// decompile reads rs's tables, chains and sets back (rs.Rules are not
+// read: see read). dec decodes xt blobs; updated seeds the sets known to
+// be updated by rules.
+func decompile(rs *nfnl.Ruleset, dec *xt.Decoder, updated map[setKey]bool) *decompiled {
+	out := &decompiled{rs: &nftjson.Ruleset{}, jsets: map[setKey]*nftjson.Set{}}
 	for _, t := range rs.Tables {
 		out.rs.Tables = append(out.rs.Tables, &nftjson.Table{Family: t.Family.String(), Name: t.Name, Handle: int64(t.Handle)})
 	}
@@ -122,7 +142,7 @@ func decompile(rs *nfnl.Ruleset, dec *xt.Decoder) *decompiled {
 		}
 		out.rs.Chains = append(out.rs.Chains, jc)
 	}
-	sets := newSetIndex(rs)
+	sets := newSetIndex(rs, updated)
 	for _, s := range rs.Sets {
 		if s.Flags&nfnl.SetAnonymous != 0 {
 			continue
@@ -130,52 +150,58 @@ func decompile(rs *nfnl.Ruleset, dec *xt.Decoder) *decompiled {
 		// Named sets are inlined where rules look them up (their keys
 		// read by the lookup's field); the entry left here tells the nft
 		// compiler which are filled from the packet path.
+		k := setKey{s.Family, s.Table, s.Name}
 		js := &nftjson.Set{Family: s.Family.String(), Table: s.Table, Name: s.Name}
-		if s.Flags&(nfnl.SetEval|nfnl.SetTimeout) != 0 || sets.updated[setKey{s.Family, s.Table, s.Name}] {
+		if s.Flags&(nfnl.SetEval|nfnl.SetTimeout) != 0 || sets.updated[k] {
 			js.Flags = []string{"dynamic"}
 		}
 		if s.Flags&nfnl.SetMap != 0 {
 			js.Map = []string{"data"}
 		}
 		out.rs.Sets = append(out.rs.Sets, js)
+		out.jsets[k] = js
 	}
 	// One machine runs every rule: its register file and the register
 	// contents it has named are reused (a large ruleset repeats the same
 	// few loads thousands of times).
 	out.m = &machine{sets: sets, dec: dec, vals: map[valKey]*regVal{},
 		rights: map[*regVal]map[string]nftjson.Expr{}}
-	out.rs.Rules = make([]*nftjson.Rule, len(rs.Rules))
-	out.srcs = slices.Clone(rs.Rules)
-	jrs := make([]nftjson.Rule, len(rs.Rules))
-	for i, r := range rs.Rules {
-		jrs[i] = nftjson.Rule{Family: r.Family.String(), Table: r.Table, Chain: r.Chain, Handle: int64(r.Handle)}
-		out.rs.Rules[i] = &jrs[i]
+	return out
+}
+
+// updatedSets lists the sets rs's rules update from the packet path.
+func updatedSets(rs *nfnl.Ruleset) map[setKey]bool {
+	out := map[setKey]bool{}
+	for _, r := range rs.Rules {
+		for _, e := range r.Exprs {
+			if d, ok := e.(*nfnl.Dynset); ok {
+				out[setKey{r.Family, r.Table, d.SetName}] = true
+			}
+		}
 	}
 	return out
 }
 
-// setTargets lists the ipsets xt SET targets fill: their contents depend
-// on traffic already seen.
-func setTargets(rs *nfnl.Ruleset, dec *xt.Decoder) []string {
+// setTargets lists the ipsets the xt SET targets of r fill: their
+// contents depend on traffic already seen.
+func setTargets(r *nfnl.Rule, dec *xt.Decoder) []string {
 	var out []string
-	for _, r := range rs.Rules {
-		for _, e := range r.Exprs {
-			x, ok := e.(*nfnl.Target)
-			if !ok || x.TargetName != "SET" {
-				continue
-			}
-			f, ok := xtFamily(r.Family)
-			if !ok {
-				continue
-			}
-			t, err := dec.Target(f, x.TargetName, x.Rev, x.Info)
-			if err != nil {
-				continue
-			}
-			for _, o := range t.Options {
-				if (o.Name == "--add-set" || o.Name == "--del-set") && len(o.Values) > 0 {
-					out = append(out, o.Values[0])
-				}
+	for _, e := range r.Exprs {
+		x, ok := e.(*nfnl.Target)
+		if !ok || x.TargetName != "SET" {
+			continue
+		}
+		f, ok := xtFamily(r.Family)
+		if !ok {
+			continue
+		}
+		t, err := dec.Target(f, x.TargetName, x.Rev, x.Info)
+		if err != nil {
+			continue
+		}
+		for _, o := range t.Options {
+			if (o.Name == "--add-set" || o.Name == "--del-set") && len(o.Values) > 0 {
+				out = append(out, o.Values[0])
 			}
 		}
 	}
@@ -193,21 +219,20 @@ type setIndex struct {
 	byName  map[setKey]*nfnl.Set
 	byID    map[setKey]*nfnl.Set
 	updated map[setKey]bool
+	// fixed are the named sets a lookup read as fixed contents (not
+	// updated by any rule read so far).
+	fixed map[setKey]bool
 }
 
-func newSetIndex(rs *nfnl.Ruleset) *setIndex {
-	x := &setIndex{byName: map[setKey]*nfnl.Set{}, byID: map[setKey]*nfnl.Set{}, updated: map[setKey]bool{}}
+func newSetIndex(rs *nfnl.Ruleset, updated map[setKey]bool) *setIndex {
+	x := &setIndex{byName: map[setKey]*nfnl.Set{}, byID: map[setKey]*nfnl.Set{}, updated: map[setKey]bool{}, fixed: map[setKey]bool{}}
+	for k := range updated {
+		x.updated[k] = true
+	}
 	for _, s := range rs.Sets {
 		x.byName[setKey{s.Family, s.Table, s.Name}] = s
 		if s.ID != 0 {
 			x.byID[setKey{s.Family, s.Table, "#" + strconv.FormatUint(uint64(s.ID), 10)}] = s
-		}
-	}
-	for _, r := range rs.Rules {
-		for _, e := range r.Exprs {
-			if d, ok := e.(*nfnl.Dynset); ok {
-				x.updated[setKey{r.Family, r.Table, d.SetName}] = true
-			}
 		}
 	}
 	return x

@@ -528,7 +528,13 @@ func (m *machine) lookup(l *nfnl.Lookup) bool {
 		left = cc
 	}
 	named := s.Flags&nfnl.SetAnonymous == 0
-	dynamic := s.Flags&(nfnl.SetEval|nfnl.SetTimeout) != 0 || m.sets.updated[setKey{s.Family, s.Table, s.Name}]
+	sk := setKey{s.Family, s.Table, s.Name}
+	dynamic := s.Flags&(nfnl.SetEval|nfnl.SetTimeout) != 0 || m.sets.updated[sk]
+	if named && !dynamic {
+		// Read as fixed: a later rule that updates it must have this
+		// one read again (decompiled.updates).
+		m.sets.fixed[sk] = true
+	}
 	if named && dynamic {
 		if isVmap {
 			m.out = append(m.out, nftjson.VMap{Key: left, Data: nftjson.SetRef{Name: s.Name}})

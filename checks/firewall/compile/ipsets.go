@@ -19,6 +19,9 @@ type ipsets struct {
 	// dynamic names sets that rules modify (-j SET): their membership
 	// depends on traffic already seen.
 	dynamic map[string]bool
+	// fixed names the sets a condition read as fixed contents (not
+	// modified by any rule known then).
+	fixed map[string]bool
 }
 
 type ipsetEntry struct {
@@ -30,7 +33,7 @@ type ipsetEntry struct {
 }
 
 func compileIPSets(d Dump[ipset.Dump]) *ipsets {
-	s := &ipsets{sets: map[string]*ipsetEntry{}, dynamic: map[string]bool{}}
+	s := &ipsets{sets: map[string]*ipsetEntry{}, dynamic: map[string]bool{}, fixed: map[string]bool{}}
 	if !d.ok() {
 		s.readErr = d.Err
 		if s.readErr == nil {
@@ -129,6 +132,7 @@ func (s *ipsets) cond(name, dirs string, neg bool, fam eval.Family, depth int) e
 	if s.dynamic[name] {
 		return unknown("set %s is filled by rules from past traffic (-j SET)", name)
 	}
+	s.fixed[name] = true
 	e, ok := s.sets[name]
 	if !ok {
 		return unknown("set %s is missing from ipset save", name)

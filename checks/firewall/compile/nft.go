@@ -41,12 +41,70 @@ func (b *builder) nft() {
 		return
 	}
 	if !d.ok() {
-		b.opaque(fmt.Sprintf("nf_tables ruleset could not be read (%s): %v", d.Name, d.Err), eval.IPv4, eval.IPv6)
+		b.opaque(fmtUnread(d.Name, d.Err), eval.IPv4, eval.IPv6)
 		return
 	}
 	rs := d.Value
-	type key struct{ fam, table string }
-	tables := map[key]*nftTable{}
+	st := b.nftBegin(rs)
+	if nl := b.src.NFTNetlink; !nl.ok() && hidesNexthdr(rs) {
+		why := "not given"
+		if nl.Err != nil {
+			why = fmt.Sprintf("%s: %v", nl.Name, nl.Err)
+		}
+		b.note("nft bytecode (nft --debug=netlink list ruleset) %s: an \"ip6 nexthdr\" match written before a transport match, which nft -j does not show, is not evaluated", why)
+	}
+	for _, r := range rs.Rules {
+		if nt := st.tables[tableKey{r.Family, r.Table}]; nt != nil {
+			nt.counts[r.Chain]++
+		}
+	}
+	// Sets that rules update ("add @s { ip saddr }") depend on history.
+	for _, r := range rs.Rules {
+		nt := st.tables[tableKey{r.Family, r.Table}]
+		if nt == nil {
+			continue
+		}
+		for _, stmt := range r.Stmts {
+			if o, ok := stmt.(nftjson.OtherStmt); ok && (o.Kind == "set" || o.Kind == "map") {
+				var body map[string]map[string]any
+				if json.Unmarshal(o.Raw, &body) == nil {
+					if name, ok := body[o.Kind]["set"].(string); ok && len(name) > 1 {
+						nt.dynamic[name[1:]] = true
+					}
+				}
+			}
+		}
+	}
+	origins := nftOrigins(rs.Rules)
+	for i, r := range rs.Rules {
+		st.rule(r, origins[i])
+	}
+	st.finish()
+}
+
+// fmtUnread is the reason given for an nf_tables ruleset not read.
+func fmtUnread(name string, err error) string {
+	return fmt.Sprintf("nf_tables ruleset could not be read (%s): %v", name, err)
+}
+
+// tableKey names an nf_tables table.
+type tableKey struct{ fam, table string }
+
+// nftState is an nf_tables ruleset being compiled: its tables and chains
+// are known, its rules are compiled one at a time, in each chain's order.
+type nftState struct {
+	b      *builder
+	rs     *nftjson.Ruleset
+	tables map[tableKey]*nftTable
+	pos    map[chainKey]int
+}
+
+type chainKey struct{ fam, table, chain string }
+
+// nftBegin compiles rs's tables, sets and chains; its rules are for
+// rule.
+func (b *builder) nftBegin(rs *nftjson.Ruleset) *nftState {
+	st := &nftState{b: b, rs: rs, tables: map[tableKey]*nftTable{}, pos: map[chainKey]int{}}
 	for _, t := range rs.Tables {
 		nt := &nftTable{b: b, family: t.Family, name: t.Name, chains: map[string]*eval.Chain{},
 			sets: map[string]*nftjson.Set{}, dynamic: map[string]bool{}, counts: map[string]int{}}
@@ -65,86 +123,41 @@ func (b *builder) nft() {
 			b.note("nf_tables family %s (table %s) not understood", t.Family, t.Name)
 			nt.fams = []eval.Family{eval.IPv4, eval.IPv6}
 		}
-		tables[key{t.Family, t.Name}] = nt
-	}
-	if nl := b.src.NFTNetlink; !nl.ok() && b.bytecode == nil && hidesNexthdr(rs) {
-		why := "not given"
-		if nl.Err != nil {
-			why = fmt.Sprintf("%s: %v", nl.Name, nl.Err)
-		}
-		b.note("nft bytecode (nft --debug=netlink list ruleset) %s: an \"ip6 nexthdr\" match written before a transport match, which nft -j does not show, is not evaluated", why)
+		st.tables[tableKey{t.Family, t.Name}] = nt
 	}
 	for _, s := range rs.Sets {
-		if nt := tables[key{s.Family, s.Table}]; nt != nil {
+		if nt := st.tables[tableKey{s.Family, s.Table}]; nt != nil {
 			nt.sets[s.Name] = s
 		}
 	}
 	for _, c := range rs.Chains {
-		if nt := tables[key{c.Family, c.Table}]; nt != nil {
+		if nt := st.tables[tableKey{c.Family, c.Table}]; nt != nil {
 			nt.chains[c.Name] = &eval.Chain{Name: c.Name}
 		}
 	}
-	for _, r := range rs.Rules {
-		if nt := tables[key{r.Family, r.Table}]; nt != nil {
-			nt.counts[r.Chain]++
-		}
+	return st
+}
+
+// rule compiles the next rule of its chain, named origin.
+func (st *nftState) rule(r *nftjson.Rule, origin string) {
+	nt := st.tables[tableKey{r.Family, r.Table}]
+	if nt == nil {
+		return
 	}
-	// Sets that rules update ("add @s { ip saddr }") depend on history.
-	for _, r := range rs.Rules {
-		nt := tables[key{r.Family, r.Table}]
-		if nt == nil {
-			continue
-		}
-		for _, st := range r.Stmts {
-			if o, ok := st.(nftjson.OtherStmt); ok && (o.Kind == "set" || o.Kind == "map") {
-				var body map[string]map[string]any
-				if json.Unmarshal(o.Raw, &body) == nil {
-					if name, ok := body[o.Kind]["set"].(string); ok && len(name) > 1 {
-						nt.dynamic[name[1:]] = true
-					}
-				}
-			}
-		}
+	ch := nt.chains[r.Chain]
+	if ch == nil {
+		st.b.opaque(fmt.Sprintf("rule handle %d in missing chain %s %s %s", r.Handle, r.Family, r.Table, r.Chain), nt.fams...)
+		return
 	}
-	type chainKey struct{ fam, table, chain string }
-	pos := map[chainKey]int{}
-	var origins []string
-	var name []byte
-	if b.bytecode == nil {
-		origins = nftOrigins(rs.Rules)
-	}
-	for i, r := range rs.Rules {
-		nt := tables[key{r.Family, r.Table}]
-		if nt == nil {
-			continue
-		}
-		ch := nt.chains[r.Chain]
-		if ch == nil {
-			b.opaque(fmt.Sprintf("rule handle %d in missing chain %s %s %s", r.Handle, r.Family, r.Table, r.Chain), nt.fams...)
-			continue
-		}
-		ck := chainKey{r.Family, r.Table, r.Chain}
-		var origin string
-		if b.bytecode != nil {
-			// Read back now, named with its text too (the rule to
-			// change), and let go once compiled.
-			b.cur = b.bytecode.read(i)
-			name = appendOrigin(name[:0], r)
-			if t := b.bytecode.text; len(t) > 0 {
-				name = append(append(name, ": "...), t...)
-			}
-			origin = string(name)
-		} else {
-			origin = origins[i]
-		}
-		ch.Rules = nt.rule(ch.Rules, r, pos[ck], origin)
-		if b.bytecode != nil {
-			r.Stmts, b.cur = nil, nil
-		}
-		pos[ck]++
-	}
-	for _, c := range rs.Chains {
-		nt := tables[key{c.Family, c.Table}]
+	ck := chainKey{r.Family, r.Table, r.Chain}
+	ch.Rules = nt.rule(ch.Rules, r, st.pos[ck], origin)
+	st.pos[ck]++
+}
+
+// finish hooks the base chains in, once every rule is compiled.
+func (st *nftState) finish() {
+	for _, c := range st.rs.Chains {
+		nt := st.tables[tableKey{c.Family, c.Table}]
 		if nt == nil || !c.Base() {
 			continue
 		}

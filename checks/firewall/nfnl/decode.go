@@ -138,6 +138,7 @@ type decoder struct {
 	arena    []byte
 	messages int
 	nelems   int
+	nrules   int // rules decoded in this attempt, handed over or not
 	gen      uint32
 	genSeen  bool
 	changed  bool // the generation differed between two readings of it
@@ -154,7 +155,7 @@ func (d *decoder) reset() {
 	d.rs = &Ruleset{}
 	d.payloads, d.cmps = map[Payload]*Payload{}, map[cmpKey]*Cmp{}
 	d.sets = map[setKey]*Set{}
-	d.messages, d.nelems = 0, 0
+	d.messages, d.nelems, d.nrules = 0, 0, 0
 	d.genSeen, d.intr, d.changed = false, false, false
 }
 
@@ -441,7 +442,7 @@ func (d *decoder) rule(fam Family, b []byte) error {
 			r.UserData = d.bytes(p)
 		}
 	})
-	if len(d.rs.Rules) >= d.lim.MaxRules {
+	if d.nrules >= d.lim.MaxRules {
 		return &LimitError{"MaxRules", d.lim.MaxRules, fmt.Sprintf("rule dump, chain %s %s %s handle %d", fam, r.Table, r.Chain, r.Handle)}
 	}
 	if err = errs(err, f.err); err == nil && exprs != nil {
@@ -450,6 +451,7 @@ func (d *decoder) rule(fam Family, b []byte) error {
 	if err != nil {
 		return fmt.Errorf("rule %s %s %s handle %d: %w", fam, r.Table, r.Chain, r.Handle, err)
 	}
+	d.nrules++
 	d.rs.Rules = append(d.rs.Rules, r)
 	return nil
 }

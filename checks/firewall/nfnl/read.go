@@ -21,7 +21,32 @@ type Options struct {
 	// Attempts bounds the reads when the ruleset changes while it is read
 	// (default 3).
 	Attempts int
+	// Sink, when set, takes the rules chain by chain as they are read,
+	// and the Ruleset returned holds none: a reader that compiles as it
+	// reads never holds the whole ruleset.
+	Sink Sink
 }
+
+// A Sink takes a reading as it arrives. Each attempt calls Begin with the
+// ruleset so far: tables, chains, sets with their elements and objects,
+// no rules. Rules then receives each chain's rules in the chain's order
+// (the sink keeps the slice). End is called once the attempt proved to
+// be one consistent generation; it may return ErrReread to have the
+// ruleset read again (a new attempt, Begin first). An attempt that races
+// a change is abandoned without End: the next Begin starts over.
+type Sink interface {
+	Begin(rs *Ruleset) error
+	Rules(rules []*Rule) error
+	End(rs *Ruleset) error
+}
+
+// ErrReread is what a Sink's End returns to have the ruleset read again:
+// something it learned late changes what it made of earlier rules.
+var ErrReread = errors.New("the reader asked for the ruleset again")
+
+// maxRereads bounds the readings a Sink may ask for on top of the
+// attempts that race changes.
+const maxRereads = 2
 
 // recvBuffer is the receive buffer. The kernel caps a dump datagram at
 // 32 KiB whatever the reader offers, so one buffer of 64 KiB holds any
@@ -60,9 +85,15 @@ func Read(ctx context.Context, opts Options) (*Ruleset, error) {
 	if attempts <= 0 {
 		attempts = 3
 	}
-	for range attempts {
-		rs, err := c.attempt()
-		if errors.Is(err, errRaced) {
+	rereads := 0
+	for tries := 0; tries < attempts; {
+		rs, err := c.attempt(opts.Sink)
+		switch {
+		case errors.Is(err, errRaced):
+			tries++
+			continue
+		case errors.Is(err, ErrReread) && rereads < maxRereads:
+			rereads++
 			continue
 		}
 		return rs, err
@@ -81,7 +112,7 @@ type conn struct {
 	rec *recorder
 }
 
-func (c *conn) attempt() (*Ruleset, error) {
+func (c *conn) attempt(sink Sink) (*Ruleset, error) {
 	c.d.reset()
 	if err := c.rec.frame(kindAttempt, nil); err != nil {
 		return nil, err
@@ -97,6 +128,20 @@ func (c *conn) attempt() (*Ruleset, error) {
 			return nil, err
 		}
 	}
+	// Set elements before rules: a sink compiles each rule's lookups
+	// as it arrives.
+	for _, s := range c.d.rs.Sets {
+		attrs := appendStrAttr(nil, 1, s.Table) // NFTA_SET_ELEM_LIST_TABLE
+		attrs = appendStrAttr(attrs, 2, s.Name) // NFTA_SET_ELEM_LIST_SET
+		if err := c.request(kindElements, msgGetSetElem, s.Family, attrs, true); err != nil {
+			return nil, raced(err, fmt.Errorf("set %s %s %s: %w", s.Family, s.Table, s.Name, err))
+		}
+	}
+	if sink != nil {
+		if err := sink.Begin(c.d.rs); err != nil {
+			return nil, err
+		}
+	}
 	// Rules chain by chain, as iptables-nft does: the kernel resumes a
 	// dump by skipping, from the start of what it dumps, the entries it
 	// already sent, so one dump of every rule costs time quadratic in the
@@ -108,12 +153,12 @@ func (c *conn) attempt() (*Ruleset, error) {
 		if err := c.request(kindRules, msgGetRule, ch.Family, attrs, true); err != nil {
 			return nil, raced(err, fmt.Errorf("chain %s %s %s: %w", ch.Family, ch.Table, ch.Name, err))
 		}
-	}
-	for _, s := range c.d.rs.Sets {
-		attrs := appendStrAttr(nil, 1, s.Table) // NFTA_SET_ELEM_LIST_TABLE
-		attrs = appendStrAttr(attrs, 2, s.Name) // NFTA_SET_ELEM_LIST_SET
-		if err := c.request(kindElements, msgGetSetElem, s.Family, attrs, true); err != nil {
-			return nil, raced(err, fmt.Errorf("set %s %s %s: %w", s.Family, s.Table, s.Name, err))
+		if sink != nil && len(c.d.rs.Rules) > 0 {
+			rules := c.d.rs.Rules
+			c.d.rs.Rules = nil
+			if err := sink.Rules(rules); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := c.request(kindGen, msgGetGen, FamilyUnspec, nil, false); err != nil {
@@ -124,6 +169,11 @@ func (c *conn) attempt() (*Ruleset, error) {
 	}
 	rs := c.d.rs
 	rs.Generation = c.d.gen
+	if sink != nil {
+		if err := sink.End(rs); err != nil {
+			return nil, err
+		}
+	}
 	return rs, nil
 }
 

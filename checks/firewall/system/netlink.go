@@ -15,14 +15,16 @@ import (
 // namespace, and resolves ipset indexes there.
 type Netlink interface {
 	// NFTables reads the nf_tables ruleset; rec, when not nil, receives
-	// the raw reading (nfnl's recording format).
-	NFTables(ctx context.Context, rec io.Writer) (*nfnl.Ruleset, error)
+	// the raw reading (nfnl's recording format); sink, when not nil, takes
+	// the rules as they are read (nfnl.Options.Sink), on the goroutine
+	// that reads, in the namespace read.
+	NFTables(ctx context.Context, rec io.Writer, sink nfnl.Sink) (*nfnl.Ruleset, error)
 	// IPSetNames returns the names of the ipsets with the given indexes.
 	IPSetNames(ctx context.Context, indexes []uint16) (map[uint16]string, error)
 }
 
-func (Host) NFTables(ctx context.Context, rec io.Writer) (*nfnl.Ruleset, error) {
-	return nfnl.Read(ctx, nfnl.Options{Record: rec})
+func (Host) NFTables(ctx context.Context, rec io.Writer, sink nfnl.Sink) (*nfnl.Ruleset, error) {
+	return nfnl.Read(ctx, nfnl.Options{Record: rec, Sink: sink})
 }
 
 func (Host) IPSetNames(_ context.Context, indexes []uint16) (map[uint16]string, error) {
