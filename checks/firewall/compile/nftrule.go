@@ -17,7 +17,23 @@ var harmlessStmts = map[string]bool{"counter": true, "log": true, "ct helper": t
 
 // stmtInv reports the "inv" flag of a statement ("limit rate over",
 // "ct count over", "quota over"): the match then holds past the bound.
-func stmtInv(raw json.RawMessage, kind string) bool {
+func (b *builder) stmtInv(raw json.RawMessage, kind string) bool {
+	// Read back from bytecode, the statements of a large ruleset repeat:
+	// each is decoded once.
+	if v, ok := b.invs[string(raw)]; ok {
+		return v
+	}
+	v := decodeInv(raw, kind)
+	if len(b.invs) < maxSharedConds {
+		if b.invs == nil {
+			b.invs = map[string]bool{}
+		}
+		b.invs[string(raw)] = v
+	}
+	return v
+}
+
+func decodeInv(raw json.RawMessage, kind string) bool {
 	var body map[string]struct {
 		Inv bool `json:"inv"`
 	}
@@ -110,7 +126,7 @@ loop:
 			if why, ok := historyStmts[s.Kind]; ok {
 				// The client shapes the history: it can stay under a
 				// limit or push past it.
-				cur.Conds = append(cur.Conds, chosenHistory(why, stmtInv(s.Raw, s.Kind)))
+				cur.Conds = append(cur.Conds, chosenHistory(why, t.b.stmtInv(s.Raw, s.Kind)))
 				continue
 			}
 			switch s.Kind {

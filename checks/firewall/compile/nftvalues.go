@@ -55,6 +55,24 @@ func (t *nftTable) elems(e nftjson.Expr) ([]nftjson.Expr, error) {
 	return []nftjson.Expr{e}, nil
 }
 
+// nftPortKey identifies a port match on one range with at most one
+// implicit protocol; nftProtoKey a protocol match on one protocol.
+type nftPortKey struct {
+	field   eval.PortField
+	nprotos int
+	proto   uint8
+	neg     bool
+	r       eval.PortRange
+}
+
+type nftProtoKey struct {
+	proto uint8
+	neg   bool
+}
+
+// maxSharedConds bounds a table of shared conditions.
+const maxSharedConds = 1 << 16
+
 // nftAddrKey identifies an address match on one literal (bits -1) or
 // prefix; the zero key (no family) is no key.
 type nftAddrKey struct {
@@ -194,6 +212,25 @@ func (t *nftTable) kindCond(f field, op string, neg bool, vals []nftjson.Expr) (
 				rs[0] = eval.PortRange{Lo: p, Hi: 65535}
 			}
 		}
+		if len(rs) == 1 && len(f.protos) <= 1 {
+			// "tcp dport 6379" repeats across a large ruleset: one
+			// condition serves every rule.
+			k := nftPortKey{field: f.portField, nprotos: len(f.protos), neg: neg, r: rs[0]}
+			if len(f.protos) == 1 {
+				k.proto = f.protos[0]
+			}
+			if c, ok := t.b.nftPorts[k]; ok {
+				return c, nil
+			}
+			c := eval.Cond(eval.Port{Field: f.portField, Protos: f.protos, Ranges: rs, Neg: neg})
+			if len(t.b.nftPorts) < maxSharedConds {
+				if t.b.nftPorts == nil {
+					t.b.nftPorts = map[nftPortKey]eval.Cond{}
+				}
+				t.b.nftPorts[k] = c
+			}
+			return c, nil
+		}
 		return eval.Port{Field: f.portField, Protos: f.protos, Ranges: rs, Neg: neg}, nil
 	case kIface:
 		var names []eval.IfName
@@ -225,6 +262,18 @@ func (t *nftTable) kindCond(f field, op string, neg bool, vals []nftjson.Expr) (
 				return nil, err
 			}
 			ps = append(ps, p)
+		}
+		if len(ps) == 1 {
+			k := nftProtoKey{proto: ps[0], neg: neg}
+			if c, ok := t.b.nftProtos[k]; ok {
+				return c, nil
+			}
+			c := eval.Cond(eval.Proto{Protos: ps, Neg: neg})
+			if t.b.nftProtos == nil {
+				t.b.nftProtos = map[nftProtoKey]eval.Cond{}
+			}
+			t.b.nftProtos[k] = c
+			return c, nil
 		}
 		return eval.Proto{Protos: ps, Neg: neg}, nil
 	case kFamily:
