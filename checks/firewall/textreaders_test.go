@@ -12,6 +12,7 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nfnl"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nftjson"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/system"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/netns"
 )
 
@@ -32,6 +33,23 @@ func (s nsenterSystem) NFTables(ctx context.Context, rec io.Writer) (*nfnl.Rules
 
 func (s nsenterSystem) IPSetNames(_ context.Context, idx []uint16) (map[uint16]string, error) {
 	return ipsetNamesIn(s.ns, idx)
+}
+
+func (s netnsSystem) Routes(ctx context.Context) ([]system.Route, error) {
+	return routesIn(ctx, s.ns)
+}
+
+func (s nsenterSystem) Routes(ctx context.Context) ([]system.Route, error) {
+	return routesIn(ctx, s.ns)
+}
+
+func routesIn(ctx context.Context, ns string) ([]system.Route, error) {
+	var list []system.Route
+	err := (&netns.Host{Name: ns, NS: ns}).Do(func() (err error) {
+		list, err = system.RoutesHere(ctx, system.RouteLimits{})
+		return err
+	})
+	return list, err
 }
 
 func nftablesIn(ctx context.Context, ns string, rec io.Writer) (*nfnl.Ruleset, error) {
