@@ -102,7 +102,7 @@ func Gather(ctx context.Context, cfg Options) *Facts {
 			s.Legacy6 = runParse(ctx, sys, iptsave.Parse, "ip6tables-legacy-save")
 		}
 	})
-	wg.Go(func() { s.IPSet = runParse(ctx, sys, ipset.Parse, "ipset", "save") })
+	wg.Go(func() { s.IPSet = liveIPSet(ctx, sys) })
 	wg.Go(func() { in.Routes, in.RoutesErr = liveRoutes(ctx, sys) })
 	wg.Go(func() {
 		dir := cfg.UFWDir
