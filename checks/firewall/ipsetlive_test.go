@@ -2,8 +2,12 @@ package firewall
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io/fs"
 	"testing"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/ipset"
 )
 
 // ipsetSystem answers `ipset save` with one set and says whether the
@@ -40,5 +44,50 @@ func TestLiveIPSetSkippedWithoutModule(t *testing.T) {
 	d = liveIPSet(ctx, with)
 	if d.Err != nil || d.Value == nil || d.Value.Set("trusted") == nil || len(with.ran) != 1 {
 		t.Errorf("module loaded: %+v, ran %v; want ipset save's set", d, with.ran)
+	}
+}
+
+// netlinkIPSetSystem also lists the sets over netlink, answering with err
+// when it is set.
+type netlinkIPSetSystem struct {
+	ipsetSystem
+	err error
+}
+
+func (s *netlinkIPSetSystem) IPSets(context.Context) (*ipset.Dump, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	return &ipset.Dump{Sets: []*ipset.Set{{Name: "fromnetlink", Type: "hash:ip", Family: "inet"}}}, nil
+}
+
+func TestLiveIPSetNetlink(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name    string
+		err     error
+		set     string
+		ran     int
+		wantErr bool
+	}{
+		{"read", nil, "fromnetlink", 0, false},
+		{"not decoded: ipset save", fmt.Errorf("set m of type hash:ip,mark: %w", ipset.ErrNotDecoded), "trusted", 1, false},
+		{"failed", errors.New("ipset netlink: EPERM"), "", 0, true},
+	} {
+		sys := &netlinkIPSetSystem{ipsetSystem: ipsetSystem{module: true}, err: c.err}
+		d := liveIPSet(ctx, sys)
+		if c.wantErr {
+			if d.Err == nil || len(sys.ran) != 0 {
+				t.Errorf("%s: %+v, ran %v; want the error, no process", c.name, d, sys.ran)
+			}
+			continue
+		}
+		if d.Err != nil || d.Value.Set(c.set) == nil || len(sys.ran) != c.ran {
+			t.Errorf("%s: %+v, ran %v; want set %s and %d processes", c.name, d, sys.ran, c.set, c.ran)
+		}
+	}
+	sys := &netlinkIPSetSystem{}
+	if d := liveIPSet(ctx, sys); d.Err != nil || len(d.Value.Sets) != 0 || len(sys.ran) != 0 {
+		t.Errorf("no module: %+v, ran %v", d, sys.ran)
 	}
 }

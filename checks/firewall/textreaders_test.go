@@ -9,6 +9,7 @@ import (
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/compile"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/ipset"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nfnl"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nftjson"
@@ -41,6 +42,19 @@ func (s netnsSystem) Routes(ctx context.Context) ([]system.Route, error) {
 
 func (s nsenterSystem) Routes(ctx context.Context) ([]system.Route, error) {
 	return routesIn(ctx, s.ns)
+}
+
+func (s netnsSystem) IPSets(ctx context.Context) (*ipset.Dump, error) { return ipsetsIn(ctx, s.ns) }
+
+func (s nsenterSystem) IPSets(ctx context.Context) (*ipset.Dump, error) { return ipsetsIn(ctx, s.ns) }
+
+func ipsetsIn(ctx context.Context, ns string) (*ipset.Dump, error) {
+	var d *ipset.Dump
+	err := (&netns.Host{Name: ns, NS: ns}).Do(func() (err error) {
+		d, err = ipset.Read(ctx, ipset.Limits{})
+		return err
+	})
+	return d, err
 }
 
 func routesIn(ctx context.Context, ns string) ([]system.Route, error) {
