@@ -113,7 +113,7 @@ func Gather(ctx context.Context, cfg Options) *Facts {
 			s.Legacy6 = runParse(ctx, sys, iptsave.Parse, "ip6tables-legacy-save")
 		}
 	})
-	wg.Go(func() { s.IPSet = runParse(ctx, sys, ipset.Parse, "ipset", "save") })
+	wg.Go(func() { s.IPSet = liveIPSet(ctx, sys) })
 	wg.Go(func() { in.Routes, in.RoutesErr = liveRoutes(ctx, sys) })
 	wg.Go(func() {
 		dir := cfg.UFWDir
@@ -158,23 +158,18 @@ func firewalldTable(in *Facts) bool {
 	return false
 }
 
-// liveRoutes reads both families' routing tables, the two listings at
-// once.
+// liveRoutes reads both families' routing tables over rtnetlink: no ip(8)
+// process.
 func liveRoutes(ctx context.Context, sys System) (*Routes, error) {
-	fams := []string{"-4", "-6"}
-	outs := make([][]byte, len(fams))
-	errs := make([]error, len(fams))
-	var wg sync.WaitGroup
-	for i, fam := range fams {
-		wg.Go(func() { outs[i], errs[i] = sys.Run(ctx, "ip", fam, "-j", "route", "show", "table", "all") })
+	r, ok := sys.(RoutingSystem)
+	if !ok {
+		return nil, errNoRouting
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	list, err := r.Routes(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return ParseRoutes(bytes.NewReader(bytes.Join(outs, nil)))
+	return RoutesFrom(list), nil
 }
 
 // runParse runs a tool and parses its output.

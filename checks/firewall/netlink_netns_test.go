@@ -45,7 +45,7 @@ func (s *toolLog) IPSetNames(ctx context.Context, idx []uint16) (map[uint16]stri
 // "ip6 nexthdr tcp tcp dport 6379 drop" drops only SYNs whose first
 // header is TCP: a client that puts a destination options header first
 // gets in. nft's listings hide the nexthdr comparison; the bytecode read
-// over netlink shows it, with no nft or iptables process run.
+// over netlink shows it, with no nft, iptables, ip or ipset process run.
 func TestNamespaceNexthdrNetlink(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireTool(t, "ip", "nft")
@@ -65,8 +65,14 @@ table ip6 t6 {
 	if in.Err != nil {
 		t.Fatal(in.Err)
 	}
+	if in.RoutesErr != nil || in.Routes == nil {
+		t.Fatalf("routes: %v", in.RoutesErr)
+	}
 	for _, c := range sys.ran {
-		if strings.HasPrefix(c, "nft") || strings.Contains(c, "tables-nft") {
+		// Routes and ipsets come over netlink too: no ip(8) or ipset
+		// process either.
+		if strings.HasPrefix(c, "nft") || strings.Contains(c, "tables-nft") || strings.HasPrefix(c, "ip ") ||
+			strings.HasPrefix(c, "ipset") {
 			t.Errorf("the live check ran %q", c)
 		}
 	}

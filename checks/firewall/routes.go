@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/netip"
 	"strings"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/system"
 )
 
 // Routes is the part of the routing tables that decides where a DNAT
@@ -24,6 +26,12 @@ type route struct {
 	dst netip.Prefix
 	dev string
 }
+
+// RoutingSystem is a System that reads the routing tables over rtnetlink.
+type RoutingSystem = system.Routing
+
+// errNoRouting is a System that cannot read the routing tables.
+var errNoRouting = errors.New("this system cannot read the routing tables over rtnetlink")
 
 // ipRoute is one entry of `ip -j route show table all`.
 type ipRoute struct {
@@ -78,7 +86,8 @@ func (rt *Routes) add(e ipRoute) error {
 	if err != nil {
 		return fmt.Errorf("routes: destination %q: %v", e.Dst, err)
 	}
-	return rt.addPrefix(e, p.Masked())
+	rt.addEntry(e.entry(p.Masked()))
+	return nil
 }
 
 // addDefault adds a default route for the family of its gateway; ip(8)
@@ -94,27 +103,46 @@ func (rt *Routes) addDefault(e ipRoute) error {
 		}
 	}
 	for _, p := range all {
-		if err := rt.addPrefix(e, p); err != nil {
-			return err
-		}
+		rt.addEntry(e.entry(p))
 	}
 	return nil
 }
 
-func (rt *Routes) addPrefix(e ipRoute, p netip.Prefix) error {
-	switch e.Type {
+// routeEntry is a route as the judgement sees it, whether read from ip(8)
+// or from the kernel.
+type routeEntry struct {
+	typ  string // iproute2's type name; "" is unicast
+	main bool   // in the main table
+	dst  netip.Prefix
+	dev  string
+}
+
+func (e ipRoute) entry(p netip.Prefix) routeEntry {
+	return routeEntry{typ: e.Type, main: e.Table == "" || e.Table == "main", dst: p, dev: e.Dev}
+}
+
+// RoutesFrom builds the judgement's routes from the kernel's entries.
+func RoutesFrom(list []system.Route) *Routes {
+	rt := &Routes{}
+	for _, r := range list {
+		rt.addEntry(routeEntry{typ: r.Type, main: r.Table == system.TableMain, dst: r.Dst.Masked(), dev: r.Dev})
+	}
+	return rt
+}
+
+func (rt *Routes) addEntry(e routeEntry) {
+	switch e.typ {
 	case "local":
-		rt.local = append(rt.local, p)
+		rt.local = append(rt.local, e.dst)
 	case "", "unicast":
-		if e.Table == "" || e.Table == "main" {
-			rt.unicast = append(rt.unicast, route{p, e.Dev})
+		if e.main {
+			rt.unicast = append(rt.unicast, route{e.dst, e.dev})
 		}
 	case "blackhole", "unreachable", "prohibit":
-		if e.Table == "" || e.Table == "main" {
-			rt.dead = append(rt.dead, p)
+		if e.main {
+			rt.dead = append(rt.dead, e.dst)
 		}
 	}
-	return nil
 }
 
 // Route implements eval.Routing: local addresses first, as the kernel's

@@ -9,9 +9,11 @@ import (
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/compile"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/ipset"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nfnl"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nftjson"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/system"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/netns"
 )
 
@@ -32,6 +34,36 @@ func (s nsenterSystem) NFTables(ctx context.Context, rec io.Writer, sink nfnl.Si
 
 func (s nsenterSystem) IPSetNames(_ context.Context, idx []uint16) (map[uint16]string, error) {
 	return ipsetNamesIn(s.ns, idx)
+}
+
+func (s netnsSystem) Routes(ctx context.Context) ([]system.Route, error) {
+	return routesIn(ctx, s.ns)
+}
+
+func (s nsenterSystem) Routes(ctx context.Context) ([]system.Route, error) {
+	return routesIn(ctx, s.ns)
+}
+
+func (s netnsSystem) IPSets(ctx context.Context) (*ipset.Dump, error) { return ipsetsIn(ctx, s.ns) }
+
+func (s nsenterSystem) IPSets(ctx context.Context) (*ipset.Dump, error) { return ipsetsIn(ctx, s.ns) }
+
+func ipsetsIn(ctx context.Context, ns string) (*ipset.Dump, error) {
+	var d *ipset.Dump
+	err := (&netns.Host{Name: ns, NS: ns}).Do(func() (err error) {
+		d, err = ipset.Read(ctx, ipset.Limits{})
+		return err
+	})
+	return d, err
+}
+
+func routesIn(ctx context.Context, ns string) ([]system.Route, error) {
+	var list []system.Route
+	err := (&netns.Host{Name: ns, NS: ns}).Do(func() (err error) {
+		list, err = system.RoutesHere(ctx, system.RouteLimits{})
+		return err
+	})
+	return list, err
 }
 
 func nftablesIn(ctx context.Context, ns string, rec io.Writer, sink nfnl.Sink) (*nfnl.Ruleset, error) {

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/ipset"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nfnl"
 )
 
@@ -22,6 +23,16 @@ type Netlink interface {
 	// IPSetNames returns the names of the ipsets with the given indexes.
 	IPSetNames(ctx context.Context, indexes []uint16) (map[uint16]string, error)
 }
+
+// IPSetReader is a System that lists the ipsets of its network namespace
+// over netlink.
+type IPSetReader interface {
+	// IPSets returns the sets as ipset save would list them, or an error
+	// wrapping ipset.ErrNotDecoded for sets only ipset save can list.
+	IPSets(ctx context.Context) (*ipset.Dump, error)
+}
+
+func (Host) IPSets(ctx context.Context) (*ipset.Dump, error) { return ipset.Read(ctx, ipset.Limits{}) }
 
 func (Host) NFTables(ctx context.Context, rec io.Writer, sink nfnl.Sink) (*nfnl.Ruleset, error) {
 	return nfnl.Read(ctx, nfnl.Options{Record: rec, Sink: sink})
