@@ -3,8 +3,8 @@ package firewall
 import (
 	"bytes"
 	"context"
-	"os"
 	"net/netip"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"

@@ -30,15 +30,17 @@ type Stream struct {
 	namesErr error
 	seeds    seeds
 
-	work chan batch
-	done chan *bytecodeState
+	// pending gathers chains until a batch is worth handing over.
+	pending batch
+	work    chan batch
+	done    chan *bytecodeState
 	// drop tells the compiling goroutine to give up its attempt.
 	drop *atomic.Bool
 	last *bytecodeState
 }
 
-// batch is one chain's rules, with the ipset names they need that no
-// batch before carried.
+// batch is one or more chains' rules, in order, with the ipset names they
+// need that no batch before carried.
 type batch struct {
 	rules    []*nfnl.Rule
 	names    map[uint16]string
@@ -53,7 +55,7 @@ func NewStream(sources func() Sources, names func([]uint16) (map[uint16]string, 
 
 // streamQueue bounds the chains read but not yet compiled: the reader
 // waits beyond it rather than hold them.
-const streamQueue = 16
+const streamQueue = 4
 
 // Begin starts compiling a reading attempt; an unfinished one is dropped.
 func (s *Stream) Begin(rs *nfnl.Ruleset) error {
@@ -90,18 +92,40 @@ func (s *Stream) Rules(rules []*nfnl.Rule) error {
 			}
 		}
 	}
-	b := batch{rules: rules, namesErr: s.namesErr}
+	b := &s.pending
+	b.rules = append(b.rules, rules...)
 	if len(want) > 0 && s.namesErr == nil {
-		b.names, b.namesErr = s.names(want)
-		s.namesErr = b.namesErr
+		names, err := s.names(want)
+		s.namesErr = err
+		if b.names == nil {
+			b.names = map[uint16]string{}
+		}
+		for i, n := range names {
+			b.names[i] = n
+		}
 	}
-	s.work <- b
+	b.namesErr = s.namesErr
+	if len(b.rules) >= streamBatch {
+		s.flush()
+	}
 	return nil
+}
+
+// streamBatch is the number of rules handed over at once: a handover
+// wakes the compiler, which costs more than compiling a few rules.
+const streamBatch = 4096
+
+func (s *Stream) flush() {
+	if len(s.pending.rules) > 0 || s.pending.names != nil {
+		s.work <- s.pending
+	}
+	s.pending = batch{}
 }
 
 // End waits for the compiler. It asks for another reading when a rule
 // updates a set that a rule before it was compiled as fixed.
 func (s *Stream) End(*nfnl.Ruleset) error {
+	s.flush()
 	s.work <- batch{end: true}
 	close(s.work)
 	bs := <-s.done
@@ -120,6 +144,7 @@ func (s *Stream) End(*nfnl.Ruleset) error {
 func (s *Stream) Close() { s.stop() }
 
 func (s *Stream) stop() {
+	s.pending = batch{}
 	if s.work != nil {
 		s.drop.Store(true)
 		close(s.work)

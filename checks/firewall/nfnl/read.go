@@ -239,6 +239,14 @@ func checkSeq(b []byte, seq uint32) error {
 
 // recv waits for one datagram, honouring the context.
 func (c *conn) recv(k dumpKind) ([]byte, error) {
+	// The kernel fills the next datagram of a dump as the last is read:
+	// it is usually there already, and read without waiting for it.
+	if err := c.ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", k, err)
+	}
+	if b, err, ok := c.recvNow(k); ok {
+		return b, err
+	}
 	for {
 		if err := c.ctx.Err(); err != nil {
 			return nil, fmt.Errorf("%s: %w", k, err)
@@ -267,18 +275,25 @@ func (c *conn) recv(k dumpKind) ([]byte, error) {
 		if n == 0 {
 			continue
 		}
-		m, _, err := unix.Recvfrom(c.fd, c.buf, unix.MSG_TRUNC|unix.MSG_DONTWAIT)
-		if err == unix.EINTR || err == unix.EAGAIN {
-			continue
+		if b, err, ok := c.recvNow(k); ok {
+			return b, err
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: receiving: %w", k, err)
-		}
-		if m > len(c.buf) {
-			return nil, &LimitError{"MaxMessageBytes", len(c.buf), fmt.Sprintf("%s: a datagram of %d bytes", k, m)}
-		}
-		return c.buf[:m], nil
 	}
+}
+
+// recvNow reads a datagram if one is waiting; ok is false if none is.
+func (c *conn) recvNow(k dumpKind) (b []byte, err error, ok bool) {
+	m, _, err := unix.Recvfrom(c.fd, c.buf, unix.MSG_TRUNC|unix.MSG_DONTWAIT)
+	if err == unix.EINTR || err == unix.EAGAIN {
+		return nil, nil, false
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: receiving: %w", k, err), true
+	}
+	if m > len(c.buf) {
+		return nil, &LimitError{"MaxMessageBytes", len(c.buf), fmt.Sprintf("%s: a datagram of %d bytes", k, m)}, true
+	}
+	return c.buf[:m], nil, true
 }
 
 func appendStrAttr(b []byte, typ uint16, s string) []byte {
