@@ -38,6 +38,8 @@ type machine struct {
 	out    []nftjson.Stmt
 	// jumps shares jump and goto statements by target.
 	jumps map[jumpKey]nftjson.Stmt
+	// cmpStmts shares the statements of comparisons (see cmp).
+	cmpStmts map[cmpStmtKey]cmpStmt
 }
 
 // notUnderstood is a statement the nft compiler turns into an undecided
@@ -325,15 +327,45 @@ func (m *machine) cmp(c *nfnl.Cmp) {
 		m.out = append(m.out, flagsMatch(v, op, c.Data))
 		return
 	}
+	// The decoder shares identical comparisons and the machine identical
+	// loads: the statement they make is built once (addresses, rarely
+	// repeated, are not kept).
+	k := cmpStmtKey{v, c}
+	if st, ok := m.cmpStmts[k]; ok {
+		m.out = append(m.out, st.stmt)
+		if op == "==" {
+			m.context(v, st.right)
+		}
+		return
+	}
 	right, err := m.valueOf(v, c.Data)
 	if err != nil {
 		m.out = append(m.out, unknownMatch(fmt.Sprintf("%s %s %x: %v", leftName(v.left), op, c.Data, err)))
 		return
 	}
-	m.out = append(m.out, nftjson.Match{Op: op, Left: v.left, Right: right})
+	st := nftjson.Stmt(nftjson.Match{Op: op, Left: v.left, Right: right})
+	m.out = append(m.out, st)
+	if !v.addr && len(m.cmpStmts) < maxSharedConds {
+		if m.cmpStmts == nil {
+			m.cmpStmts = map[cmpStmtKey]cmpStmt{}
+		}
+		m.cmpStmts[k] = cmpStmt{st, right}
+	}
 	if op == "==" {
 		m.context(v, right)
 	}
+}
+
+// cmpStmtKey is a comparison of a register's content; cmpStmt the
+// statement it reads back as, and its right side.
+type cmpStmtKey struct {
+	v *regVal
+	c *nfnl.Cmp
+}
+
+type cmpStmt struct {
+	stmt  nftjson.Stmt
+	right nftjson.Expr
 }
 
 // valueOf prints compared bytes, sharing the printed value between rules

@@ -70,8 +70,13 @@ type nftProtoKey struct {
 	neg   bool
 }
 
-// maxSharedConds bounds a table of shared conditions.
-const maxSharedConds = 1 << 16
+// maxSharedConds bounds a table of shared conditions. Addresses, which a
+// per-host ruleset rarely repeats, get a smaller table: past it, each
+// costs its entry and saves nothing.
+const (
+	maxSharedConds = 1 << 16
+	maxSharedAddrs = 1 << 12
+)
 
 // nftAddrKey identifies an address match on one literal (bits -1) or
 // prefix; the zero key (no family) is no key.
@@ -174,7 +179,7 @@ func (t *nftTable) kindCond(f field, op string, neg bool, vals []nftjson.Expr) (
 			rs = append(rs, r)
 		}
 		c := eval.NewAddr(f.addrField, f.fam, neg, rs...)
-		if k.fam != 0 {
+		if k.fam != 0 && len(t.b.nftAddrs) < maxSharedAddrs {
 			if t.b.nftAddrs == nil {
 				t.b.nftAddrs = map[nftAddrKey]eval.Cond{}
 			}

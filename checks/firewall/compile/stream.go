@@ -55,7 +55,7 @@ func NewStream(sources func() Sources, names func([]uint16) (map[uint16]string, 
 
 // streamQueue bounds the chains read but not yet compiled: the reader
 // waits beyond it rather than hold them.
-const streamQueue = 4
+const streamQueue = 2
 
 // Begin starts compiling a reading attempt; an unfinished one is dropped.
 func (s *Stream) Begin(rs *nfnl.Ruleset) error {
@@ -113,7 +113,7 @@ func (s *Stream) Rules(rules []*nfnl.Rule) error {
 
 // streamBatch is the number of rules handed over at once: a handover
 // wakes the compiler, which costs more than compiling a few rules.
-const streamBatch = 4096
+const streamBatch = 512
 
 func (s *Stream) flush() {
 	if len(s.pending.rules) > 0 || s.pending.names != nil {

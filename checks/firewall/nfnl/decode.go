@@ -186,22 +186,27 @@ type cmpKey struct {
 	data     string
 }
 
-func (d *decoder) internPayload(e *Payload) *Payload {
-	if s, ok := d.payloads[*e]; ok {
+func (d *decoder) internPayload(e Payload) *Payload {
+	if s, ok := d.payloads[e]; ok {
 		return s
 	}
+	p := &Payload{}
+	*p = e
 	if len(d.payloads) < maxShared {
-		d.payloads[*e] = e
+		d.payloads[e] = p
 	}
-	return e
+	return p
 }
 
-func (d *decoder) internCmp(e *Cmp) *Cmp {
-	if s, ok := d.cmps[cmpKey{e.Op, e.SReg, string(e.Data)}]; ok {
+// internCmp returns the comparison of data (not yet copied) with op in
+// sreg, shared when one was already decoded.
+func (d *decoder) internCmp(sreg, op uint32, data []byte) *Cmp {
+	if s, ok := d.cmps[cmpKey{op, sreg, string(data)}]; ok {
 		return s
 	}
+	e := &Cmp{SReg: sreg, Op: op, Data: d.bytes(data)}
 	if len(d.cmps) < maxShared {
-		d.cmps[cmpKey{e.Op, e.SReg, string(e.Data)}] = e
+		d.cmps[cmpKey{op, sreg, string(data)}] = e
 	}
 	return e
 }

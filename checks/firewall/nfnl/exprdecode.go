@@ -79,6 +79,24 @@ func (d *decoder) expr(b []byte, depth int) (Expr, error) {
 }
 
 // data decodes an NFTA_DATA nest: a value or a verdict.
+// dataValue is the NFTA_DATA_VALUE of b, not copied (nil if b holds
+// none). ok is false when b holds anything else (a verdict): data must
+// read it then.
+func dataValue(b []byte) (val []byte, ok bool) {
+	a := attrs{b: b}
+	for {
+		typ, p, more := a.next()
+		if !more {
+			break
+		}
+		if typ != 1 || len(p) > maxDataValue { // NFTA_DATA_VALUE
+			return nil, false
+		}
+		val = p
+	}
+	return val, a.err == nil
+}
+
 func (d *decoder) data(b []byte) (val []byte, v *Verdict, err error) {
 	_, err = walk(b, func(typ uint16, p []byte) {
 		switch typ {
@@ -136,8 +154,19 @@ func (d *decoder) exprData(name string, b []byte, depth int) (Expr, error) {
 	var err error
 	switch name {
 	case "payload":
-		e := &Payload{}
-		seen, err = walk(b, func(t uint16, p []byte) {
+		// Decoded on the stack and shared (internPayload): a large
+		// ruleset loads the same few fields in every rule, and allocates
+		// each only once.
+		var e Payload
+		a := attrs{b: b}
+		for {
+			t, p, ok := a.next()
+			if !ok {
+				break
+			}
+			if t < 32 {
+				seen |= 1 << t
+			}
 			switch t {
 			case 1:
 				f.u32(&e.DReg, "dreg", p)
@@ -156,29 +185,44 @@ func (d *decoder) exprData(name string, b []byte, depth int) (Expr, error) {
 			case 8:
 				f.u32(&e.CsumFlags, "csum flags", p)
 			}
-		})
-		if err = errs(err, f.err); err == nil {
+		}
+		if err = errs(a.err, f.err); err == nil {
 			return d.internPayload(e), nil
 		}
-		return e, err
+		return &Payload{DReg: e.DReg, Base: e.Base, Offset: e.Offset, Len: e.Len, SReg: e.SReg,
+			CsumType: e.CsumType, CsumOffset: e.CsumOffset, CsumFlags: e.CsumFlags}, err
 	case "cmp":
-		e := &Cmp{}
-		seen, err = walk(b, func(t uint16, p []byte) {
+		// Shared like payloads, looked up before the data is copied.
+		var sreg, op uint32
+		var data []byte
+		a := attrs{b: b}
+		for {
+			t, p, ok := a.next()
+			if !ok {
+				break
+			}
+			if t < 32 {
+				seen |= 1 << t
+			}
 			switch t {
 			case 1:
-				f.u32(&e.SReg, "sreg", p)
+				f.u32(&sreg, "sreg", p)
 			case 2:
-				f.u32(&e.Op, "op", p)
+				f.u32(&op, "op", p)
 			case 3:
-				var derr error
-				e.Data, _, derr = d.data(p)
-				f.fail("data", derr)
+				v, ok := dataValue(p)
+				if !ok {
+					var derr error
+					v, _, derr = d.data(p)
+					f.fail("data", derr)
+				}
+				data = v
 			}
-		})
-		if err = errs(err, f.err); err == nil {
-			return d.internCmp(e), nil
 		}
-		return e, err
+		if err = errs(a.err, f.err); err == nil {
+			return d.internCmp(sreg, op, data), nil
+		}
+		return &Cmp{SReg: sreg, Op: op, Data: d.bytes(data)}, err
 	case "bitwise":
 		e := &Bitwise{}
 		seen, err = walk(b, func(t uint16, p []byte) {
