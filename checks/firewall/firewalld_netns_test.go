@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -177,9 +178,9 @@ func TestNamespaceFirewalld(t *testing.T) {
 	// run with the real firewall-cmd, close every hole and keep the
 	// trusted host's way in.
 	cfg.FirewalldBus = fw.BusAddr()
-	fixFirewalld(t, fw, fixes)
+	fixFirewalld(t, fw, fixes, result.Critical)
 	_, text = check(t, cfg, true, map[string][]uint16{"192.0.2.2": {6379}})
-	if strings.Contains(text, "CRITICAL") || strings.Contains(text, "firewall-cmd") {
+	if strings.Contains(text, "CRITICAL") {
 		t.Errorf("still exposed after the commands:\n%s", text)
 	}
 
@@ -198,26 +199,29 @@ func TestNamespaceFirewalld(t *testing.T) {
 		"CRITICAL: tcp/6379 IPv4: accepted from 0.0.0.0/0: no rule restricts it; firewalld lets in 0.0.0.0/0 except trusted networks through zone public (default zone) by service redis: run `firewall-cmd --permanent --zone=public --remove-service=redis`; then `firewall-cmd --reload`;",
 		"CRITICAL: tcp/6379 IPv6: accepted from ::/0: no rule restricts it; firewalld lets in ::/0 except trusted networks through zone public (default zone) by service redis: run `firewall-cmd --permanent --zone=public --add-rich-rule='rule family=\"ipv6\" source address=\"2001:db8::2\" port port=\"6379\" protocol=\"tcp\" accept'`; then `firewall-cmd --permanent --zone=public --remove-service=redis`; then `firewall-cmd --reload`;",
 		"CRITICAL: tcp/16379 IPv6: accepted from 2001:db8:1::/48; firewalld lets in 2001:db8:1::/48 through zone public (default zone) by rich rule `rule family=\"ipv6\" source address=\"2001:db8:1::/48\" port port=\"16379\" protocol=\"tcp\" accept`: run `firewall-cmd --permanent --zone=public --remove-rich-rule='rule family=\"ipv6\" source address=\"2001:db8:1::/48\" port port=\"16379\" protocol=\"tcp\" accept'`; then `firewall-cmd --reload`;")
-	fixFirewalld(t, fw, last)
-	_, text = check(t, cfg, true, map[string][]uint16{"192.0.2.2": all6379, "2001:db8::2": all6379})
-	if strings.Contains(text, "CRITICAL") || strings.Contains(text, "firewall-cmd") || strings.Contains(text, "drift") {
-		t.Errorf("still exposed, or drifting, after the commands:\n%s", text)
+	contains(t, text, "WARNING: tcp/16379 IPv6: trusted 2001:db8::2/128 not accepted; firewalld's zone public (default zone) refuses it: run `firewall-cmd --permanent --zone=public --add-rich-rule='rule family=\"ipv6\" source address=\"2001:db8::2\" port port=\"16379\" protocol=\"tcp\" accept'`; then `firewall-cmd --reload`;")
+	// The WARNINGs' rich rules too: the trusted hosts then get to every
+	// port, and nobody else.
+	fixFirewalld(t, fw, last, result.Critical, result.Warning)
+	_, text = check(t, cfg, true, map[string][]uint16{"192.0.2.2": DefaultPorts, "2001:db8::2": DefaultPorts})
+	if strings.Contains(text, "CRITICAL") || strings.Contains(text, "WARNING") || strings.Contains(text, "firewall-cmd") || strings.Contains(text, "drift") {
+		t.Errorf("still exposed, locked out or drifting after the commands:\n%s", text)
 	}
 }
 
 // fwCommand is a firewall-cmd command a finding gives, in backquotes.
 var fwCommand = regexp.MustCompile("`firewall-cmd ([^`]*)`")
 
-// fixFirewalld runs, in order, the firewall-cmd commands the CRITICAL
-// findings of r give: each once, but the reload that ends a finding's
-// commands each time, as an operator following the findings one by one
-// would.
-func fixFirewalld(t *testing.T, fw *netns.Firewalld, r result.Result) {
+// fixFirewalld runs, in order, the firewall-cmd commands the findings of
+// r in the given states give: each once, but the reload that ends a
+// finding's commands each time, as an operator following the findings
+// one by one would.
+func fixFirewalld(t *testing.T, fw *netns.Firewalld, r result.Result, states ...result.State) {
 	t.Helper()
 	seen := map[string]bool{}
 	n := 0
 	for _, f := range r.Findings {
-		if f.State != result.Critical {
+		if !slices.Contains(states, f.State) {
 			continue
 		}
 		for _, m := range fwCommand.FindAllStringSubmatch(f.Text, -1) {

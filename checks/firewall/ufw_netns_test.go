@@ -53,13 +53,14 @@ func inNSOut(t *testing.T, ns string, args ...string) string {
 // ufwCommand is a command a finding gives, in backquotes.
 var ufwCommand = regexp.MustCompile("`(ufw [^`]*)`")
 
-// ufwFixes are the ufw commands the CRITICAL findings give, in order,
-// each once (the IPv4 and IPv6 findings of a port may give the same).
+// ufwFixes are the ufw commands the CRITICAL and WARNING findings give,
+// in order, each once (the IPv4 and IPv6 findings of a port may give the
+// same).
 func ufwFixes(r result.Result) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, f := range r.Findings {
-		if f.State != result.Critical {
+		if f.State != result.Critical && f.State != result.Warning {
 			continue
 		}
 		for _, m := range ufwCommand.FindAllStringSubmatch(f.Text, -1) {
@@ -117,8 +118,8 @@ func checkUFWNames(t *testing.T, ns string, u *ufw.Config) {
 // are compared with real connections, the findings with ufw's own view,
 // the rules as the findings name them with `ufw status numbered` and
 // `ufw show added`. Then the ufw commands the findings give are run: the
-// check must find no untrusted source left, and the trusted host must
-// keep what it had; where the hole is outside ufw, no ufw command is given.
+// check must find no untrusted source left and the trusted host must get
+// to every port; where the hole is outside ufw, no ufw command is given.
 func TestNamespaceUFW(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireTool(t, "ip", "ufw", "iptables-nft", "nft")
@@ -200,7 +201,7 @@ func TestNamespaceUFW(t *testing.T) {
 			var want []string
 			switch name {
 			case "guide":
-				want = []string{"WARNING: tcp/6379 IPv4: trusted 192.0.2.2/32 not accepted",
+				want = []string{"WARNING: tcp/6379 IPv4: trusted 192.0.2.2/32 not accepted; ufw rule [1] `6379 DENY IN Anywhere` refuses it: run `ufw prepend allow from 192.0.2.2 to any port 6379 proto tcp`; dropped by",
 					"CRITICAL: tcp/16379 IPv4: accepted from 0.0.0.0/0: no rule restricts it; ufw's default incoming policy (allow) lets in 0.0.0.0/0 except trusted networks: run `ufw allow from 192.0.2.2 to any port 16379 proto tcp`; then `ufw deny 16379/tcp`; accepted by",
 					"CRITICAL: tcp/16379 IPv6: accepted from ::/0: no rule restricts it; ufw's default incoming policy (allow) lets in ::/0 except trusted networks: run `ufw deny 16379/tcp`; accepted by",
 					"OK: ufw: tcp/6379 IPv4 allowed from nowhere (2 matching rule(s), default incoming accept)"}
@@ -210,7 +211,8 @@ func TestNamespaceUFW(t *testing.T) {
 					"via host port 7000: accepted from 0.0.0.0/0: no rule restricts it",
 					"the kernel accepts 0.0.0.0/0 except trusted networks to published port 7000 outside ufw (its input rules do not see forwarded connections): no ufw command closes it"}
 			case "open":
-				want = []string{"CRITICAL: tcp/6379 IPv4: accepted from 0.0.0.0/0: no rule restricts it; ufw rule [1] `6379/tcp ALLOW IN Anywhere # redis clients` lets in 0.0.0.0/0 except trusted networks: run `ufw allow from 192.0.2.2 to any port 6379 proto tcp`; then `ufw delete allow 6379/tcp`; accepted by",
+				want = []string{"WARNING: tcp/16379 IPv4: trusted 192.0.2.2/32 not accepted; ufw's default incoming policy (drop) refuses it: run `ufw allow from 192.0.2.2 to any port 16379 proto tcp`; refused by",
+					"CRITICAL: tcp/6379 IPv4: accepted from 0.0.0.0/0: no rule restricts it; ufw rule [1] `6379/tcp ALLOW IN Anywhere # redis clients` lets in 0.0.0.0/0 except trusted networks: run `ufw allow from 192.0.2.2 to any port 6379 proto tcp`; then `ufw delete allow 6379/tcp`; accepted by",
 					"CRITICAL: tcp/6379 IPv6: accepted from ::/0: no rule restricts it; ufw rule [7] `6379/tcp (v6) ALLOW IN Anywhere (v6) # redis clients` lets in ::/0 except trusted networks: run `ufw delete allow 6379/tcp`; accepted by",
 					"CRITICAL: tcp/26379 IPv4: accepted from 0.0.0.0/0: no rule restricts it; ufw rules [2] `26379/tcp ALLOW IN 198.51.100.0/24`, [3] `26379/tcp on eth0 ALLOW IN Anywhere` let in 0.0.0.0/0 except trusted networks: run `ufw allow from 192.0.2.2 to any port 26379 proto tcp`; then `ufw delete allow from 198.51.100.0/24 to any port 26379 proto tcp`; then `ufw delete allow in on eth0 to any port 26379 proto tcp`; 0.0.0.0-126.255.255.255,",
 					"(only for 1 of 2 interface/destination/source-port classes: input eth0); ufw rule [8] `26379/tcp (v6) on eth0 ALLOW IN Anywhere (v6)` lets in ::/0 except trusted networks: run `ufw delete allow in on eth0 to any port 26379 proto tcp`; accepted by"}
@@ -252,9 +254,12 @@ func TestNamespaceUFW(t *testing.T) {
 			if left := ufwFixes(r); len(left) != 0 {
 				t.Errorf("more ufw commands after the first: %q\n%s", left, text)
 			}
+			if strings.Contains(text, "not accepted") {
+				t.Errorf("the trusted host still locked out after %q:\n%s", fixes, text)
+			}
 			for p, outcome := range after {
-				if p.src.String() == "192.0.2.2" && before[p] == "accepted" && outcome != "accepted" {
-					t.Errorf("the trusted host lost %v:%d: %s", p.dst, p.port, outcome)
+				if p.src.String() == "192.0.2.2" && outcome != "accepted" {
+					t.Errorf("the trusted host cannot reach %v:%d (before the commands: %s): %s", p.dst, p.port, before[p], outcome)
 				}
 				if p.src.String() != "192.0.2.2" && outcome == "accepted" && (name != "docker" || p.port != 6379) {
 					t.Errorf("untrusted %v still gets to %v:%d", p.src, p.dst, p.port)

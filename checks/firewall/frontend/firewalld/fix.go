@@ -161,13 +161,7 @@ func removals(fw *Config, q eval.Query, bad *netipx.IPSet) []removal {
 // to accept everything).
 func zoneRemovals(p fwPath, h elemHit, q eval.Query, bad *netipx.IPSet) []removal {
 	z := p.zone
-	binding := "default zone"
-	switch p.kind {
-	case "sources":
-		binding = "sources " + describe.Ranges(p.pop, q.Family)
-	case "interfaces":
-		binding = "interfaces " + strings.Join(z.Interfaces, ", ")
-	}
+	binding := bindingOf(p, q)
 	if h.elem.kind != "target" || p.kind != "sources" {
 		return []removal{{zone: z.Name, binding: binding, elem: h.elem, why: h.why, set: h.set}}
 	}
@@ -185,6 +179,33 @@ func zoneRemovals(p fwPath, h elemHit, q eval.Query, bad *netipx.IPSet) []remova
 		}
 	}
 	return out
+}
+
+// bindingOf says how sources reach a path's zone.
+func bindingOf(p fwPath, q eval.Query) string {
+	switch p.kind {
+	case "sources":
+		return "sources " + describe.Ranges(p.pop, q.Family)
+	case "interfaces":
+		return "interfaces " + strings.Join(p.zone.Interfaces, ", ")
+	}
+	return "default zone"
+}
+
+// refuseVerb is "refuses" for one zone named, "refuse" for more.
+func refuseVerb(named []string) string {
+	if len(named) == 1 {
+		return "refuses"
+	}
+	return "refuse"
+}
+
+// itOr names part of a set, or the whole as "it".
+func itOr(part, whole *netipx.IPSet, fam eval.Family) string {
+	if part.Equal(whole) {
+		return "it"
+	}
+	return describe.Ranges(part, fam)
 }
 
 // trustedRule accepts a trusted network to the port.
@@ -350,4 +371,64 @@ func sortedZones(fw *Config) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Admit completes a WARNING finding that trusted sources are not
+// accepted: the zone they fall into refuses the port, and a rich rule
+// there lets them in (in the zone bound to their source, else in the
+// default zone and every zone bound to an interface, as they may come in
+// on any). The rules go into the permanent zones and are reloaded; the
+// plan is checked on the permanent zones with the rules added.
+func (fw *Config) Admit(q eval.Query, missing *netipx.IPSet) string {
+	if fw == nil || q.To != 0 {
+		return ""
+	}
+	refused := describe.Minus(missing, fw.Allowed(q))
+	if describe.Empty(refused) {
+		return fmt.Sprintf("; firewalld's zones allow %s: the kernel refuses it outside them", describe.Ranges(missing, q.Family))
+	}
+	base := fw
+	if fw.Runtime && fw.Permanent != nil {
+		base = fw.Permanent
+	}
+	paths, _ := base.paths(q)
+	final := base.clone()
+	var named, cmds []string
+	seen := map[string]bool{}
+	n := 0
+	for _, p := range refused.Prefixes() {
+		if n == maxTrustedRules {
+			break
+		}
+		n++
+		rule := trustedRule(q, p)
+		for _, path := range paths {
+			if path.kind == "sources" && !path.pop.Contains(p.Addr()) {
+				continue
+			}
+			z := path.zone.Name
+			if !seen[z] {
+				seen[z] = true
+				named = append(named, fmt.Sprintf("zone %s (%s)", z, bindingOf(path, q)))
+			}
+			final.Zones[z].Rules = append(final.Zones[z].Rules, rule)
+			cmds = append(cmds, "firewall-cmd --permanent --zone="+z+" --add-rich-rule='"+rule.String()+"'")
+			if path.kind == "sources" {
+				break
+			}
+		}
+	}
+	who := "firewalld's " + strings.Join(named, ", ") + " " + refuseVerb(named) + " " + itOr(refused, missing, q.Family)
+	if len(cmds) == 0 || !describe.Empty(describe.Minus(refused, final.Allowed(q))) {
+		return "; " + who + ": no firewall-cmd rich rule found that admits it"
+	}
+	cmds = append(cmds, "firewall-cmd --reload")
+	s := "; " + who + ": run `" + strings.Join(cmds, "`; then `") + "`"
+	if fw.Runtime && len(fw.Drift) > 0 {
+		s += " (the reload also undoes the runtime-only changes of the drift note)"
+	}
+	if k := len(refused.Prefixes()) - n; k > 0 {
+		s += fmt.Sprintf(" (and the same for %d more ranges)", k)
+	}
+	return s
 }

@@ -103,3 +103,29 @@ func TestFirewalldFixCommands(t *testing.T) {
 		}
 	}
 }
+
+// Admit gives a trusted host a rich rule in the zone bound to its source,
+// else in every zone it may come in through; what the zones allow but
+// the kernel refuses is outside them.
+func TestFirewalldAdmit(t *testing.T) {
+	fw := zones(&Zone{Name: "public", Target: "default"},
+		&Zone{Name: "internal", Target: "default", Interfaces: []string{"eth1"}},
+		&Zone{Name: "redis", Target: "default", Sources: []string{"192.0.2.2"}, Ports: []Port{{"6379", "tcp"}}})
+	rule := func(addr, port string) string {
+		return `'rule family="ipv4" source address="` + addr + `" port port="` + port + `" protocol="tcp" accept'`
+	}
+	for _, c := range []struct {
+		port    uint16
+		missing string
+		want    string
+	}{
+		{16379, "192.0.2.2/32", "; firewalld's zone redis (sources 192.0.2.2/32) refuses it: run `firewall-cmd --permanent --zone=redis --add-rich-rule=" + rule("192.0.2.2", "16379") + "`; then `firewall-cmd --reload`"},
+		{6379, "198.51.100.30/32", "; firewalld's zone internal (interfaces eth1), zone public (default zone) refuse it: run `firewall-cmd --permanent --zone=internal --add-rich-rule=" + rule("198.51.100.30", "6379") +
+			"`; then `firewall-cmd --permanent --zone=public --add-rich-rule=" + rule("198.51.100.30", "6379") + "`; then `firewall-cmd --reload`"},
+		{6379, "192.0.2.2/32", "; firewalld's zones allow 192.0.2.2/32: the kernel refuses it outside them"},
+	} {
+		if got := fw.Admit(q(eval.IPv4, c.port), set(t, c.missing)); got != c.want {
+			t.Errorf("%d %s:\ngot  %s\nwant %s", c.port, c.missing, got, c.want)
+		}
+	}
+}

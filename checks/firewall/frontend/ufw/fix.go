@@ -174,3 +174,76 @@ func hostOrPrefix(p netip.Prefix) string {
 	}
 	return p.String()
 }
+
+// Admit completes a WARNING finding that trusted sources are not
+// accepted: the ufw rule or default policy that refuses them and the
+// allow that lets them in, put ahead of every rule when one before it
+// would still refuse them; or that ufw allows them and the kernel refuses
+// them outside ufw.
+func (u *Config) Admit(q eval.Query, missing *netipx.IPSet) string {
+	if u == nil || !u.Enabled || q.To != 0 {
+		return ""
+	}
+	allowed := admits(u.Rules, u.InputPolicy, q)
+	refused := describe.Minus(missing, allowed)
+	if describe.Empty(refused) {
+		return fmt.Sprintf("; ufw allows %s: the kernel refuses it outside ufw", describe.Ranges(missing, q.Family))
+	}
+	hits, rest := decide(u.Rules, q)
+	var named []string
+	for _, h := range hits {
+		r := u.Rules[h.rule]
+		if r.Action != "allow" && r.Action != "limit" && !describe.Empty(describe.Intersect(h.set, refused)) {
+			named = append(named, fmt.Sprintf("[%d] `%s`", r.Number, r.Tuple.Status()))
+		}
+	}
+	var subjects []string
+	switch {
+	case len(named) == 1:
+		subjects = append(subjects, "ufw rule "+named[0])
+	case len(named) > 1:
+		subjects = append(subjects, "ufw rules "+strings.Join(named, ", "))
+	}
+	if !describe.Empty(describe.Intersect(rest, refused)) {
+		subjects = append(subjects, fmt.Sprintf("ufw's default incoming policy (%s)", strings.ToLower(u.InputPolicy)))
+	}
+	verb := " refuse "
+	if len(subjects) == 1 && len(named) < 2 {
+		verb = " refuses "
+	}
+	who := strings.Join(subjects, " and ") + verb + "it"
+	if !refused.Equal(missing) {
+		who = strings.Join(subjects, " and ") + verb + describe.Ranges(refused, q.Family)
+	}
+	var allows []Rule
+	for _, p := range refused.Prefixes() {
+		if len(allows) == maxTrustedCommands {
+			break
+		}
+		allows = append(allows, inputRule("allow", q.Family, p, q.Port))
+	}
+	add := "allow"
+	after := append(append([]Rule(nil), u.Rules...), allows...)
+	if !describe.Empty(describe.Intersect(describe.Minus(refused, admits(after, u.InputPolicy, q)), covered(allows))) {
+		add = "prepend allow" // first match: nothing refuses them first
+	}
+	var cmds []string
+	for _, r := range allows {
+		cmds = append(cmds, "ufw "+add+" from "+hostOrPrefix(r.Src)+" to any port "+strconv.Itoa(int(q.Port))+" proto tcp")
+	}
+	s := who + ": run `" + strings.Join(cmds, "`; then `") + "`"
+	if n := len(refused.Prefixes()) - len(allows); n > 0 {
+		s += fmt.Sprintf(" (and the same for %d more ranges)", n)
+	}
+	return "; " + s
+}
+
+// covered is the sources of rules.
+func covered(rules []Rule) *netipx.IPSet {
+	var b netipx.IPSetBuilder
+	for _, r := range rules {
+		b.AddPrefix(r.Src)
+	}
+	s, _ := b.IPSet()
+	return s
+}

@@ -258,3 +258,27 @@ func TestUFWFixPrepend(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+// Admit names what in ufw refuses a trusted host and the allow that lets
+// it in: ahead of the recipe's deny, or appended when only the default
+// policy refuses it; when ufw allows it, the refusal is outside ufw.
+func TestUFWAdmit(t *testing.T) {
+	u, _, err := Read(context.Background(), system.Host{}, writeUFW(t, "yes", "DROP"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		port    uint16
+		missing string
+		want    string
+	}{
+		{6379, "192.0.2.2/32", "; ufw rule [1] `6379 DENY IN Anywhere` refuses it: run `ufw prepend allow from 192.0.2.2 to any port 6379 proto tcp`"},
+		{16379, "192.0.2.2/32", "; ufw's default incoming policy (drop) refuses it: run `ufw allow from 192.0.2.2 to any port 16379 proto tcp`"},
+		{16379, "198.51.100.30/32", "; ufw allows 198.51.100.30/32: the kernel refuses it outside ufw"},
+	} {
+		got := u.Admit(eval.Query{Family: eval.IPv4, Port: c.port}, ipset(t, c.missing))
+		if got != c.want {
+			t.Errorf("%d %s:\ngot  %s\nwant %s", c.port, c.missing, got, c.want)
+		}
+	}
+}
