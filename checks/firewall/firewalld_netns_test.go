@@ -207,6 +207,26 @@ func TestNamespaceFirewalld(t *testing.T) {
 	if strings.Contains(text, "CRITICAL") || strings.Contains(text, "WARNING") || strings.Contains(text, "firewall-cmd") || strings.Contains(text, "drift") {
 		t.Errorf("still exposed, locked out or drifting after the commands:\n%s", text)
 	}
+
+	// Runtime only: the default zone forwards host port 7000 to 6379,
+	// which firewalld accepts ahead of every zone. The finding names the
+	// forward-port; its removal closes the way in.
+	fw.Cmd(t, "--zone=public", "--add-forward-port=port=7000:proto=tcp:toport=6379")
+	_, text = check(t, cfg, true, map[string][]uint16{"192.0.2.2": DefaultPorts, "2001:db8::2": DefaultPorts})
+	contains(t, text, "via host port 7000: accepted from",
+		"firewalld publishes port 7000 through zone public forward-port port=7000:proto=tcp:toport=6379: run `firewall-cmd --zone=public --remove-forward-port=port=7000:proto=tcp:toport=6379`")
+	published := probe{netip.MustParseAddr("198.51.100.7"), netip.MustParseAddr(serverAddr[eval.IPv4]), 7000}
+	if got := dial(t, top.client, []probe{published})[published]; got != "accepted" {
+		t.Errorf("host port 7000 before the commands: %s, want accepted", got)
+	}
+	fixFirewalld(t, fw, last, result.Critical)
+	_, text = check(t, cfg, true, map[string][]uint16{"192.0.2.2": DefaultPorts, "2001:db8::2": DefaultPorts})
+	if strings.Contains(text, "CRITICAL") || strings.Contains(text, "7000") {
+		t.Errorf("still published after the commands:\n%s", text)
+	}
+	if got := dial(t, top.client, []probe{published})[published]; got == "accepted" {
+		t.Errorf("host port 7000 after the commands: %s", got)
+	}
 }
 
 // fwCommand is a firewall-cmd command a finding gives, in backquotes.
