@@ -141,6 +141,17 @@ func (u *Config) plan(q eval.Query, bad, keep, trust *netipx.IPSet) string {
 	}
 	cmds := append(append(allowCmd, deletes...), denyCmd...)
 	s := who + ": run `" + strings.Join(cmds, "`; then `") + "`"
+	// A delete removes the other family's tuple of the same rule too:
+	// say so, as that family's trusted networks are its own finding's.
+	var also []string
+	for _, r := range u.Rules {
+		if r.Family != q.Family && deleted[r.Tuple.Command()] {
+			also = append(also, fmt.Sprintf("[%d] `%s`", r.Number, r.Tuple.Status()))
+		}
+	}
+	if len(also) > 0 {
+		s += " (this also deletes " + strings.Join(describe.FirstN(also, describe.MaxListed), ", ") + ")"
+	}
 	if n := len(lost.Prefixes()) - len(allows); n > 0 {
 		s += fmt.Sprintf(" (and the same allow for %d more trusted ranges first)", n)
 	}
