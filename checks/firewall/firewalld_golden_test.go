@@ -11,7 +11,7 @@ import (
 // TestGoldenFirewalld pins the binary's output on the guide's firewalld
 // recipe, captured from the real firewalld 1.3.3 (nft.json) with its zone
 // XML: all of Redis's ports (the trusted host is locked out of 16379 and
-// 26379) and only 6379.
+// 26379; each WARNING gives the rich rule that lets it in) and only 6379.
 func TestGoldenFirewalld(t *testing.T) {
 	bin := bintest.Build(t, Name)
 	dir := fwdata(t, "firewalld", "guide")
@@ -20,14 +20,20 @@ func TestGoldenFirewalld(t *testing.T) {
 	const fwNotes = `OK: note: firewalld's runtime state is not available (offline mode): explained by its permanent configuration, which may differ from what runs
 OK: note: offline: iptables-legacy tables, if the host has any, are not part of the given dumps
 `
+	// admit is what firewalld adds to the WARNING that the trusted host
+	// is locked out of a port: the rich rule that lets it in.
+	admit := func(port string) string {
+		return "firewalld's zone redis (sources 198.51.100.30/32) refuses it: run `firewall-cmd --permanent --zone=redis --add-rich-rule='rule family=\"ipv4\" source address=\"198.51.100.30\" port port=\"" +
+			port + "\" protocol=\"tcp\" accept'`; then `firewall-cmd --reload`; "
+	}
 	for _, c := range []struct {
 		ports string
 		code  int
 		out   string
 	}{
-		{"6379,16379,26379", 1, `redis-firewall-check WARNING: tcp/16379 IPv4: trusted 198.51.100.30/32 not accepted; rejected by nft inet firewalld filter_IN_redis handle 72 (and 1 more)
-WARNING: tcp/16379 IPv4: trusted 198.51.100.30/32 not accepted; rejected by nft inet firewalld filter_IN_redis handle 72
-WARNING: tcp/26379 IPv4: trusted 198.51.100.30/32 not accepted; rejected by nft inet firewalld filter_IN_redis handle 72
+		{"6379,16379,26379", 1, `redis-firewall-check WARNING: tcp/16379 IPv4: trusted 198.51.100.30/32 not accepted; ` + admit("16379") + `rejected by nft inet firewalld filter_IN_redis handle 72 (and 1 more)
+WARNING: tcp/16379 IPv4: trusted 198.51.100.30/32 not accepted; ` + admit("16379") + `rejected by nft inet firewalld filter_IN_redis handle 72
+WARNING: tcp/26379 IPv4: trusted 198.51.100.30/32 not accepted; ` + admit("26379") + `rejected by nft inet firewalld filter_IN_redis handle 72
 OK: tcp/6379 IPv4: accepted only from trusted 198.51.100.30/32
 OK: firewalld (permanent configuration): tcp/6379 IPv4: zone redis (sources 198.51.100.30/32) allows it (port 6379/tcp); other sources fall into zone public (default), which rejects it
 OK: tcp/6379 IPv6: no remote source accepted

@@ -128,7 +128,7 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw, fw 
 	mb.RemoveSet(res.Accepted)
 	mb.RemoveSet(res.Undecided)
 	if missing, _ := mb.IPSet(); !describe.Empty(missing) {
-		r.Add(result.Warning, "%v: trusted %s not accepted%s", q, describe.Ranges(missing, fam), decidedBy(res, missing, text))
+		r.Add(result.Warning, "%v: trusted %s not accepted%s%s%s", q, describe.Ranges(missing, fam), admit(ufw, q, missing), admit(fw, q, missing), decidedBy(res, missing, text))
 	}
 	// Loopback: the canonical address must get through on lo.
 	la := loop.Addr()
@@ -247,6 +247,15 @@ func fix(e frontend.Explainer, q eval.Query, res *eval.Result, trust *netipx.IPS
 		return ""
 	}
 	return e.Fix(q, res, trust)
+}
+
+// admit is what a frontend adds to a finding that trusted sources are
+// not accepted.
+func admit(e frontend.Explainer, q eval.Query, missing *netipx.IPSet) string {
+	if e == nil {
+		return ""
+	}
+	return e.Admit(q, missing)
 }
 
 func state(f frontend.Finding) result.State {

@@ -21,6 +21,10 @@ type Explainer interface {
 	// it has nothing to add). res is the kernel's verdict, trust the
 	// trusted networks of q's family.
 	Fix(q eval.Query, res *eval.Result, trust *netipx.IPSet) string
+	// Admit completes a finding that the trusted sources in missing are
+	// not accepted to q: what in the frontend refuses them and the
+	// commands that let them in ("" when it has nothing to add).
+	Admit(q eval.Query, missing *netipx.IPSet) string
 	// Port is what the frontend says of q beside the kernel's verdict.
 	Port(q eval.Query) []Finding
 	// Notes are remarks on the configuration as a whole, given the

@@ -157,7 +157,14 @@ type fwStep struct {
 	src    *netipx.IPSet // nil: every source
 	action string        // accept, reject, drop
 	why    string
+	// elem is the zone's element that makes the decision.
+	elem element
 }
+
+// element is what a zone holds that decides a port, as firewall-cmd
+// names it: "service" redis, "port" 6379/tcp, "protocol" tcp,
+// "source-port" 6379/tcp, "rich-rule" its text, "target" ACCEPT.
+type element struct{ kind, value string }
 
 // zoneSteps lists the zone's decisions about a TCP port of a family, in
 // the order of the zone's nftables chains (firewalld 1.x): rich rules
@@ -194,23 +201,23 @@ func (fw *Config) zoneSteps(z *Zone, q eval.Query) (steps []fwStep, specific boo
 		}
 		if c {
 			specific = specific || sp
-			steps = append(steps, fwStep{action: "accept", why: "service " + name})
+			steps = append(steps, fwStep{action: "accept", why: "service " + name, elem: element{"service", name}})
 		}
 	}
 	for _, p := range z.Ports {
 		if p.covers(q.Port) {
-			steps = append(steps, fwStep{action: "accept", why: "port " + p.String()})
+			steps = append(steps, fwStep{action: "accept", why: "port " + p.String(), elem: element{"port", p.String()}})
 		}
 	}
 	for _, pr := range z.Protocols {
 		if pr == "tcp" {
-			steps = append(steps, fwStep{action: "accept", why: "protocol tcp"})
+			steps = append(steps, fwStep{action: "accept", why: "protocol tcp", elem: element{"protocol", pr}})
 		}
 	}
 	for _, p := range z.SourcePorts {
 		if p.Proto == "tcp" {
 			specific = true
-			steps = append(steps, fwStep{action: "accept", why: "source port " + p.String()})
+			steps = append(steps, fwStep{action: "accept", why: "source port " + p.String(), elem: element{"source-port", p.String()}})
 		}
 	}
 	rich(func(r RichRule) bool { return r.Priority > 0 })
@@ -252,7 +259,7 @@ func (fw *Config) richStep(r RichRule, q eval.Query) (st fwStep, ok, specific bo
 	default:
 		return st, false, false, "" // icmp, masquerade, forward-port
 	}
-	st = fwStep{action: r.Action, why: "rich rule `" + r.String() + "`"}
+	st = fwStep{action: r.Action, why: "rich rule `" + r.String() + "`", elem: element{"rich-rule", r.String()}}
 	if r.Source.Kind != "" {
 		if r.Source.Kind != "address" {
 			return st, false, false, fmt.Sprintf("rich rule `%s`: a %s source is not resolved", r, r.Source.Kind)
@@ -290,6 +297,15 @@ type fwPath struct {
 	pop, acc *netipx.IPSet
 	why      []string
 	specific bool
+	// hits are the sources each accepting element let in.
+	hits []elemHit
+}
+
+// elemHit is what one element of a zone accepted.
+type elemHit struct {
+	elem element
+	why  string
+	set  *netipx.IPSet
 }
 
 // paths classifies the family's sources as firewalld does: source
@@ -359,6 +375,7 @@ func (fw *Config) paths(q eval.Query) (out []fwPath, notes []string) {
 			if st.action == "accept" {
 				acc.AddSet(hit)
 				p.why = append(p.why, st.why)
+				p.hits = append(p.hits, elemHit{st.elem, st.why, hit})
 			}
 			left.RemoveSet(hit)
 		}
@@ -367,6 +384,7 @@ func (fw *Config) paths(q eval.Query) (out []fwPath, notes []string) {
 			acc.AddSet(cur)
 			if !describe.Empty(cur) {
 				p.why = append(p.why, "target ACCEPT")
+				p.hits = append(p.hits, elemHit{element{"target", "ACCEPT"}, "target ACCEPT", cur})
 			}
 		}
 		p.acc, _ = acc.IPSet()
@@ -488,38 +506,65 @@ func hasInterfacePath(ps []fwPath) bool {
 	return false
 }
 
-// but completes a CRITICAL finding when the kernel accepts
-// sources that firewalld's zones do not: "firewalld allows 6379/tcp only
-// from X, but the kernel also accepts …".
+// but completes a CRITICAL finding with what firewalld says of the
+// untrusted sources the kernel accepts: the zones and elements that let
+// them in with the firewall-cmd commands that close the port to them, and
+// what the kernel accepts beyond firewalld's zones ("firewalld allows
+// 6379/tcp only from X, but the kernel also accepts …").
 func but(fw *Config, q eval.Query, res *eval.Result, trust *netipx.IPSet) string {
 	if fw == nil {
+		return ""
+	}
+	bad := describe.Minus(res.Accepted, trust)
+	if describe.Empty(bad) {
 		return ""
 	}
 	port := q.Port
 	if q.To != 0 {
 		port = q.To
 	}
-	allowed := fw.Allowed(eval.Query{Family: q.Family, Port: port})
+	pq := eval.Query{Family: q.Family, Port: port}
+	allowed := fw.Allowed(pq)
+	var parts []string
+	if in := describe.Intersect(bad, allowed); q.To == 0 && !describe.Empty(in) {
+		keep := describe.Intersect(describe.Intersect(res.Accepted, trust), allowed)
+		parts = append(parts, fw.closes(pq, in, keep, trust))
+	}
+	if s := fw.forwarded(q, res); s != "" {
+		parts = append(parts, s)
+	}
 	extra := describe.Minus(res.Accepted, allowed)
-	if describe.Empty(extra) {
+	if !describe.Empty(describe.Minus(extra, trust)) {
+		who := "nowhere"
+		if !describe.Empty(allowed) {
+			who = describe.Ranges(allowed, q.Family)
+		}
+		s := fmt.Sprintf("firewalld allows %d/tcp only from %s, but the kernel also accepts %s", port, who, describe.Untrusted(extra, q.Family, trust))
+		dnat := false
+		for _, d := range res.Via {
+			if d.Nat != nil && !strings.EqualFold(fw.StrictForwardPorts, "yes") {
+				dnat = true
+				s += " (firewalld accepts DNAT'd connections ahead of every zone with `ct status dnat accept`; StrictForwardPorts=yes"
+				if v := fw.Version; v != "" && !versionAtLeast(v, 2, 3) {
+					s += ", which needs firewalld ≥ 2.3 (this is " + v + "),"
+				}
+				s += " stops that for published ports)"
+				break
+			}
+		}
+		switch {
+		case dnat:
+		case !fw.Runtime:
+			s += " beyond its permanent zones: if the running firewalld holds more, `firewall-cmd --reload` drops it; else the rule that accepts it is outside firewalld"
+		default:
+			s += " outside its zones: no firewall-cmd command closes it, the rule that accepts it does"
+		}
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
 		return ""
 	}
-	who := "nowhere"
-	if !describe.Empty(allowed) {
-		who = describe.Ranges(allowed, q.Family)
-	}
-	s := fmt.Sprintf("; firewalld allows %d/tcp only from %s, but the kernel also accepts %s", port, who, describe.Untrusted(extra, q.Family, trust))
-	for _, d := range res.Via {
-		if d.Nat != nil && !strings.EqualFold(fw.StrictForwardPorts, "yes") {
-			s += " (firewalld accepts DNAT'd connections ahead of every zone with `ct status dnat accept`; StrictForwardPorts=yes"
-			if v := fw.Version; v != "" && !versionAtLeast(v, 2, 3) {
-				s += ", which needs firewalld ≥ 2.3 (this is " + v + "),"
-			}
-			s += " stops that for published ports)"
-			break
-		}
-	}
-	return s
+	return "; " + strings.Join(parts, "; ")
 }
 
 // versionAtLeast compares a "MAJOR.MINOR[.PATCH]" version.

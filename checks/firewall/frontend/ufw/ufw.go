@@ -44,9 +44,14 @@ type Rule struct {
 	Ports  []eval.PortRange
 	Src    netip.Prefix
 	Family eval.Family
-	// Specific marks a rule restricted to a destination address or an
-	// interface, which the summary does not follow.
+	// Specific marks a rule restricted to a destination address, an
+	// interface or a source port, which the summary does not follow.
 	Specific bool
+	// Number is the rule's number in `ufw status numbered`.
+	Number int
+	// Tuple is the rule in ufw's own fields, for naming it and the
+	// commands that change it.
+	Tuple Tuple
 }
 
 // Read reads ufw's files under dir (normally /etc/ufw) and the defaults
@@ -60,13 +65,19 @@ func Read(ctx context.Context, sys system.System, dir string) (u *Config, ok boo
 		return nil, true, err
 	}
 	u = &Config{Enabled: strings.EqualFold(shellVar(conf, "ENABLED"), "yes")}
+	ipv6 := true
 	if def, err := sys.ReadFile(ctx, filepath.Join(filepath.Dir(dir), "default", "ufw")); err == nil {
 		u.InputPolicy = strings.ToUpper(shellVar(def, "DEFAULT_INPUT_POLICY"))
+		// ufw neither loads nor numbers user6.rules with IPV6=no.
+		ipv6 = !strings.EqualFold(shellVar(def, "IPV6"), "no")
 	}
 	for _, f := range []struct {
 		name string
 		fam  eval.Family
 	}{{"user.rules", eval.IPv4}, {"user6.rules", eval.IPv6}} {
+		if f.fam == eval.IPv6 && !ipv6 {
+			continue
+		}
 		data, err := sys.ReadFile(ctx, filepath.Join(dir, f.name))
 		if err != nil {
 			return nil, true, err
@@ -77,6 +88,7 @@ func Read(ctx context.Context, sys system.System, dir string) (u *Config, ok boo
 		}
 		u.Rules = append(u.Rules, rules...)
 	}
+	number(u.Rules)
 	return u, true, nil
 }
 
@@ -93,41 +105,37 @@ func shellVar(data []byte, name string) string {
 }
 
 // parseTuples reads "### tuple ### ACTION PROTO DPORT DST SPORT SRC
-// [DAPP SAPP] DIRECTION" lines; DIRECTION may carry "_IFACE", the ports may be lists
-// and ranges ("80,443", "6000:6007") or name an application.
+// [DAPP SAPP] DIRECTION [comment=HEX]" lines as ufw's backend does:
+// DIRECTION may carry "_IFACE", ACTION "route:" and "_log"; the ports may
+// be lists and ranges ("80,443", "6000:6007") or name an application.
+// Every tuple is kept, so the rules number as `ufw status numbered` does.
 func parseTuples(data []byte, fam eval.Family) ([]Rule, error) {
 	var out []Rule
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for n := 1; sc.Scan(); n++ {
-		t, ok := strings.CutPrefix(sc.Text(), "### tuple ### ")
+		t, ok := strings.CutPrefix(sc.Text(), "### tuple ###")
 		if !ok {
 			continue
 		}
-		f := strings.Fields(t)
-		if len(f) < 7 {
-			return nil, fmt.Errorf("line %d: short tuple", n)
+		tp, err := parseTuple(t)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
 		}
-		// Application rules insert "DAPP SAPP" before the direction.
-		dir := f[len(f)-1]
-		if !strings.HasPrefix(dir, "in") {
-			continue // outgoing or routed rules do not admit clients
-		}
-		r := Rule{Action: strings.TrimSuffix(f[0], "_log-all"), Proto: f[1], Family: fam,
-			Specific: dir != "in" || !isAny(f[3])}
-		r.Action = strings.TrimSuffix(r.Action, "_log")
-		src := f[5]
+		r := Rule{Action: tp.Action, Proto: tp.Proto, Family: fam, Tuple: tp,
+			Specific: tp.IfaceIn != "" || !isAny(tp.Dst) || tp.SPort != "any"}
+		src := tp.Src
 		if isAny(src) {
 			src = fam.All().String()
 		}
 		p, err := cidr.Parse(src)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: source %q", n, f[5])
+			return nil, fmt.Errorf("line %d: source %q", n, tp.Src)
 		}
 		r.Src = p
-		if f[2] == "any" {
+		if tp.DPort == "any" {
 			r.Ports = []eval.PortRange{{Lo: 0, Hi: 65535}}
 		} else {
-			for _, part := range strings.Split(f[2], ",") {
+			for _, part := range strings.Split(tp.DPort, ",") {
 				lo, hi, isRange := strings.Cut(part, ":")
 				a, err1 := strconv.ParseUint(lo, 10, 16)
 				b := a
@@ -136,7 +144,7 @@ func parseTuples(data []byte, fam eval.Family) ([]Rule, error) {
 					b, err2 = strconv.ParseUint(hi, 10, 16)
 				}
 				if err1 != nil || err2 != nil {
-					return nil, fmt.Errorf("line %d: port %q", n, f[2])
+					return nil, fmt.Errorf("line %d: port %q", n, tp.DPort)
 				}
 				r.Ports = append(r.Ports, eval.PortRange{Lo: uint16(a), Hi: uint16(b)})
 			}
@@ -149,6 +157,10 @@ func parseTuples(data []byte, fam eval.Family) ([]Rule, error) {
 func isAny(s string) bool { return s == "0.0.0.0/0" || s == "::/0" || s == "any" }
 
 func (r Rule) covers(q eval.Query) bool {
+	// Outgoing and routed rules do not admit clients to the host.
+	if r.Tuple.Forward || r.Tuple.Direction != "in" {
+		return false
+	}
 	if r.Family != q.Family || (r.Proto != "tcp" && r.Proto != "any") {
 		return false
 	}
@@ -160,36 +172,62 @@ func (r Rule) covers(q eval.Query) bool {
 	return false
 }
 
+// hit is what one rule decides: the sources it matches first.
+type hit struct {
+	rule int // index in Rules
+	set  *netipx.IPSet
+}
+
+// decide runs the family's sources through the rules for the port, first
+// match wins as in ufw-user-input; rest is left to the default policy.
+func decide(rules []Rule, q eval.Query) (hits []hit, rest *netipx.IPSet) {
+	var rb netipx.IPSetBuilder
+	rb.AddPrefix(q.Family.All())
+	rb.RemovePrefix(q.Family.Loopback())
+	for i, r := range rules {
+		if !r.covers(q) {
+			continue
+		}
+		var m netipx.IPSetBuilder
+		m.AddPrefix(r.Src)
+		cur, _ := rb.IPSet()
+		m.Intersect(cur)
+		h, _ := m.IPSet()
+		hits = append(hits, hit{i, h})
+		rb.RemoveSet(h)
+	}
+	rest, _ = rb.IPSet()
+	return hits, rest
+}
+
+// admits is what rules and policy let in to the port.
+func admits(rules []Rule, policy string, q eval.Query) *netipx.IPSet {
+	hits, rest := decide(rules, q)
+	var acc netipx.IPSetBuilder
+	for _, h := range hits {
+		if a := rules[h.rule].Action; a == "allow" || a == "limit" {
+			acc.AddSet(h.set)
+		}
+	}
+	if policy == "ACCEPT" {
+		acc.AddSet(rest)
+	}
+	s, _ := acc.IPSet()
+	return s
+}
+
 // Allowed is what ufw's rules and default policy admit to the port: the
 // first matching rule decides each source, as in ufw-user-input.
 // specific reports a rule restricted to a destination or interface, which
 // this summary counts as if it applied everywhere.
 func (u *Config) Allowed(q eval.Query) (allowed *netipx.IPSet, rules []Rule, specific bool) {
-	var rest, acc netipx.IPSetBuilder
-	rest.AddPrefix(q.Family.All())
-	rest.RemovePrefix(q.Family.Loopback())
-	for _, r := range u.Rules {
-		if !r.covers(q) {
-			continue
-		}
+	hits, _ := decide(u.Rules, q)
+	for _, h := range hits {
+		r := u.Rules[h.rule]
 		rules = append(rules, r)
 		specific = specific || r.Specific
-		var m netipx.IPSetBuilder
-		m.AddPrefix(r.Src)
-		cur, _ := rest.IPSet()
-		m.Intersect(cur)
-		hit, _ := m.IPSet()
-		if r.Action == "allow" || r.Action == "limit" {
-			acc.AddSet(hit)
-		}
-		rest.RemoveSet(hit)
 	}
-	if u.InputPolicy == "ACCEPT" {
-		cur, _ := rest.IPSet()
-		acc.AddSet(cur)
-	}
-	allowed, _ = acc.IPSet()
-	return allowed, rules, specific
+	return admits(u.Rules, u.InputPolicy, q), rules, specific
 }
 
 // says is ufw's view of a port in its own terms.
@@ -211,29 +249,6 @@ func says(u *Config, q eval.Query) string {
 		s += "; some rules are limited to a destination or interface, counted as if they were not"
 	}
 	return s
-}
-
-// Fix completes a CRITICAL finding when the kernel accepts sources that
-// ufw's own rules do not: "ufw allows 6379 only from X, but the kernel
-// also accepts …".
-func (u *Config) Fix(q eval.Query, res *eval.Result, trust *netipx.IPSet) string {
-	if u == nil || !u.Enabled {
-		return ""
-	}
-	port := q.Port
-	if q.To != 0 {
-		port = q.To
-	}
-	allowed, _, _ := u.Allowed(eval.Query{Family: q.Family, Port: port})
-	extra := describe.Minus(res.Accepted, allowed)
-	if describe.Empty(extra) {
-		return ""
-	}
-	who := "nowhere"
-	if !describe.Empty(allowed) {
-		who = describe.Ranges(allowed, q.Family)
-	}
-	return fmt.Sprintf("; ufw allows %d only from %s, but the kernel also accepts %s", port, who, describe.Untrusted(extra, q.Family, trust))
 }
 
 // Port is ufw's view of a port, when ufw runs; a host port published to
