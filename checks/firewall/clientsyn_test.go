@@ -34,8 +34,8 @@ func TestJudgeClientShapedSYN(t *testing.T) {
 	}
 	crit := strings.Join(findings(res, result.Critical), "\n")
 	for _, want := range []string{
-		"tcp/6379 IPv4: accepted from 0.0.0.0/0 (gets in with first-SYN TCP flags that nft ip t in handle 2 does not match (e.g. syn,ecn,cwr))",
-		"tcp/6379 IPv6: accepted from ::/0 (gets in with an IPv6 header chain that nft ip6 t6 in handle 2 matches (e.g. a destination options header before TCP))",
+		"tcp/6379 IPv4: accepted from 0.0.0.0/0 (gets in with first-SYN TCP flags that nft ip t in handle 2: tcp dport 6379 tcp flags syn drop does not match (e.g. syn,ecn,cwr))",
+		"tcp/6379 IPv6: accepted from ::/0 (gets in with an IPv6 header chain that nft ip6 t6 in handle 2: ip6 nexthdr != tcp accept matches (e.g. a destination options header before TCP))",
 	} {
 		if !strings.Contains(crit, want) {
 			t.Errorf("no finding %q in\n%s", want, crit)

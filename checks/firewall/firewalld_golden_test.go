@@ -31,9 +31,9 @@ OK: note: offline: iptables-legacy tables, if the host has any, are not part of 
 		code  int
 		out   string
 	}{
-		{"6379,16379,26379", 1, `redis-firewall-check WARNING: tcp/16379 IPv4: trusted 198.51.100.30/32 not accepted; ` + admit("16379") + `rejected by nft inet firewalld filter_IN_redis handle 72 (and 1 more)
-WARNING: tcp/16379 IPv4: trusted 198.51.100.30/32 not accepted; ` + admit("16379") + `rejected by nft inet firewalld filter_IN_redis handle 72
-WARNING: tcp/26379 IPv4: trusted 198.51.100.30/32 not accepted; ` + admit("26379") + `rejected by nft inet firewalld filter_IN_redis handle 72
+		{"6379,16379,26379", 1, `redis-firewall-check WARNING: tcp/16379 IPv4: trusted 198.51.100.30/32 not accepted; ` + admit("16379") + `rejected by nft inet firewalld filter_IN_redis handle 72: reject (and 1 more)
+WARNING: tcp/16379 IPv4: trusted 198.51.100.30/32 not accepted; ` + admit("16379") + `rejected by nft inet firewalld filter_IN_redis handle 72: reject
+WARNING: tcp/26379 IPv4: trusted 198.51.100.30/32 not accepted; ` + admit("26379") + `rejected by nft inet firewalld filter_IN_redis handle 72: reject
 OK: tcp/6379 IPv4: accepted only from trusted 198.51.100.30/32
 OK: firewalld (permanent configuration): tcp/6379 IPv4: zone redis (sources 198.51.100.30/32) allows it (port 6379/tcp); other sources fall into zone public (default), which rejects it
 OK: tcp/6379 IPv6: no remote source accepted

@@ -63,6 +63,8 @@ func appendRuleText(buf []byte, stmts []nftjson.Stmt, bc *bcRule) []byte {
 			b.WriteString("reject")
 		case nftjson.Notrack:
 			b.WriteString("notrack")
+		case nftjson.Passive:
+			b.WriteString(s.Kind)
 		case nftjson.OtherStmt:
 			if len(s.Raw) > 0 && s.Kind != "counter" {
 				b.Write(s.Raw)

@@ -52,7 +52,7 @@ func TestClientShapedFirstSYN(t *testing.T) {
 	}{
 		{"flags == syn drop: an ECN SYN gets in",
 			oneChain("ip", "accept", `[`+dport6379+`, {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "flags"}}, "right": "syn"}}, {"drop": null}]`),
-			eval.IPv4, all(eval.IPv4), "with first-SYN TCP flags that nft ip t in handle 0 does not match"},
+			eval.IPv4, all(eval.IPv4), "with first-SYN TCP flags that nft ip t in handle 0: tcp dport 6379 tcp flags syn drop does not match"},
 		{"flags & (syn|ack|ecn) == syn drop: an ECN SYN gets in",
 			oneChain("ip", "accept", `[`+dport6379+`, {"match": {"op": "==", "left": {"&": [{"payload": {"protocol": "tcp", "field": "flags"}}, ["syn", "ack", "ecn"]]}, "right": "syn"}}, {"drop": null}]`),
 			eval.IPv4, all(eval.IPv4), "e.g. syn,ecn,cwr"},
@@ -67,7 +67,7 @@ func TestClientShapedFirstSYN(t *testing.T) {
 			eval.IPv6, none, ""},
 		{"ip6 nexthdr tcp drop in an accepting chain: an extension header gets in",
 			oneChain("inet", "accept", `[{"match": {"op": "==", "left": {"payload": {"protocol": "ip6", "field": "nexthdr"}}, "right": 6}}, {"drop": null}]`),
-			eval.IPv6, all(eval.IPv6), "nft inet t in handle 0 does not match (e.g. a destination options header"},
+			eval.IPv6, all(eval.IPv6), "nft inet t in handle 0: ip6 nexthdr tcp drop does not match (e.g. a destination options header"},
 		{"! flags (no bit set, iptables' --tcp-flags ALL NONE) drop: every first SYN has SYN",
 			oneChain("ip", "drop", `[{"match": {"op": "!", "left": {"payload": {"protocol": "tcp", "field": "flags"}}, "right": ["fin", "syn", "rst", "psh", "ack", "urg"]}}, {"drop": null}]`,
 				`[`+dport6379+`, {"accept": null}]`),

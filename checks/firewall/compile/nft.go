@@ -165,17 +165,17 @@ func (st *nftState) finish() {
 	}
 }
 
-// nftOrigins names each rule "nft FAMILY TABLE CHAIN handle N", as
-// messages locate them; the names share one string (see lineOrigins).
+// nftOrigins names each rule "nft FAMILY TABLE CHAIN handle N: TEXT", as
+// messages locate them (the text as the bytecode's rules are printed);
+// the names share one string (see lineOrigins).
 func nftOrigins(rules []*nftjson.Rule) []string {
-	size := 0
-	for _, r := range rules {
-		size += len("nft   handle ") + len(r.Family) + len(r.Table) + len(r.Chain) + 20
-	}
-	buf := make([]byte, 0, size)
+	var buf, text []byte
 	ends := make([]int, len(rules))
 	for i, r := range rules {
 		buf = appendOrigin(buf, r)
+		if text = appendRuleText(text, r.Stmts, &bcRule{}); len(text) > 0 {
+			buf = append(append(buf, ": "...), text...)
+		}
 		ends[i] = len(buf)
 	}
 	return splitAt(string(buf), ends)
