@@ -22,27 +22,36 @@ type attrs struct {
 	err error
 }
 
+// next is small enough to be inlined: it runs for every attribute of a
+// ruleset, millions of times. Errors are made out of line (fail).
 func (a *attrs) next() (typ uint16, payload []byte, ok bool) {
-	if len(a.b) == 0 || a.err != nil {
-		return 0, nil, false
-	}
-	if len(a.b) < nlaHeader {
-		a.err = fmt.Errorf("attribute header truncated: %d bytes left", len(a.b))
+	if len(a.b) < nlaHeader || a.err != nil {
+		if len(a.b) > 0 && a.err == nil {
+			a.fail(0)
+		}
 		return 0, nil, false
 	}
 	n := int(binary.NativeEndian.Uint16(a.b))
 	if n < nlaHeader || n > len(a.b) {
-		a.err = fmt.Errorf("attribute length %d out of range (%d bytes left)", n, len(a.b))
+		a.fail(n)
 		return 0, nil, false
 	}
 	typ = binary.NativeEndian.Uint16(a.b[2:]) & nlaTypeMask
 	payload = a.b[nlaHeader:n]
-	adv := (n + 3) &^ 3
-	if adv > len(a.b) {
-		adv = len(a.b)
-	}
-	a.b = a.b[adv:]
+	a.b = a.b[min((n+3)&^3, len(a.b)):]
 	return typ, payload, true
+}
+
+// fail records why the attribute at the head of a.b cannot be read; n
+// is its length field (0 when even the header is missing).
+//
+//go:noinline
+func (a *attrs) fail(n int) {
+	if len(a.b) < nlaHeader {
+		a.err = fmt.Errorf("attribute header truncated: %d bytes left", len(a.b))
+		return
+	}
+	a.err = fmt.Errorf("attribute length %d out of range (%d bytes left)", n, len(a.b))
 }
 
 func be32(p []byte) (uint32, error) {

@@ -139,6 +139,8 @@ type decoder struct {
 	messages int
 	nelems   int
 	nrules   int // rules decoded in this attempt, handed over or not
+	// lastTable and lastChain are the names the last rule gave.
+	lastTable, lastChain string
 	gen      uint32
 	genSeen  bool
 	changed  bool // the generation differed between two readings of it
@@ -209,6 +211,16 @@ func (d *decoder) internCmp(sreg, op uint32, data []byte) *Cmp {
 		d.cmps[cmpKey{op, sreg, string(data)}] = e
 	}
 	return e
+}
+
+// lastName is last if p spells it, else p interned (and kept as last):
+// the rules of a chain dump all name the same table and chain.
+func (d *decoder) lastName(last *string, p []byte) string {
+	if string(p) == *last {
+		return *last
+	}
+	*last = d.str(p)
+	return *last
 }
 
 // str interns a name: a ruleset repeats its table, chain and set names
@@ -434,9 +446,9 @@ func (d *decoder) rule(fam Family, b []byte) error {
 	_, err := walk(b, func(typ uint16, p []byte) {
 		switch typ {
 		case 1:
-			r.Table = d.str(trimNUL(p))
+			r.Table = d.lastName(&d.lastTable, trimNUL(p))
 		case 2:
-			r.Chain = d.str(trimNUL(p))
+			r.Chain = d.lastName(&d.lastChain, trimNUL(p))
 		case 3:
 			f.u64(&r.Handle, "handle", p)
 		case 4:

@@ -65,7 +65,10 @@ func (d *decoder) expr(b []byte, depth int) (Expr, error) {
 	if name == nil {
 		return nil, errors.New("expression without a name")
 	}
-	n := d.str(trimNUL(name))
+	n := exprName(trimNUL(name))
+	if n == "" {
+		n = d.str(trimNUL(name))
+	}
 	e, err := d.exprData(n, data, depth)
 	if err != nil || e == nil {
 		u := &Unknown{ExprName: n, Raw: d.bytes(data)}
@@ -144,6 +147,40 @@ func trimNUL(p []byte) []byte {
 		}
 	}
 	return p
+}
+
+// exprName is the name of a common expression without a lookup in the
+// interned names (every expression of a ruleset has one); "" for others.
+func exprName(p []byte) string {
+	switch string(p) {
+	case "payload":
+		return "payload"
+	case "cmp":
+		return "cmp"
+	case "meta":
+		return "meta"
+	case "immediate":
+		return "immediate"
+	case "counter":
+		return "counter"
+	case "match":
+		return "match"
+	case "target":
+		return "target"
+	case "bitwise":
+		return "bitwise"
+	case "lookup":
+		return "lookup"
+	case "ct":
+		return "ct"
+	case "range":
+		return "range"
+	case "limit":
+		return "limit"
+	case "log":
+		return "log"
+	}
+	return ""
 }
 
 // exprData decodes NFTA_EXPR_DATA of the named expression. It returns
