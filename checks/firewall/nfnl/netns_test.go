@@ -493,26 +493,53 @@ func TestReadRacesChanges(t *testing.T) {
 	}
 	b.WriteString("\t}\n}\n")
 	loadNft(t, h, b.String())
-	done := make(chan struct{})
+	done, stop := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		for range 50 {
+		for i := 0; i < 400; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
 			h.Exec(context.Background(), "nft", "add", "rule", "ip", "r", "c", "counter")
 		}
 	}()
-	reads, raced, maxAdded := 0, 0, 0
-	for running := true; running && reads+raced < 500; {
+	reads, raced, maxAdded, sinkReads := 0, 0, 0, 0
+	// After the changes stop, readings go on until both kinds succeeded.
+	for running := true; (running || sinkReads == 0 || reads == sinkReads) && reads+raced < 500; {
 		select {
 		case <-done:
 			running = false
 		default:
 		}
+		if reads-sinkReads >= 3 && sinkReads >= 3 {
+			close(stop)
+			break
+		}
+		// Every other reading hands its rules to a sink chain by chain:
+		// what the sink holds at End must be one snapshot too.
 		var rs *Ruleset
+		var sink *collectSink
+		if (reads+raced)%2 == 1 {
+			sink = &collectSink{}
+		}
 		err := h.Do(func() error {
 			var err error
-			rs, err = Read(context.Background(), Options{})
+			o := Options{}
+			if sink != nil {
+				o.Sink = sink
+			}
+			rs, err = Read(context.Background(), o)
 			return err
 		})
+		if err == nil && sink != nil {
+			if len(rs.Rules) != 0 || !sink.ended {
+				t.Fatalf("with a sink: %d rules returned, ended %v", len(rs.Rules), sink.ended)
+			}
+			rs.Rules = sink.rules
+			sinkReads++
+		}
 		if errors.Is(err, ErrGenerationChanged) {
 			raced++
 			continue
@@ -536,8 +563,33 @@ func TestReadRacesChanges(t *testing.T) {
 		maxAdded = max(maxAdded, added)
 	}
 	<-done
-	t.Logf("%d consistent readings (up to %d rules added), %d gave up after 3 changed attempts", reads, maxAdded, raced)
-	if reads == 0 {
-		t.Error("no reading succeeded while rules were added")
+	t.Logf("%d consistent readings (%d through a sink; up to %d rules added), %d gave up after 3 changed attempts", reads, sinkReads, maxAdded, raced)
+	if reads == 0 || sinkReads == 0 {
+		t.Errorf("no reading succeeded while rules were added (%d, %d through a sink)", reads, sinkReads)
 	}
+}
+
+// collectSink keeps what a reading hands it, starting over at each
+// attempt.
+type collectSink struct {
+	rules []*Rule
+	ended bool
+}
+
+func (s *collectSink) Begin(rs *Ruleset) error {
+	if len(rs.Rules) != 0 {
+		return fmt.Errorf("Begin with %d rules", len(rs.Rules))
+	}
+	s.rules, s.ended = nil, false
+	return nil
+}
+
+func (s *collectSink) Rules(rules []*Rule) error {
+	s.rules = append(s.rules, rules...)
+	return nil
+}
+
+func (s *collectSink) End(*Ruleset) error {
+	s.ended = true
+	return nil
 }
