@@ -16,8 +16,9 @@
 # A third table runs the check itself live (redis-firewall-check, which
 # reads nf_tables over netlink) on the realistic ruleset at 10,000, 30,000
 # and 100,000 rules next to iptables-nft-save on the same ruleset: wall
-# time and peak RSS (/usr/bin/time), medians of $RUNS runs; ratios are
-# check / iptables-nft-save. FWBENCH_TABLES=live runs only that table.
+# time and peak RSS, the two run in turn, medians of $RUNS rounds; the
+# time ratio is the median of the rounds' check / iptables-nft-save, the
+# RSS ratio that of the medians. FWBENCH_TABLES=live runs only that table.
 # Needs root, iptables (nft back end) and nft.
 set -eu
 cd "$(dirname "$0")/.."
@@ -48,21 +49,34 @@ median_ms() {
 
 printf '%-9s %6s %17s %16s %12s %9s %6s %15s\n' shape rules "iptables-save ms" "parse+compile ms" "evaluate ms" "total ms" ratio "(nft -j ms)" >"$tmp/table1"
 printf '%-9s %6s %17s %12s %8s %12s %9s %6s\n' shape rules "iptables-save ms" "nft -j ms" "read ms" "evaluate ms" "total ms" ratio >"$tmp/table2"
-# median_time_rss RUNS CMD...: median wall ms and median peak RSS (MB) of
-# CMD run inside the namespace.
-median_time_rss() {
-	n=$1
-	shift
-	i=0
-	: >"$tmp/trs"
-	while [ "$i" -lt "$n" ]; do
-		ip netns exec "$ns" /usr/bin/time -f '%e %M' -o "$tmp/tr1" "$@" >/dev/null 2>&1 || true
-		tail -n 1 "$tmp/tr1" >>"$tmp/trs"
-		i=$((i + 1))
-	done
-	t=$(cut -d' ' -f1 "$tmp/trs" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-	m=$(cut -d' ' -f2 "$tmp/trs" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-	awk -v t="$t" -v m="$m" 'BEGIN { printf "%.1f %.1f", t * 1000, m / 1024 }'
+# paired RUNS: runs iptables-nft-save and the check in turn inside the
+# namespace, RUNS rounds (so that both meet the same load), and prints
+# the medians: save ms, save RSS MB, check ms, check RSS MB, and the
+# median of the per-round time ratios. Wall time is read in nanoseconds
+# around /usr/bin/time (which rounds its own to 10 ms), so both tools pay
+# the same wrapper; RSS is /usr/bin/time's peak.
+paired() {
+	ip netns exec "$ns" sh -c '
+		out=$1; n=$2; check=$3
+		one() {
+			t0=$(date +%s%N)
+			/usr/bin/time -f %M -o "$out.rss" "$@" >/dev/null 2>&1 || true
+			t1=$(date +%s%N)
+			echo "$(( (t1 - t0) / 1000 )) $(tail -n 1 "$out.rss")"
+		}
+		i=0
+		while [ "$i" -lt "$n" ]; do
+			echo "$(one iptables-nft-save) $(one "$check" --timeout 10m)"
+			i=$((i + 1))
+		done' sh "$tmp/tr1" "$1" "$tmp/redis-firewall-check" >"$tmp/trs"
+	med() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+	st=$(cut -d' ' -f1 "$tmp/trs" | med)
+	sm=$(cut -d' ' -f2 "$tmp/trs" | med)
+	ct=$(cut -d' ' -f3 "$tmp/trs" | med)
+	cm=$(cut -d' ' -f4 "$tmp/trs" | med)
+	r=$(awk '{ printf "%.4f\n", $3 / $1 }' "$tmp/trs" | med)
+	awk -v st="$st" -v sm="$sm" -v ct="$ct" -v cm="$cm" -v r="$r" 'BEGIN {
+		printf "%.1f %.1f %.1f %.1f %.2f", st / 1000, sm / 1024, ct / 1000, cm / 1024, r }'
 }
 
 printf '%6s %17s %16s %9s %14s %11s %9s\n' rules "iptables-save ms" "save RSS MB" "check ms" "check RSS MB" "time ratio" "RSS ratio" >"$tmp/table3"
@@ -72,15 +86,12 @@ for n in 10000 30000 100000; do
 	ip netns add "$ns"
 	ip netns exec "$ns" ip link set lo up
 	ip netns exec "$ns" iptables-nft-restore <"$tmp/rules.save"
-	read -r st sm <<EOF2
-$(median_time_rss "$runs" iptables-nft-save)
-EOF2
-	read -r ct cm <<EOF2
-$(median_time_rss "$runs" "$tmp/redis-firewall-check" --timeout 10m)
+	read -r st sm ct cm r <<EOF2
+$(paired "$runs")
 EOF2
 	ip netns del "$ns"
-	awk -v n="$n" -v st="$st" -v sm="$sm" -v ct="$ct" -v cm="$cm" 'BEGIN {
-		printf "%6d %17.1f %16.1f %9.1f %14.1f %11.2f %9.2f\n", n, st, sm, ct, cm, ct / st, cm / sm }' >>"$tmp/table3"
+	awk -v n="$n" -v st="$st" -v sm="$sm" -v ct="$ct" -v cm="$cm" -v r="$r" 'BEGIN {
+		printf "%6d %17.1f %16.1f %9.1f %14.1f %11.2f %9.2f\n", n, st, sm, ct, cm, r, cm / sm }' >>"$tmp/table3"
 done
 if [ "${FWBENCH_TABLES:-}" = live ]; then
 	echo "Live check (netlink) vs iptables-nft-save, realistic ruleset:"
