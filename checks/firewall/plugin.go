@@ -36,7 +36,7 @@ func New() plugin.Check {
 		Name:  Name,
 		Short: "Compute which sources the kernel's firewall lets reach each Redis port",
 		Long: `Reads the ruleset the kernel runs (nf_tables over netlink, as the bytecode the kernel
-evaluates, iptables-nft's rules included; iptables-legacy tables; ipset save) and computes,
+evaluates, iptables-nft's rules included; iptables-legacy tables; ipsets and routes over netlink) and computes,
 for a new TCP connection to each Redis port, the exact set of source addresses that would be
 accepted, separately for IPv4 and IPv6. CRITICAL when an untrusted source is accepted or no rule
 restricts a port; WARNING when a trusted range is locked out; UNKNOWN, with the reasons, when the
