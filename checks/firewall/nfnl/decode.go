@@ -141,10 +141,10 @@ type decoder struct {
 	nrules   int // rules decoded in this attempt, handed over or not
 	// lastTable and lastChain are the names the last rule gave.
 	lastTable, lastChain string
-	gen      uint32
-	genSeen  bool
-	changed  bool // the generation differed between two readings of it
-	intr     bool // NLM_F_DUMP_INTR seen: the dump raced a change
+	gen                  uint32
+	genSeen              bool
+	changed              bool // the generation differed between two readings of it
+	intr                 bool // NLM_F_DUMP_INTR seen: the dump raced a change
 }
 
 func newDecoder(lim Limits) *decoder {
