@@ -559,15 +559,17 @@ func (m *machine) lookup(l *nfnl.Lookup) bool {
 		}
 		left = cc
 	}
-	named := s.Flags&nfnl.SetAnonymous == 0
+	// A rule may update any set but a constant one (nft's anonymous
+	// sets are constant; a netlink client's need not be).
+	mutable := s.Flags&nfnl.SetAnonymous == 0 || s.Flags&nfnl.SetConstant == 0
 	sk := setKey{s.Family, s.Table, s.Name}
 	dynamic := s.Flags&(nfnl.SetEval|nfnl.SetTimeout) != 0 || m.sets.updated[sk]
-	if named && !dynamic {
+	if mutable && !dynamic {
 		// Read as fixed: a later rule that updates it must have this
 		// one read again (decompiled.updates).
 		m.sets.fixed[sk] = true
 	}
-	if named && dynamic {
+	if mutable && dynamic {
 		if isVmap {
 			m.out = append(m.out, nftjson.VMap{Key: left, Data: nftjson.SetRef{Name: s.Name}})
 			return false

@@ -162,3 +162,44 @@ func TestStreamCloseLetsGo(t *testing.T) {
 		t.Errorf("%d goroutines after 20 abandoned readings, %d before", n, before)
 	}
 }
+
+// nft's anonymous sets are constant: a lookup in one is its elements. A
+// netlink client may bind a set that is neither named nor constant, and
+// a rule may fill it from the packet path: then its elements are not
+// the answer, in the whole reading as in the stream.
+func TestAnonymousSetUpdatedFromThePacketPath(t *testing.T) {
+	for _, c := range []struct {
+		flags     uint32
+		undecided bool
+	}{
+		{nfnl.SetAnonymous | nfnl.SetConstant, false},
+		{nfnl.SetAnonymous, true},
+	} {
+		ruleset := func() *nfnl.Ruleset {
+			set := &nfnl.Set{Family: nfnl.FamilyIPv4, Table: "t", Name: "__set0", Flags: c.flags, KeyLen: 4, KeyType: 7,
+				Elements: []nfnl.Elem{{Key: []byte{192, 0, 2, 1}}}}
+			rs := bcChain(nfnl.FamilyIPv4, 0,
+				cat(l4(6), dport(6379), []nfnl.Expr{
+					&nfnl.Payload{Base: nfnl.BaseNetwork, Offset: 12, Len: 4, DReg: nfnl.Reg1},
+					&nfnl.Lookup{SReg: nfnl.Reg1, SetName: "__set0"}}, []nfnl.Expr{verdict(1)}),
+				cat(l4(6), dport(7000), []nfnl.Expr{
+					&nfnl.Payload{Base: nfnl.BaseNetwork, Offset: 12, Len: 4, DReg: nfnl.Reg1},
+					&nfnl.Dynset{SetName: "__set0", SRegKey: nfnl.Reg1}}),
+			)
+			rs.Sets = []*nfnl.Set{set}
+			return rs
+		}
+		whole := buildBytecode(t, ruleset())
+		streamed, _ := stream(t, ruleset())
+		sameVerdicts(t, fmt.Sprintf("flags %#x", c.flags), whole, streamed)
+		res := evaluate(t, whole, eval.IPv4, 6379)
+		member, other := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("203.0.113.9")
+		if c.undecided {
+			if !res.Undecided.Contains(member) || !res.Undecided.Contains(other) {
+				t.Errorf("flags %#x: accepted %v undecided %v, want every source undecided", c.flags, res.Accepted.Prefixes(), res.Undecided.Prefixes())
+			}
+		} else if !res.Accepted.Contains(member) || res.Accepted.Contains(other) || res.Undecided.Contains(other) {
+			t.Errorf("flags %#x: accepted %v undecided %v, want only 192.0.2.1 accepted", c.flags, res.Accepted.Prefixes(), res.Undecided.Prefixes())
+		}
+	}
+}
