@@ -12,11 +12,13 @@ import (
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/iptsave"
 )
 
-// maxDeciders caps how many rules or policies one finding names, and
-// maxRanges how many ranges it lists for each; the rest are counted.
+// maxDeciders caps how many rules or policies one finding names,
+// maxRanges how many ranges it lists for each and maxHops how many jumps
+// on the way to a rule; the rest are counted or elided.
 const (
 	maxDeciders = 5
 	maxRanges   = 3
+	maxHops     = 3
 )
 
 // decidedBy names, for the sources in set, the kernel rule or policy that
@@ -65,13 +67,35 @@ func fate(a eval.Attribution, text ruleText) string {
 	}
 	switch d.Kind {
 	case eval.ByRule:
-		return verb + " by " + d.Rule.Origin + text.of(d.Rule.Origin)
+		return verb + " by " + d.Rule.Origin + text.of(d.Rule.Origin) + reached(a, text)
 	case eval.ByPolicy:
 		return fmt.Sprintf("%s by the %v policy of %s (hook %v, priority %d)", verb, d.Base.Policy, d.Base.Origin, d.Base.Hook, d.Base.Priority)
 	case eval.NoBaseChain:
 		return verb + " with no base chain on this hook"
 	}
 	return verb + " by no single rule"
+}
+
+// reached names the jumps and gotos from the base chain that led to the
+// deciding rule's chain, the first maxHops of them: a user chain's rule is
+// often changed where the chain is entered. When several paths led there,
+// the one of the first range is named.
+func reached(a eval.Attribution, text ruleText) string {
+	if len(a.Path) == 0 {
+		return ""
+	}
+	hops := make([]string, 0, maxHops+1)
+	for _, r := range a.Path[:min(len(a.Path), maxHops)] {
+		hops = append(hops, r.Origin+text.of(r.Origin))
+	}
+	if len(a.Path) > maxHops {
+		hops = append(hops, "…")
+	}
+	s := " (reached from " + strings.Join(hops, " → ")
+	if a.OtherPaths {
+		s += ", among other paths"
+	}
+	return s + ")"
 }
 
 // ruleText finds the text of a rule an iptables-save dump names only by

@@ -26,14 +26,17 @@ OK: note: offline: iptables-legacy tables, if the host has any, are not part of 
 		return "firewalld's zone redis (sources 198.51.100.30/32) refuses it: run `firewall-cmd --permanent --zone=redis --add-rich-rule='rule family=\"ipv4\" source address=\"198.51.100.30\" port port=\"" +
 			port + "\" protocol=\"tcp\" accept'`; then `firewall-cmd --reload`; "
 	}
+	// reach is how the zone's chain is entered: firewalld's INPUT jumps
+	// to its zone dispatch, which goes to the zone of the source.
+	const reach = " (reached from nft inet firewalld filter_INPUT handle 33: jump filter_INPUT_ZONES → nft inet firewalld filter_INPUT_ZONES handle 127: ip saddr 198.51.100.30 goto filter_IN_redis)"
 	for _, c := range []struct {
 		ports string
 		code  int
 		out   string
 	}{
-		{"6379,16379,26379", 1, `redis-firewall-check WARNING: tcp/16379 IPv4: trusted 198.51.100.30/32 not accepted; ` + admit("16379") + `rejected by nft inet firewalld filter_IN_redis handle 72: reject (and 1 more)
-WARNING: tcp/16379 IPv4: trusted 198.51.100.30/32 not accepted; ` + admit("16379") + `rejected by nft inet firewalld filter_IN_redis handle 72: reject
-WARNING: tcp/26379 IPv4: trusted 198.51.100.30/32 not accepted; ` + admit("26379") + `rejected by nft inet firewalld filter_IN_redis handle 72: reject
+		{"6379,16379,26379", 1, `redis-firewall-check WARNING: tcp/16379 IPv4: trusted 198.51.100.30/32 not accepted; ` + admit("16379") + `rejected by nft inet firewalld filter_IN_redis handle 72: reject` + reach + ` (and 1 more)
+WARNING: tcp/16379 IPv4: trusted 198.51.100.30/32 not accepted; ` + admit("16379") + `rejected by nft inet firewalld filter_IN_redis handle 72: reject` + reach + `
+WARNING: tcp/26379 IPv4: trusted 198.51.100.30/32 not accepted; ` + admit("26379") + `rejected by nft inet firewalld filter_IN_redis handle 72: reject` + reach + `
 OK: tcp/6379 IPv4: accepted only from trusted 198.51.100.30/32
 OK: firewalld (permanent configuration): tcp/6379 IPv4: zone redis (sources 198.51.100.30/32) allows it (port 6379/tcp); other sources fall into zone public (default), which rejects it
 OK: tcp/6379 IPv6: no remote source accepted

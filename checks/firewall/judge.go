@@ -140,7 +140,10 @@ func judgePort(r *result.Result, pr PortReport, trusted []netip.Prefix, ufw, fw 
 	case res.LoopbackUndecided.Contains(la):
 		r.Add(result.Unknown, "%v: cannot tell whether loopback (%v) is accepted: %s", q, la, strings.Join(res.Reasons, "; "))
 	default:
-		r.Add(result.Warning, "%v: loopback (%v) not accepted", q, la)
+		var lb netipx.IPSetBuilder
+		lb.Add(la)
+		ls, _ := lb.IPSet()
+		r.Add(result.Warning, "%v: loopback (%v) not accepted%s", q, la, decidedBy(res, ls, text))
 	}
 	if describe.Empty(bad) && describe.Empty(res.Undecided) {
 		if describe.Empty(res.Accepted) {

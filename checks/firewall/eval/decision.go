@@ -45,11 +45,54 @@ func (d Decision) String() string {
 }
 
 // verdictBy is what the walker records of a decision: the rule (the
-// ruleset's own) and the index of its base chain in the path.
+// ruleset's own), the index of its base chain in the path and the jumps
+// that led to the rule's chain.
 type verdictBy struct {
 	kind DecisionKind
 	bi   int32
 	rule *Rule
+	via  *hop
+}
+
+// hop is a jump or goto on the way from a base chain to a rule, linked to
+// the hops before it. Hops are interned per evaluation, so a decision
+// holds one pointer and equal paths are the same pointer.
+type hop struct {
+	rule *Rule // the ruleset's own
+	up   *hop
+}
+
+type hopKey struct {
+	r  *Rule // as walked (specialized)
+	up *hop
+}
+
+// hop returns the path up followed by the jump or goto of r.
+func (w *walker) hop(r *Rule, up *hop) *hop {
+	k := hopKey{r, up}
+	if h, ok := w.hops[k]; ok {
+		return h
+	}
+	if w.hops == nil {
+		w.hops = map[hopKey]*hop{}
+	}
+	h := &hop{rule: r.original(), up: up}
+	w.hops[k] = h
+	return h
+}
+
+// rules lists the path's rules from the base chain on.
+func (h *hop) rules() []*Rule {
+	n := 0
+	for x := h; x != nil; x = x.up {
+		n++
+	}
+	out := make([]*Rule, n)
+	for x := h; x != nil; x = x.up {
+		n--
+		out[n] = x.rule
+	}
+	return out
 }
 
 // rank orders the chains an accepted packet crossed by how much each
@@ -67,9 +110,10 @@ func (w *walker) rank(d verdictBy) int {
 	return 3
 }
 
-// ruleDecision names r in base chain bi of the walker's path.
-func (w *walker) ruleDecision(r *Rule, bi int) verdictBy {
-	return verdictBy{kind: ByRule, bi: int32(bi), rule: r.original()}
+// ruleDecision names r in base chain bi of the walker's path, reached
+// through the jumps of the top of stack.
+func (w *walker) ruleDecision(r *Rule, bi int, stack []frame) verdictBy {
+	return verdictBy{kind: ByRule, bi: int32(bi), rule: r.original(), via: stack[len(stack)-1].via}
 }
 
 func (w *walker) policyDecision(bi int) verdictBy {
@@ -98,23 +142,35 @@ const (
 type decisions struct {
 	fate  []uint8 // piece fate | kind<<4
 	rule  []*Rule
+	via   []*hop
 	bi    []int32
 	bases []*BaseChain // the ruleset's own base chain of each path index
 }
 
 func newDecisions(n int, path []*BaseChain) decisions {
-	d := decisions{fate: make([]uint8, n), rule: make([]*Rule, n), bi: make([]int32, n), bases: make([]*BaseChain, len(path))}
+	d := decisions{fate: make([]uint8, n), rule: make([]*Rule, n), via: make([]*hop, n), bi: make([]int32, n), bases: make([]*BaseChain, len(path))}
 	for i, b := range path {
 		d.bases[i] = b.original()
 	}
 	return d
 }
 
+// pieceFate is the piece fate of one walk's outcome.
+func pieceFate(o outcome) uint8 {
+	switch o {
+	case accepted:
+		return pieceAccepted
+	case both:
+		return pieceUndecided
+	}
+	return pieceRefused
+}
+
 func (d *decisions) fateOf(i int) uint8 { return d.fate[i] & 0xf }
 
 func (d *decisions) set(i int, fate uint8, x verdictBy) {
 	d.fate[i] = fate | uint8(x.kind)<<4
-	d.rule[i], d.bi[i] = x.rule, x.bi
+	d.rule[i], d.via[i], d.bi[i] = x.rule, x.via, x.bi
 }
 
 func (d *decisions) get(i int) Decision {
@@ -143,12 +199,23 @@ type Attribution struct {
 	// sources refused in every context.
 	Accepted bool
 	Ranges   []netipx.IPRange
+	// Path lists the jump and goto rules (the ruleset's own, a verdict
+	// map's rule for its jump) that led from the base chain to the
+	// deciding rule's chain, for the first source attributed; empty when
+	// the rule is in the base chain or a policy decided.
+	Path []*Rule
+	// OtherPaths is true when some of the Ranges reached the rule by
+	// another path.
+	OtherPaths bool
 }
 
 // Explain names what decided the fate of the remote sources in set: for
 // the sources accepted, the rule or policy that accepted them (in the
 // first context that does); for the sources refused in every context, what
 // refused them in the first. Undecided sources are left out.
+//
+// The host's own traffic is explained for the pieces of the loopback
+// range, the remote sources for all others.
 //
 // It returns one attribution per deciding rule or policy, in the address
 // order of their first range, at most max of them (every one when max <=
@@ -163,8 +230,9 @@ func (r *Result) Explain(set *netipx.IPSet, max int) (out []Attribution, more in
 		acc bool
 	}
 	// group is the index in out, or a negative number for each group
-	// left out.
+	// left out; via is the path of each group's first piece in out.
 	group := map[key]int{}
+	var via []*hop
 	last, lastGroup := netipx.IPRange{}, 0
 	leftOut := 0
 	for _, want := range set.Ranges() {
@@ -190,9 +258,13 @@ func (r *Result) Explain(set *netipx.IPSet, max int) (out []Attribution, more in
 				g = leftOut
 				if max <= 0 || len(out) < max {
 					g = len(out)
-					out = append(out, Attribution{Decision: k.d, Accepted: k.acc})
+					out = append(out, Attribution{Decision: k.d, Accepted: k.acc, Path: e.decs.via[i].rules()})
+					via = append(via, e.decs.via[i])
 				}
 				group[k] = g
+			}
+			if g >= 0 && e.decs.via[i] != via[g] {
+				out[g].OtherPaths = true
 			}
 			// Adjacent pieces of one group make one range.
 			if g == lastGroup && last.IsValid() && last.To().Next() == from {

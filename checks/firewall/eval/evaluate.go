@@ -258,13 +258,20 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 		var o outcome
 		for si := range sports {
 			p := NewSYN(s, s, portPiece(sports, si).Lo, q.Port, "lo")
-			o |= w.eval(p, opt.StepBudget, reasons)
+			oi := w.eval(p, opt.StepBudget, reasons)
+			// What decided the first source port is kept: it is the
+			// explanation when every source port meets the same fate.
+			if o == 0 {
+				decs.set(i, pieceFate(oi), w.dec)
+			}
+			o |= oi
 		}
 		switch o {
 		case accepted:
 			la.AddRange(pieceRange(srcs, i, q.Family))
 		case both:
 			lu.AddRange(pieceRange(srcs, i, q.Family))
+			decs.set(i, pieceUndecided, verdictBy{})
 		}
 	}
 	res.LoopbackAccepted, _ = la.IPSet()

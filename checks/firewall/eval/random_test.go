@@ -349,6 +349,14 @@ func checkAttributions(t *testing.T, seed int, rs *Ruleset, res *Result) {
 				b.AddRange(r)
 			}
 			d := a.Decision
+			if len(a.Path) > 0 && d.Kind != ByRule {
+				t.Fatalf("seed %d: %v decided by %v with a path", seed, a.Ranges, d.Kind)
+			}
+			for _, h := range a.Path {
+				if k := h.Verdict.Kind; !inRuleset(rs, h) || (h.Map == nil && k != Jump && k != Goto) {
+					t.Fatalf("seed %d: %v reached through %q, not a jump of the ruleset", seed, a.Ranges, h.Origin)
+				}
+			}
 			switch d.Kind {
 			case ByRule:
 				if !inRuleset(rs, d.Rule) || !inBases(rs, d.Base) {

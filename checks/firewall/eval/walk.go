@@ -25,6 +25,9 @@ type frame struct {
 	// cand lists the rules that may match the current piece (see
 	// srcIndex); nil means every rule.
 	cand *candidates
+	// via is the jumps and gotos that led to chain from the base chain;
+	// nil in the base chain.
+	via *hop
 }
 
 // walker follows one representative packet through the base chains of a
@@ -54,6 +57,8 @@ type walker struct {
 	// dec is what decided the outcome of the last walk: the refusing rule
 	// or policy, or the accept that matters most (see rank).
 	dec verdictBy
+	// hops interns the paths of jumps (see hop).
+	hops map[hopKey]*hop
 }
 
 type scratch struct {
@@ -92,8 +97,8 @@ func newWalker(path []*BaseChain, starts []netip.Addr) *walker {
 // walkEveryRule turns the source index off; tests compare both walks.
 var walkEveryRule = false
 
-func (w *walker) frame(c *Chain) frame {
-	return frame{chain: c, cand: w.ix.chain(c)}
+func (w *walker) frame(c *Chain, via *hop) frame {
+	return frame{chain: c, cand: w.ix.chain(c), via: via}
 }
 
 func (w *walker) note(reason string) {
@@ -112,7 +117,7 @@ func (w *walker) fromBase(p Packet, bi int) outcome {
 		if (bc.Device != "" && bc.Device != p.IIf) || !onPath(bc, &p) {
 			continue
 		}
-		first := [1]frame{w.frame(bc.Chain)}
+		first := [1]frame{w.frame(bc.Chain, nil)}
 		return w.run(&p, bi, first[:])
 	}
 	return w.delivered(p)
@@ -319,11 +324,11 @@ func (w *walker) verdict(v Verdict, r *Rule, p *Packet, bi int, stack *[]frame) 
 		// accept ends only this base chain; the next one still runs.
 		o := w.fromBase(*p, bi+1)
 		if o == accepted {
-			w.acceptedBy(w.ruleDecision(r, bi))
+			w.acceptedBy(w.ruleDecision(r, bi, *stack))
 		}
 		return o, true
 	case Drop, Reject:
-		w.dec = w.ruleDecision(r, bi)
+		w.dec = w.ruleDecision(r, bi, *stack)
 		return refused, true
 	case Nat:
 		// Like accept, after the rewrite.
@@ -333,7 +338,7 @@ func (w *walker) verdict(v Verdict, r *Rule, p *Packet, bi int, stack *[]frame) 
 		}
 		o := w.fromBase(*p, bi+1)
 		if o == accepted {
-			w.acceptedBy(w.ruleDecision(r, bi))
+			w.acceptedBy(w.ruleDecision(r, bi, *stack))
 		}
 		return o, true
 	case Jump, Goto:
@@ -341,12 +346,14 @@ func (w *walker) verdict(v Verdict, r *Rule, p *Packet, bi int, stack *[]frame) 
 			w.note("jumps nested deeper than " + itoa(maxDepth))
 			return both, true
 		}
+		top := &(*stack)[len(*stack)-1]
+		via := w.hop(r, top.via)
 		if v.Kind == Goto {
 			// goto replaces the current frame: the end of the target
 			// returns to the chain that jumped here.
-			(*stack)[len(*stack)-1] = w.frame(v.Target)
+			*top = w.frame(v.Target, via)
 		} else {
-			*stack = append(*stack, w.frame(v.Target))
+			*stack = append(*stack, w.frame(v.Target, via))
 		}
 		return 0, false
 	case Return:
