@@ -120,7 +120,11 @@ func (b *builder) nftBytecode() {
 		rs.Rules[i] = nil
 		bs.rule(r)
 	}
-	bs.finish()
+	if !bs.finish() {
+		// Cannot happen with every update seeded; if it did, no verdict
+		// of this reading could be trusted.
+		b.opaque("nf_tables ruleset: a set update was found after a lookup of the set had been compiled", eval.IPv4, eval.IPv6)
+	}
 }
 
 // applyXt compiles the decoded xt matches and target of a rule read from
