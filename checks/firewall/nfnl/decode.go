@@ -135,6 +135,9 @@ type decoder struct {
 	// never changed.
 	payloads map[Payload]*Payload
 	cmps     map[cmpKey]*Cmp
+	// exprs shares other expressions by their attribute bytes (see
+	// sharedExprs).
+	exprs map[string]map[string]Expr
 	arena    []byte
 	messages int
 	nelems   int
@@ -156,6 +159,7 @@ func newDecoder(lim Limits) *decoder {
 func (d *decoder) reset() {
 	d.rs = &Ruleset{}
 	d.payloads, d.cmps = map[Payload]*Payload{}, map[cmpKey]*Cmp{}
+	d.exprs = map[string]map[string]Expr{}
 	d.sets = map[setKey]*Set{}
 	d.messages, d.nelems, d.nrules = 0, 0, 0
 	d.genSeen, d.intr, d.changed = false, false, false

@@ -69,7 +69,19 @@ func (d *decoder) expr(b []byte, depth int) (Expr, error) {
 	if n == "" {
 		n = d.str(trimNUL(name))
 	}
+	// Expressions a ruleset repeats (verdicts, meta keys, masks, xt
+	// matches) are decoded once and shared: the same attribute bytes
+	// decode to the same expression.
+	shared := d.sharedExprs(n, depth)
+	if shared != nil {
+		if e, ok := shared[string(data)]; ok {
+			return e, nil
+		}
+	}
 	e, err := d.exprData(n, data, depth)
+	if shared != nil && err == nil && e != nil && len(shared) < maxSharedExprs {
+		shared[string(data)] = e
+	}
 	if err != nil || e == nil {
 		u := &Unknown{ExprName: n, Raw: d.bytes(data)}
 		if err != nil {
@@ -147,6 +159,32 @@ func trimNUL(p []byte) []byte {
 		}
 	}
 	return p
+}
+
+// maxSharedExprs bounds each table of shared expressions: past it,
+// expressions that rarely repeat (comments) cost their entry and save
+// nothing.
+const maxSharedExprs = 1 << 12
+
+// sharedExprs is the table of shared expressions named n, or nil for
+// expressions not shared: nested ones, and those whose attributes hold
+// values that rarely repeat (counters, payloads and comparisons, which
+// are shared by value instead).
+func (d *decoder) sharedExprs(n string, depth int) map[string]Expr {
+	if depth > 0 {
+		return nil
+	}
+	switch n {
+	case "immediate", "meta", "bitwise", "ct", "match", "target":
+	default:
+		return nil
+	}
+	m := d.exprs[n]
+	if m == nil {
+		m = map[string]Expr{}
+		d.exprs[n] = m
+	}
+	return m
 }
 
 // exprName is the name of a common expression without a lookup in the
