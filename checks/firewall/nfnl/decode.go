@@ -137,7 +137,7 @@ type decoder struct {
 	cmps     map[cmpKey]*Cmp
 	// exprs shares other expressions by their attribute bytes (see
 	// sharedExprs).
-	exprs map[string]map[string]Expr
+	exprs    map[string]map[string]Expr
 	arena    []byte
 	messages int
 	nelems   int
