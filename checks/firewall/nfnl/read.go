@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nlsock"
 )
 
 // Options configure Read.
@@ -48,33 +49,25 @@ var ErrReread = errors.New("the reader asked for the ruleset again")
 // attempts that race changes.
 const maxRereads = 2
 
-// recvBuffer is the receive buffer. The kernel caps a dump datagram at
-// 32 KiB whatever the reader offers, so one buffer of 64 KiB holds any
-// datagram it sends; a larger one is reported, not silently truncated.
-const recvBuffer = 64 << 10
-
-// pollSlice bounds each wait, so a cancelled context without a deadline
-// is noticed.
-const pollSlice = 200 * time.Millisecond
+// recvBuffer is the receive buffer (nlsock.DefaultBuffer unless
+// MaxMessageBytes is lower).
+const recvBuffer = nlsock.DefaultBuffer
 
 // Read reads the whole nf_tables ruleset of the calling thread's network
 // namespace over netlink. The socket belongs to the namespace of the
 // thread that calls Read (lock the OS thread to choose it).
 func Read(ctx context.Context, opts Options) (*Ruleset, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_NETFILTER)
-	if err != nil {
-		return nil, fmt.Errorf("opening a netfilter netlink socket: %w", err)
-	}
-	defer unix.Close(fd)
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return nil, fmt.Errorf("binding the netfilter netlink socket: %w", err)
-	}
-	c := &conn{fd: fd, ctx: ctx, d: newDecoder(opts.Limits)}
+	c := &conn{ctx: ctx, d: newDecoder(opts.Limits)}
 	size := recvBuffer
 	if c.d.lim.MaxMessageBytes < size {
 		size = c.d.lim.MaxMessageBytes
 	}
-	c.buf = make([]byte, size)
+	sock, err := nlsock.Open(unix.NETLINK_NETFILTER, size)
+	if err != nil {
+		return nil, fmt.Errorf("netfilter netlink: %w", err)
+	}
+	defer sock.Close()
+	c.sock = sock
 	if opts.Record != nil {
 		c.rec = &recorder{w: opts.Record}
 		if err := c.rec.header(); err != nil {
@@ -104,12 +97,11 @@ func Read(ctx context.Context, opts Options) (*Ruleset, error) {
 var errRaced = errors.New("ruleset changed during the dump")
 
 type conn struct {
-	fd  int
-	ctx context.Context
-	d   *decoder
-	buf []byte
-	seq uint32
-	rec *recorder
+	sock *nlsock.Conn
+	ctx  context.Context
+	d    *decoder
+	seq  uint32
+	rec  *recorder
 }
 
 func (c *conn) attempt(sink Sink) (*Ruleset, error) {
@@ -189,7 +181,7 @@ func raced(err, wrapped error) error {
 
 // request sends one request and decodes its answer up to its end.
 func (c *conn) request(k dumpKind, msg uint8, fam Family, attrs []byte, dump bool) error {
-	c.seq++
+	c.seq = c.sock.NextSeq()
 	n := nlmsgHeader + nfgenHeader + len(attrs)
 	req := make([]byte, n)
 	binary.NativeEndian.PutUint32(req[0:], uint32(n))
@@ -202,7 +194,7 @@ func (c *conn) request(k dumpKind, msg uint8, fam Family, attrs []byte, dump boo
 	binary.NativeEndian.PutUint32(req[8:], c.seq)
 	req[16] = byte(fam) // nfgenmsg: family, version NFNETLINK_V0, res_id 0
 	copy(req[20:], attrs)
-	if err := unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+	if err := c.sock.Send(req); err != nil {
 		return fmt.Errorf("%s: sending the request: %w", k, err)
 	}
 	for {
@@ -239,61 +231,15 @@ func checkSeq(b []byte, seq uint32) error {
 
 // recv waits for one datagram, honouring the context.
 func (c *conn) recv(k dumpKind) ([]byte, error) {
-	// The kernel fills the next datagram of a dump as the last is read:
-	// it is usually there already, and read without waiting for it.
-	if err := c.ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", k, err)
-	}
-	if b, err, ok := c.recvNow(k); ok {
-		return b, err
-	}
-	for {
-		if err := c.ctx.Err(); err != nil {
-			return nil, fmt.Errorf("%s: %w", k, err)
-		}
-		wait := pollSlice
-		if dl, ok := c.ctx.Deadline(); ok {
-			if left := time.Until(dl); left < wait {
-				wait = left
-			}
-		}
-		if wait <= 0 {
-			return nil, fmt.Errorf("%s: %w", k, context.DeadlineExceeded)
-		}
-		ms := int(wait / time.Millisecond)
-		if ms == 0 {
-			ms = 1
-		}
-		pfd := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(pfd, ms)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: poll: %w", k, err)
-		}
-		if n == 0 {
-			continue
-		}
-		if b, err, ok := c.recvNow(k); ok {
-			return b, err
-		}
-	}
-}
-
-// recvNow reads a datagram if one is waiting; ok is false if none is.
-func (c *conn) recvNow(k dumpKind) (b []byte, err error, ok bool) {
-	m, _, err := unix.Recvfrom(c.fd, c.buf, unix.MSG_TRUNC|unix.MSG_DONTWAIT)
-	if err == unix.EINTR || err == unix.EAGAIN {
-		return nil, nil, false
+	b, err := c.sock.Recv(c.ctx)
+	var big *nlsock.TooLargeError
+	if errors.As(err, &big) {
+		return nil, &LimitError{"MaxMessageBytes", big.Buffer, fmt.Sprintf("%s: a datagram of %d bytes", k, big.Size)}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: receiving: %w", k, err), true
+		return nil, fmt.Errorf("%s: %w", k, err)
 	}
-	if m > len(c.buf) {
-		return nil, &LimitError{"MaxMessageBytes", len(c.buf), fmt.Sprintf("%s: a datagram of %d bytes", k, m)}, true
-	}
-	return c.buf[:m], nil, true
+	return b, nil
 }
 
 func appendStrAttr(b []byte, typ uint16, s string) []byte {

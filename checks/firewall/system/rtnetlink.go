@@ -5,19 +5,11 @@ import (
 	endian "encoding/binary"
 	"errors"
 	"fmt"
-	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nlsock"
 )
-
-// rtRecvBuffer holds any dump datagram: the kernel fills one up to 32 KiB
-// however large the reader's buffer; a larger one is reported (MSG_TRUNC),
-// not read cut.
-const rtRecvBuffer = 64 << 10
-
-// rtPollSlice bounds each wait, so a cancelled context without a deadline
-// is noticed.
-const rtPollSlice = 200 * time.Millisecond
 
 // rtAttempts bounds the readings when the tables change while they are
 // dumped.
@@ -31,15 +23,12 @@ var ErrRoutesChanged = errors.New("rtnetlink: the routing tables kept changing w
 // of their interfaces, over rtnetlink. The socket belongs to the network
 // namespace of the calling thread (lock the OS thread to choose it).
 func RoutesHere(ctx context.Context, lim RouteLimits) ([]Route, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	sock, err := nlsock.Open(unix.NETLINK_ROUTE, nlsock.DefaultBuffer)
 	if err != nil {
-		return nil, fmt.Errorf("opening an rtnetlink socket: %w", err)
+		return nil, fmt.Errorf("rtnetlink: %w", err)
 	}
-	defer unix.Close(fd)
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return nil, fmt.Errorf("binding the rtnetlink socket: %w", err)
-	}
-	c := &rtConn{fd: fd, ctx: ctx, buf: make([]byte, rtRecvBuffer)}
+	defer sock.Close()
+	c := &rtConn{sock: sock, ctx: ctx}
 	for range rtAttempts {
 		d := newRTDecoder(lim)
 		// Routes first: an interface that goes between the dumps takes
@@ -67,30 +56,27 @@ func RoutesHere(ctx context.Context, lim RouteLimits) ([]Route, error) {
 }
 
 type rtConn struct {
-	fd  int
-	ctx context.Context
-	buf []byte
-	seq uint32
+	sock *nlsock.Conn
+	ctx  context.Context
 }
 
 // dump sends one dump request (a header with the family first, the rest
 // of the body zero) and decodes its answer up to its end.
 func (c *rtConn) dump(d *rtDecoder, typ uint16, fam uint8, body int) error {
-	c.seq++
-	d.seq = c.seq
+	d.seq = c.sock.NextSeq()
 	req := make([]byte, nlmsgHeader+body)
 	endian.NativeEndian.PutUint32(req[0:], uint32(len(req)))
 	endian.NativeEndian.PutUint16(req[4:], typ)
 	endian.NativeEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
-	endian.NativeEndian.PutUint32(req[8:], c.seq)
+	endian.NativeEndian.PutUint32(req[8:], d.seq)
 	req[nlmsgHeader] = fam
-	if err := unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+	if err := c.sock.Send(req); err != nil {
 		return fmt.Errorf("rtnetlink %s: sending the request: %w", d.req, err)
 	}
 	for {
-		b, err := c.recv(d.req)
+		b, err := c.sock.Recv(c.ctx)
 		if err != nil {
-			return err
+			return fmt.Errorf("rtnetlink %s: %w", d.req, err)
 		}
 		done, err := d.datagram(b, typ-2) // RTM_GETx is answered with RTM_NEWx, two below
 		if err != nil {
@@ -99,49 +85,5 @@ func (c *rtConn) dump(d *rtDecoder, typ uint16, fam uint8, body int) error {
 		if done {
 			return nil
 		}
-	}
-}
-
-// recv waits for one datagram from the kernel, honouring the context.
-func (c *rtConn) recv(req string) ([]byte, error) {
-	for {
-		if err := c.ctx.Err(); err != nil {
-			return nil, fmt.Errorf("rtnetlink %s: %w", req, err)
-		}
-		wait := rtPollSlice
-		if dl, ok := c.ctx.Deadline(); ok {
-			if left := time.Until(dl); left < wait {
-				wait = left
-			}
-		}
-		if wait <= 0 {
-			return nil, fmt.Errorf("rtnetlink %s: %w", req, context.DeadlineExceeded)
-		}
-		ms := max(int(wait/time.Millisecond), 1)
-		pfd := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(pfd, ms)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("rtnetlink %s: poll: %w", req, err)
-		}
-		if n == 0 {
-			continue
-		}
-		m, from, err := unix.Recvfrom(c.fd, c.buf, unix.MSG_TRUNC|unix.MSG_DONTWAIT)
-		if err == unix.EINTR || err == unix.EAGAIN {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("rtnetlink %s: receiving: %w", req, err)
-		}
-		if sa, ok := from.(*unix.SockaddrNetlink); !ok || sa.Pid != 0 {
-			continue // not from the kernel
-		}
-		if m > len(c.buf) {
-			return nil, fmt.Errorf("rtnetlink %s: a datagram of %d bytes, more than the %d-byte buffer", req, m, len(c.buf))
-		}
-		return c.buf[:m], nil
 	}
 }
