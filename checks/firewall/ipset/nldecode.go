@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nlsock"
 )
 
 // ErrNotDecoded marks a dump holding something the netlink decoder does
@@ -184,9 +186,9 @@ func (d *nlDecoder) message(b []byte) error {
 	err := walk(b, func(t uint16, v []byte) error {
 		switch t {
 		case attrSetName:
-			name = cString(v)
+			name = nlsock.CString(v)
 		case attrTypeName:
-			typ = cString(v)
+			typ = nlsock.CString(v)
 		case attrFamily:
 			if len(v) != 1 {
 				return fmt.Errorf("ipset netlink: family of %d bytes", len(v))
@@ -378,9 +380,9 @@ func (d *nlDecoder) element(s *Set, b []byte) error {
 				bytes = endian.BigEndian.Uint64(v)
 			}
 		case attrName:
-			name = cString(v)
+			name = nlsock.CString(v)
 		case attrComment:
-			comment = cString(v)
+			comment = nlsock.CString(v)
 		case attrPad:
 		default:
 			return fmt.Errorf("element attribute %d: %w", t, ErrNotDecoded)
@@ -477,34 +479,20 @@ func u8(v []byte) (uint8, error) {
 // walk calls fn on each attribute of b, flags masked, refusing one that
 // overruns.
 func walk(b []byte, fn func(t uint16, v []byte) error) error {
-	for len(b) > 0 {
-		if len(b) < 4 {
-			return fmt.Errorf("ipset netlink: %d bytes left, shorter than an attribute header", len(b))
+	a := nlsock.AttrsOf(b)
+	for {
+		t, v, ok := a.Next()
+		if !ok {
+			break
 		}
-		n := int(endian.NativeEndian.Uint16(b[0:]))
-		t := endian.NativeEndian.Uint16(b[2:]) &^ (unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER)
-		if n < 4 || n > len(b) {
-			return fmt.Errorf("ipset netlink: attribute %d of length %d with %d bytes left", t, n, len(b))
-		}
-		if err := fn(t, b[4:n]); err != nil {
+		if err := fn(t, v); err != nil {
 			return err
 		}
-		next := align(n)
-		if next >= len(b) {
-			return nil
-		}
-		b = b[next:]
+	}
+	if err := a.Err(); err != nil {
+		return fmt.Errorf("ipset netlink: %w", err)
 	}
 	return nil
 }
 
 func align(n int) int { return (n + 3) &^ 3 }
-
-func cString(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i])
-		}
-	}
-	return string(b)
-}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nlsock"
 )
 
 // nf_tables message types (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_*).
@@ -581,9 +583,9 @@ func (d *decoder) elements(fam Family, b []byte) error {
 	if s == nil {
 		return fmt.Errorf("set elements of %s %s %s, a set the set dump did not list", fam, table, name)
 	}
-	a := attrs{b: list}
+	a := nlsock.AttrsOf(list)
 	for {
-		typ, p, ok := a.next()
+		typ, p, ok := a.Next()
 		if !ok {
 			break
 		}
@@ -600,8 +602,8 @@ func (d *decoder) elements(fam Family, b []byte) error {
 		}
 		s.Elements = append(s.Elements, e)
 	}
-	if a.err != nil {
-		return fmt.Errorf("set elements %s %s %s: %w", fam, table, name, a.err)
+	if a.Err() != nil {
+		return fmt.Errorf("set elements %s %s %s: %w", fam, table, name, a.Err())
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package nfnl
 import (
 	"errors"
 	"fmt"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nlsock"
 )
 
 // maxDataValue is NFT_DATA_VALUE_MAXLEN: no register value is longer.
@@ -18,8 +20,8 @@ func (d *decoder) exprList(b []byte, depth int) ([]Expr, error) {
 	// Counted first, so the slice is allocated once at its size: a
 	// ruleset holds hundreds of thousands of these.
 	n := 0
-	for a := (attrs{b: b}); ; n++ {
-		if _, _, ok := a.next(); !ok {
+	for a := (nlsock.AttrsOf(b)); ; n++ {
+		if _, _, ok := a.Next(); !ok {
 			break
 		}
 	}
@@ -27,9 +29,9 @@ func (d *decoder) exprList(b []byte, depth int) ([]Expr, error) {
 		return nil, nil
 	}
 	out := make([]Expr, 0, n)
-	a := attrs{b: b}
+	a := nlsock.AttrsOf(b)
 	for {
-		typ, p, ok := a.next()
+		typ, p, ok := a.Next()
 		if !ok {
 			break
 		}
@@ -45,7 +47,7 @@ func (d *decoder) exprList(b []byte, depth int) ([]Expr, error) {
 		}
 		out = append(out, e)
 	}
-	return out, a.err
+	return out, a.Err()
 }
 
 // expr decodes one NFTA_LIST_ELEM: NFTA_EXPR_NAME and NFTA_EXPR_DATA.
@@ -98,9 +100,9 @@ func (d *decoder) expr(b []byte, depth int) (Expr, error) {
 // none). ok is false when b holds anything else (a verdict): data must
 // read it then.
 func dataValue(b []byte) (val []byte, ok bool) {
-	a := attrs{b: b}
+	a := nlsock.AttrsOf(b)
 	for {
-		typ, p, more := a.next()
+		typ, p, more := a.Next()
 		if !more {
 			break
 		}
@@ -109,7 +111,7 @@ func dataValue(b []byte) (val []byte, ok bool) {
 		}
 		val = p
 	}
-	return val, a.err == nil
+	return val, a.Err() == nil
 }
 
 func (d *decoder) data(b []byte) (val []byte, v *Verdict, err error) {
@@ -233,9 +235,9 @@ func (d *decoder) exprData(name string, b []byte, depth int) (Expr, error) {
 		// ruleset loads the same few fields in every rule, and allocates
 		// each only once.
 		var e Payload
-		a := attrs{b: b}
+		a := nlsock.AttrsOf(b)
 		for {
-			t, p, ok := a.next()
+			t, p, ok := a.Next()
 			if !ok {
 				break
 			}
@@ -261,7 +263,7 @@ func (d *decoder) exprData(name string, b []byte, depth int) (Expr, error) {
 				f.u32(&e.CsumFlags, "csum flags", p)
 			}
 		}
-		if err = errs(a.err, f.err); err == nil {
+		if err = errs(a.Err(), f.err); err == nil {
 			return d.internPayload(e), nil
 		}
 		return &Payload{DReg: e.DReg, Base: e.Base, Offset: e.Offset, Len: e.Len, SReg: e.SReg,
@@ -270,9 +272,9 @@ func (d *decoder) exprData(name string, b []byte, depth int) (Expr, error) {
 		// Shared like payloads, looked up before the data is copied.
 		var sreg, op uint32
 		var data []byte
-		a := attrs{b: b}
+		a := nlsock.AttrsOf(b)
 		for {
-			t, p, ok := a.next()
+			t, p, ok := a.Next()
 			if !ok {
 				break
 			}
@@ -294,7 +296,7 @@ func (d *decoder) exprData(name string, b []byte, depth int) (Expr, error) {
 				data = v
 			}
 		}
-		if err = errs(a.err, f.err); err == nil {
+		if err = errs(a.Err(), f.err); err == nil {
 			return d.internCmp(sreg, op, data), nil
 		}
 		return &Cmp{SReg: sreg, Op: op, Data: d.bytes(data)}, err

@@ -1,5 +1,7 @@
 package nfnl
 
+import "github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nlsock"
+
 // Set returns the set a rule of the given family and table names (a
 // Lookup's, Dynset's or Objref's SetName), or nil.
 func (rs *Ruleset) Set(fam Family, table, name string) *Set {
@@ -32,7 +34,7 @@ func (r *Rule) Comment() string {
 			return ""
 		}
 		if typ == 0 {
-			return cstr(b[2 : 2+n])
+			return nlsock.CString(b[2 : 2+n])
 		}
 		b = b[2+n:]
 	}

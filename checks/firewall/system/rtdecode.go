@@ -7,6 +7,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nlsock"
 )
 
 // RouteLimits bound an rtnetlink reading; zero fields take the defaults.
@@ -142,7 +144,7 @@ func (d *rtDecoder) link(msg []byte) error {
 	idx := int32(endian.NativeEndian.Uint32(msg[4:]))
 	return walkAttrs(msg[ifinfomsgLen:], d.req, func(typ uint16, v []byte) error {
 		if typ == unix.IFLA_IFNAME {
-			d.links[idx] = cString(v)
+			d.links[idx] = nlsock.CString(v)
 		}
 		return nil
 	})
@@ -233,37 +235,23 @@ func (d *rtDecoder) result() []Route {
 
 // walkAttrs calls fn on each attribute of b, refusing one that overruns.
 func walkAttrs(b []byte, req string, fn func(typ uint16, v []byte) error) error {
-	for len(b) > 0 {
-		if len(b) < unix.SizeofRtAttr {
-			return fmt.Errorf("rtnetlink %s: %d bytes left, shorter than an attribute header", req, len(b))
+	a := nlsock.AttrsOf(b)
+	for {
+		typ, v, ok := a.Next()
+		if !ok {
+			break
 		}
-		n := int(endian.NativeEndian.Uint16(b[0:]))
-		typ := endian.NativeEndian.Uint16(b[2:]) &^ (unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER)
-		if n < unix.SizeofRtAttr || n > len(b) {
-			return fmt.Errorf("rtnetlink %s: attribute %d of length %d with %d bytes left", req, typ, n, len(b))
-		}
-		if err := fn(typ, b[unix.SizeofRtAttr:n]); err != nil {
+		if err := fn(typ, v); err != nil {
 			return err
 		}
-		next := nlmsgAlign(n)
-		if next >= len(b) {
-			return nil
-		}
-		b = b[next:]
+	}
+	if err := a.Err(); err != nil {
+		return fmt.Errorf("rtnetlink %s: %w", req, err)
 	}
 	return nil
 }
 
 func nlmsgAlign(n int) int { return (n + 3) &^ 3 }
-
-func cString(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i])
-		}
-	}
-	return string(b)
-}
 
 // routeTypes are iproute2's names of the route types (rtnl_rtntype).
 var routeTypes = [...]string{
