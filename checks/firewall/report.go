@@ -1,6 +1,10 @@
 package firewall
 
 import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/frontend"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/frontend/firewalld"
@@ -48,17 +52,26 @@ func Evaluate(rs *eval.Ruleset, ports []uint16) *Report {
 	rep := &Report{Rules: countRules(rs)}
 	for _, p := range ports {
 		for _, fam := range []eval.Family{eval.IPv4, eval.IPv6} {
-			qs := []eval.Query{{Family: fam, Port: p}}
+			rep.Ports = append(rep.Ports, PortReport{Query: eval.Query{Family: fam, Port: p}})
 			// Host ports a DNAT or REDIRECT sends on to the Redis port.
 			for _, x := range rs.NatPorts(fam, p) {
-				qs = append(qs, eval.Query{Family: fam, Port: x, To: p})
-			}
-			for _, q := range qs {
-				res, err := eval.Evaluate(rs, q, eval.DefaultOptions)
-				rep.Ports = append(rep.Ports, PortReport{Query: q, Result: res, Err: err})
+				rep.Ports = append(rep.Ports, PortReport{Query: eval.Query{Family: fam, Port: x, To: p}})
 			}
 		}
 	}
+	// The queries only read the model: they are answered on every core,
+	// each into its own place.
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(rep.Ports)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(rep.Ports); i = int(next.Add(1) - 1) {
+				pr := &rep.Ports[i]
+				pr.Result, pr.Err = eval.Evaluate(rs, pr.Query, eval.DefaultOptions)
+			}
+		})
+	}
+	wg.Wait()
 	return rep
 }
 
