@@ -21,14 +21,14 @@ func Read(ctx context.Context, lim Limits) (*Dump, error) {
 	}
 	defer sock.Close()
 	d := newNLDecoder(lim)
-	d.seq = sock.NextSeq()
+	d.answer.Seq = sock.NextSeq()
 	// nlmsghdr, nfgenmsg (family AF_INET, as ipset sends it), then
 	// IPSET_ATTR_PROTOCOL.
 	req := make([]byte, nlmsgHeader+nfgenHeader+8)
 	endian.NativeEndian.PutUint32(req[0:], uint32(len(req)))
 	endian.NativeEndian.PutUint16(req[4:], subsysIPSet<<8|cmdSave)
 	endian.NativeEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
-	endian.NativeEndian.PutUint32(req[8:], d.seq)
+	endian.NativeEndian.PutUint32(req[8:], d.answer.Seq)
 	req[nlmsgHeader] = unix.AF_INET
 	a := req[nlmsgHeader+nfgenHeader:]
 	endian.NativeEndian.PutUint16(a[0:], 5)

@@ -112,7 +112,7 @@ var protoNames = map[uint8]string{unix.IPPROTO_TCP: "tcp", unix.IPPROTO_UDP: "ud
 // nlDecoder builds the Dump from the answer to IPSET_CMD_SAVE.
 type nlDecoder struct {
 	lim     Limits
-	seq     uint32
+	answer  nlsock.Answer
 	d       *Dump
 	byName  map[string]*Set
 	entries int
@@ -120,60 +120,30 @@ type nlDecoder struct {
 }
 
 func newNLDecoder(lim Limits) *nlDecoder {
-	return &nlDecoder{lim: lim.withDefaults(), d: &Dump{}, byName: map[string]*Set{}}
+	return &nlDecoder{lim: lim.withDefaults(), d: &Dump{}, byName: map[string]*Set{}, answer: nlsock.Answer{Where: "ipset netlink"}}
 }
 
 // datagram decodes one datagram; it reports whether the dump ended.
 func (d *nlDecoder) datagram(b []byte) (bool, error) {
-	for len(b) > 0 {
-		if len(b) < nlmsgHeader {
-			return false, fmt.Errorf("ipset netlink: %d bytes left, shorter than a message header", len(b))
+	done, err := d.answer.Datagram(b, func(typ uint16, msg []byte) error {
+		if typ != subsysIPSet<<8|cmdList && typ != subsysIPSet<<8|cmdSave {
+			return fmt.Errorf("ipset netlink: unexpected message type %#x", typ)
 		}
-		n := endian.NativeEndian.Uint32(b[0:])
-		typ := endian.NativeEndian.Uint16(b[4:])
-		seq := endian.NativeEndian.Uint32(b[8:])
-		if n < nlmsgHeader || uint64(n) > uint64(len(b)) {
-			return false, fmt.Errorf("ipset netlink: message length %d with %d bytes left", n, len(b))
+		if len(msg) < nfgenHeader {
+			return fmt.Errorf("ipset netlink: message of %d bytes", len(msg))
 		}
-		if seq != d.seq {
-			return false, fmt.Errorf("ipset netlink: answer to request %d while waiting for %d", seq, d.seq)
-		}
-		msg := b[nlmsgHeader:n]
-		switch typ {
-		case unix.NLMSG_NOOP:
-		case unix.NLMSG_DONE:
-			if len(msg) >= 4 {
-				if e := int32(endian.NativeEndian.Uint32(msg)); e < 0 {
-					return true, &NetlinkError{syscall.Errno(-e)}
-				}
-			}
-			return true, nil
-		case unix.NLMSG_ERROR:
-			if len(msg) < 4 {
-				return false, fmt.Errorf("ipset netlink: truncated error message")
-			}
-			e := int32(endian.NativeEndian.Uint32(msg))
-			if e == 0 {
-				return false, fmt.Errorf("ipset netlink: acknowledged instead of dumped")
-			}
-			return true, &NetlinkError{syscall.Errno(-e)}
-		case subsysIPSet<<8 | cmdList, subsysIPSet<<8 | cmdSave:
-			if len(msg) < nfgenHeader {
-				return false, fmt.Errorf("ipset netlink: message of %d bytes", len(msg))
-			}
-			if err := d.message(msg[nfgenHeader:]); err != nil {
-				return false, err
-			}
-		default:
-			return false, fmt.Errorf("ipset netlink: unexpected message type %#x", typ)
-		}
-		next := align(int(n))
-		if next >= len(b) {
-			break
-		}
-		b = b[next:]
+		return d.message(msg[nfgenHeader:])
+	})
+	var ke *nlsock.KernelError
+	switch {
+	case errors.As(err, &ke):
+		return true, &NetlinkError{ke.Errno}
+	case err != nil:
+		return false, err
+	case done && d.answer.Acked:
+		return false, fmt.Errorf("ipset netlink: acknowledged instead of dumped")
 	}
-	return false, nil
+	return done, nil
 }
 
 // message is one part of a set: its header the first time, then a batch
@@ -494,5 +464,3 @@ func walk(b []byte, fn func(t uint16, v []byte) error) error {
 	}
 	return nil
 }
-
-func align(n int) int { return (n + 3) &^ 3 }

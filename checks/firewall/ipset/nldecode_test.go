@@ -59,7 +59,7 @@ func hashNet(elems ...[]byte) []byte {
 
 func TestNLDecoderSet(t *testing.T) {
 	d := newNLDecoder(Limits{})
-	d.seq = 1
+	d.answer.Seq = 1
 	dg := hashNet(cat(ip4(192, 0, 2, 0), nlattr(attrCIDR, []byte{24})),
 		cat(ip4(198, 51, 100, 0), nlattr(attrCIDR, []byte{25}), nlattr(attrCADTFlags, be32b(flagNomatch))))
 	if done, err := d.datagram(dg); err != nil || done {
@@ -96,9 +96,9 @@ func TestNLDecoderMalformed(t *testing.T) {
 		}()},
 	} {
 		d := newNLDecoder(Limits{})
-		d.seq = 1
+		d.answer.Seq = 1
 		if c.name == "wrong sequence" || c.name == "error" {
-			d.seq = 2
+			d.answer.Seq = 2
 		}
 		_, err := d.datagram(c.dg)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -106,13 +106,13 @@ func TestNLDecoderMalformed(t *testing.T) {
 		}
 	}
 	d := newNLDecoder(Limits{MaxEntries: 1})
-	d.seq = 1
+	d.answer.Seq = 1
 	two := hashNet(ip4(192, 0, 2, 1), ip4(192, 0, 2, 2))
 	if _, err := d.datagram(two); err == nil || !strings.Contains(err.Error(), "more than 1 elements") {
 		t.Errorf("element cap: %v", err)
 	}
 	d = newNLDecoder(Limits{})
-	d.seq = 1
+	d.answer.Seq = 1
 	unknown := hashNet(cat(ip4(192, 0, 2, 1), nlattr(27, be32b(1)))) // IPSET_ATTR_SKBMARK
 	if _, err := d.datagram(unknown); !errors.Is(err, ErrNotDecoded) {
 		t.Errorf("unknown element attribute: %v, want ErrNotDecoded", err)
@@ -128,7 +128,7 @@ func FuzzNLDecoder(f *testing.F) {
 		nlattr(attrADT|unix.NLA_F_NESTED, nlattr(attrData|unix.NLA_F_NESTED, nlattr(attrName, []byte("s\x00"))))))
 	f.Fuzz(func(t *testing.T, dg []byte) {
 		d := newNLDecoder(Limits{MaxSets: 4, MaxEntries: 8})
-		d.seq = 1
+		d.answer.Seq = 1
 		if _, err := d.datagram(dg); err != nil {
 			return
 		}

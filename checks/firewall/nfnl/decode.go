@@ -1,7 +1,6 @@
 package nfnl
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"syscall"
@@ -30,11 +29,6 @@ const (
 
 	nlmsgHeader = 16
 	nfgenHeader = 4
-
-	nlmsgNoop    = 1
-	nlmsgError   = 2
-	nlmsgDone    = 3
-	nlmFDumpIntr = 0x10
 )
 
 // Limits bounds what one reading may hold; a zero field takes its
@@ -144,6 +138,8 @@ type decoder struct {
 	messages int
 	nelems   int
 	nrules   int // rules decoded in this attempt, handed over or not
+	// seq is the request the datagrams answer (0 in a recording).
+	seq uint32
 	// lastTable and lastChain are the names the last rule gave.
 	lastTable, lastChain string
 	gen                  uint32
@@ -246,56 +242,32 @@ func (d *decoder) str(p []byte) string {
 // datagram decodes one datagram of the given dump. done is true when it
 // ends the dump (NLMSG_DONE, or the reply of a non-dump request).
 func (d *decoder) datagram(kind dumpKind, b []byte) (done bool, err error) {
-	off := 0
-	for len(b) > 0 {
-		if len(b) < nlmsgHeader {
-			return false, fmt.Errorf("%s: message header truncated at byte %d", kind, off)
-		}
-		n := int(binary.NativeEndian.Uint32(b))
-		typ := binary.NativeEndian.Uint16(b[4:])
-		flags := binary.NativeEndian.Uint16(b[6:])
-		if n < nlmsgHeader || n > len(b) {
-			return false, fmt.Errorf("%s: message length %d out of range at byte %d (%d left)", kind, n, off, len(b))
-		}
+	a := nlsock.Answer{Where: kind.String(), Seq: d.seq}
+	sawGen := false
+	done, err = a.Datagram(b, func(typ uint16, body []byte) error {
 		d.messages++
 		if d.messages > d.lim.MaxMessages {
-			return false, &LimitError{"MaxMessages", d.lim.MaxMessages, kind.String()}
+			return &LimitError{"MaxMessages", d.lim.MaxMessages, kind.String()}
 		}
-		if flags&nlmFDumpIntr != 0 {
-			d.intr = true
+		if typ>>8 != subsysNFTables {
+			return fmt.Errorf("%s: unexpected message type %#x", kind, typ)
 		}
-		body := b[nlmsgHeader:n]
-		switch typ {
-		case nlmsgNoop:
-		case nlmsgDone:
-			return true, nil
-		case nlmsgError:
-			if len(body) < 4 {
-				return false, fmt.Errorf("%s: truncated error message", kind)
-			}
-			if code := int32(binary.NativeEndian.Uint32(body)); code != 0 {
-				return false, &NetlinkError{Errno: -code, Where: kind.String()}
-			}
-			return true, nil // an acknowledgement
-		default:
-			if typ>>8 != subsysNFTables {
-				return false, fmt.Errorf("%s: unexpected message type %#x at byte %d", kind, typ, off)
-			}
-			if err := d.message(kind, uint8(typ), body); err != nil {
-				return false, err
-			}
-			if kind == kindGen {
-				done = true
-			}
-		}
-		adv := (n + 3) &^ 3
-		if adv > len(b) {
-			adv = len(b)
-		}
-		b = b[adv:]
-		off += adv
+		sawGen = sawGen || kind == kindGen
+		return d.message(kind, uint8(typ), body)
+	})
+	d.intr = d.intr || a.Interrupted
+	var ke *nlsock.KernelError
+	if errors.As(err, &ke) {
+		// An NLMSG_ERROR, or a dump that failed part way: what it sent
+		// is not the whole answer.
+		return false, &NetlinkError{Errno: int32(ke.Errno), Where: kind.String()}
 	}
-	return done, nil
+	if err != nil {
+		return false, err
+	}
+	// The generation is asked for without a dump: its one message is
+	// the answer.
+	return done || sawGen, nil
 }
 
 // NetlinkError is an error the kernel answered a request with.

@@ -2,10 +2,12 @@ package nfnl
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -133,6 +135,37 @@ func TestNetlinkErrorIs(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "EPERM") || !strings.Contains(err.Error(), "rule dump") {
 		t.Errorf("error text %q names neither the errno nor the dump", err)
+	}
+}
+
+// A dump the kernel could not finish ends with NLMSG_DONE carrying the
+// error (netlink_dump's dump_done_errno): the rules before it are not the
+// whole chain, and the reading fails instead of judging part of it.
+func TestDumpFailedPartWay(t *testing.T) {
+	msg := func(typ uint16, seq uint32, body []byte) []byte {
+		b := make([]byte, 16, 16+len(body))
+		binary.NativeEndian.PutUint32(b[0:], uint32(16+len(body)))
+		binary.NativeEndian.PutUint16(b[4:], typ)
+		binary.NativeEndian.PutUint16(b[6:], 2) // NLM_F_MULTI
+		binary.NativeEndian.PutUint32(b[8:], seq)
+		return append(b, body...)
+	}
+	emsgsize := make([]byte, 4)
+	e := -int32(syscall.EMSGSIZE)
+	binary.NativeEndian.PutUint32(emsgsize, uint32(e))
+	d := newDecoder(Limits{})
+	d.seq = 5
+	done, err := d.datagram(kindRules, msg(3, 5, emsgsize)) // NLMSG_DONE
+	var ne *NetlinkError
+	if done || !errors.As(err, &ne) || ne.Errno != int32(syscall.EMSGSIZE) {
+		t.Errorf("DONE carrying EMSGSIZE: done %v, err %v; want a NetlinkError", done, err)
+	}
+	// A plain end of dump, and an answer to another request.
+	if done, err := d.datagram(kindRules, msg(3, 5, make([]byte, 4))); !done || err != nil {
+		t.Errorf("DONE: done %v, err %v", done, err)
+	}
+	if _, err := d.datagram(kindRules, msg(3, 4, make([]byte, 4))); err == nil || !strings.Contains(err.Error(), "answer to request 4 while waiting for 5") {
+		t.Errorf("a stale answer: %v", err)
 	}
 }
 

@@ -205,9 +205,7 @@ func (c *conn) request(k dumpKind, msg uint8, fam Family, attrs []byte, dump boo
 		if err := c.rec.frame(k, b); err != nil {
 			return err
 		}
-		if err := checkSeq(b, c.seq); err != nil {
-			return fmt.Errorf("%s: %w", k, err)
-		}
+		c.d.seq = c.seq
 		done, err := c.d.datagram(k, b)
 		if err != nil {
 			return err
@@ -216,17 +214,6 @@ func (c *conn) request(k dumpKind, msg uint8, fam Family, attrs []byte, dump boo
 			return nil
 		}
 	}
-}
-
-// checkSeq rejects a datagram answering another request (a stale answer
-// of an abandoned one).
-func checkSeq(b []byte, seq uint32) error {
-	if len(b) >= nlmsgHeader {
-		if got := binary.NativeEndian.Uint32(b[8:]); got != seq {
-			return fmt.Errorf("answer to request %d while waiting for %d", got, seq)
-		}
-	}
-	return nil
 }
 
 // recv waits for one datagram, honouring the context.

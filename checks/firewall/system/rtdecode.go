@@ -2,6 +2,7 @@ package system
 
 import (
 	endian "encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"syscall"
@@ -75,63 +76,28 @@ func newRTDecoder(lim RouteLimits) *rtDecoder {
 // d.seq, whose messages are of type want. It reports whether the dump
 // ended.
 func (d *rtDecoder) datagram(b []byte, want uint16) (done bool, err error) {
-	for len(b) > 0 {
-		if len(b) < nlmsgHeader {
-			return false, fmt.Errorf("rtnetlink %s: %d bytes left, shorter than a message header", d.req, len(b))
-		}
-		n := endian.NativeEndian.Uint32(b[0:])
-		typ := endian.NativeEndian.Uint16(b[4:])
-		flags := endian.NativeEndian.Uint16(b[6:])
-		seq := endian.NativeEndian.Uint32(b[8:])
-		if n < nlmsgHeader || uint64(n) > uint64(len(b)) {
-			return false, fmt.Errorf("rtnetlink %s: message length %d with %d bytes left", d.req, n, len(b))
-		}
-		if seq != d.seq {
-			return false, fmt.Errorf("rtnetlink %s: answer to request %d while waiting for %d", d.req, seq, d.seq)
-		}
-		if flags&unix.NLM_F_DUMP_INTR != 0 {
-			d.intr = true
-		}
-		msg := b[nlmsgHeader:n]
+	a := nlsock.Answer{Where: "rtnetlink " + d.req, Seq: d.seq}
+	done, err = a.Datagram(b, func(typ uint16, msg []byte) error {
 		switch typ {
-		case unix.NLMSG_NOOP:
-		case unix.NLMSG_DONE:
-			// The dump's own error, if any, is the int after the header.
-			if len(msg) >= 4 {
-				if e := int32(endian.NativeEndian.Uint32(msg)); e < 0 {
-					return true, &NetlinkError{d.req, syscall.Errno(-e)}
-				}
-			}
-			return true, nil
-		case unix.NLMSG_ERROR:
-			if len(msg) < 4 {
-				return false, fmt.Errorf("rtnetlink %s: truncated error message", d.req)
-			}
-			e := int32(endian.NativeEndian.Uint32(msg))
-			if e == 0 {
-				return false, fmt.Errorf("rtnetlink %s: acknowledged instead of dumped", d.req)
-			}
-			return true, &NetlinkError{d.req, syscall.Errno(-e)}
 		case want:
-			var err error
 			if want == unix.RTM_NEWLINK {
-				err = d.link(msg)
-			} else {
-				err = d.route(msg)
+				return d.link(msg)
 			}
-			if err != nil {
-				return false, err
-			}
-		default:
-			return false, fmt.Errorf("rtnetlink %s: unexpected message type %d", d.req, typ)
+			return d.route(msg)
 		}
-		next := nlmsgAlign(int(n))
-		if next >= len(b) {
-			break
-		}
-		b = b[next:]
+		return fmt.Errorf("rtnetlink %s: unexpected message type %d", d.req, typ)
+	})
+	d.intr = d.intr || a.Interrupted
+	var ke *nlsock.KernelError
+	switch {
+	case errors.As(err, &ke):
+		return true, &NetlinkError{d.req, ke.Errno}
+	case err != nil:
+		return false, err
+	case done && a.Acked:
+		return false, fmt.Errorf("rtnetlink %s: acknowledged instead of dumped", d.req)
 	}
-	return false, nil
+	return done, nil
 }
 
 func (d *rtDecoder) link(msg []byte) error {
@@ -250,8 +216,6 @@ func walkAttrs(b []byte, req string, fn func(typ uint16, v []byte) error) error 
 	}
 	return nil
 }
-
-func nlmsgAlign(n int) int { return (n + 3) &^ 3 }
 
 // routeTypes are iproute2's names of the route types (rtnl_rtntype).
 var routeTypes = [...]string{
