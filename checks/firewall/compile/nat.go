@@ -142,8 +142,10 @@ func (t *nftTable) nftNat(kind string, raw json.RawMessage, origin string) (eval
 		}
 		n.Addr = a.Unmap()
 	}
-	if kind == "dnat" && !n.Addr.IsValid() {
-		return eval.Verdict{}, fmt.Errorf("dnat without an address not understood")
+	// "dnat to :PORT" keeps the address and rewrites the port, like
+	// DNAT --to-destination :PORT.
+	if kind == "dnat" && !n.Addr.IsValid() && n.Port == 0 {
+		return eval.Verdict{}, fmt.Errorf("dnat without an address or port not understood")
 	}
 	return eval.Verdict{Kind: eval.Nat, Nat: n}, nil
 }

@@ -181,45 +181,190 @@ func natVerdict(rs Routing, n *NatTarget, p *Packet) (string, bool) {
 }
 
 // NatPorts returns the host ports that some prerouting DNAT or REDIRECT of
-// the family maps to port: a connection to one of them reaches port after
-// the rewrite. Each range a rule matches is given by its first port.
+// the family may map to port: a connection to one of them may reach port
+// after the rewrite. A nat rule whose target is not understood (Undecided
+// in a nat chain: a DNAT to a map, a range, an expression) may map any
+// port it matches to port. The destination ports every nat rule names cut
+// the port space into pieces on which each of their port matches is
+// constant; one port stands for each piece where a rewriting rule's own
+// port matches may hold, so that a set, a concatenation, a negation or a
+// jump to the rewriting rule hides no host port.
 func (rs *Ruleset) NatPorts(f Family, port uint16) []uint16 {
-	seen := map[uint16]bool{port: true}
-	var out []uint16
-	add := func(p uint16) {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
+	type trigger struct {
+		conds []Cond
+		extra Cond
+	}
+	var triggers []trigger
+	var bounds []uint16
+	seen := map[*Chain]bool{}
+	scan := func(c *Chain, nat bool) {
+		if seen[c] {
+			return
+		}
+		seen[c] = true
+		for _, r := range c.Rules {
+			for _, cd := range r.Conds {
+				dportBounds(cd, &bounds)
+			}
+			if rewritesTo(r.Verdict, port, nat) {
+				triggers = append(triggers, trigger{conds: r.Conds})
+			}
+			if r.Map == nil {
+				continue
+			}
+			for _, e := range r.Map.Entries {
+				dportBounds(e.Cond, &bounds)
+				if rewritesTo(e.Verdict, port, nat) {
+					triggers = append(triggers, trigger{conds: r.Conds, extra: e.Cond})
+				}
+			}
+		}
+	}
+	// The nat chains first: an undecided verdict there may be a rewrite.
+	for _, b := range rs.Path(f) {
+		if b.NAT && b.Hook == Prerouting {
+			for _, c := range reachable([]*BaseChain{b}) {
+				scan(c, true)
+			}
 		}
 	}
 	for _, c := range reachable(rs.Path(f)) {
-		for _, r := range c.Rules {
-			if r.Verdict.Kind != Nat || r.Verdict.Nat.Port != port {
+		scan(c, false)
+	}
+	if len(triggers) == 0 {
+		return nil
+	}
+	bounds = append(bounds, 1)
+	slices.Sort(bounds)
+	bounds = slices.Compact(bounds)
+	var out []uint16
+	for i, lo := range bounds {
+		if lo == 0 {
+			continue
+		}
+		hi := uint16(65535)
+		if i+1 < len(bounds) {
+			hi = bounds[i+1] - 1
+		}
+		rep := lo
+		if rep == port {
+			if rep == hi {
 				continue
 			}
-			found := false
-			for _, cond := range r.Conds {
-				if pc, ok := cond.(Port); ok && pc.Field == DPort && !pc.Neg {
-					for _, pr := range pc.Ranges {
-						add(pr.Lo)
-						found = true
-					}
-				}
+			rep++
+		}
+		for _, tr := range triggers {
+			ok := dportMay(tr.conds, rep)
+			if ok && tr.extra != nil {
+				ok = dportMay([]Cond{tr.extra}, rep)
 			}
-			if !found {
-				// Any port is rewritten: one that no rule names stands
-				// for all of them.
-				for p := uint16(1); p != 0; p++ {
-					if !seen[p] {
-						add(p)
-						break
-					}
-				}
+			if ok {
+				out = append(out, rep)
+				break
 			}
 		}
 	}
-	slices.Sort(out)
 	return out
+}
+
+// rewritesTo reports whether v may send a connection on to port: a DNAT
+// or REDIRECT to it, or, in a nat chain, a verdict the model does not
+// know.
+func rewritesTo(v Verdict, port uint16, nat bool) bool {
+	switch v.Kind {
+	case Nat:
+		return !v.Nat.Source && v.Nat.Port == port
+	case Undecided:
+		return nat
+	}
+	return false
+}
+
+// dportBounds adds the starts of the destination port ranges c matches
+// and the ports just past them. Before a rewrite the original
+// destination port is the destination port.
+func dportBounds(c Cond, out *[]uint16) {
+	switch c := c.(type) {
+	case Port:
+		if c.Field == SPort {
+			return
+		}
+		for _, r := range c.Ranges {
+			*out = append(*out, r.Lo)
+			if r.Hi < 65535 {
+				*out = append(*out, r.Hi+1)
+			}
+		}
+	case And:
+		for _, x := range c {
+			dportBounds(x, out)
+		}
+	case Or:
+		for _, x := range c {
+			dportBounds(x, out)
+		}
+	case Not:
+		dportBounds(c.C, out)
+	}
+}
+
+// dportMay reports whether conds may all hold for a packet to port,
+// judging only their destination port matches.
+func dportMay(conds []Cond, port uint16) bool {
+	for _, c := range conds {
+		if dportTri(c, port) == False {
+			return false
+		}
+	}
+	return true
+}
+
+func dportTri(c Cond, port uint16) Tri {
+	switch c := c.(type) {
+	case Port:
+		if c.Field == SPort {
+			return Unknown
+		}
+		in := false
+		for _, r := range c.Ranges {
+			if port >= r.Lo && port <= r.Hi {
+				in = true
+				break
+			}
+		}
+		// The connections asked about are TCP.
+		if len(c.Protos) > 0 && !containsU8(c.Protos, ProtoTCP) {
+			return False
+		}
+		return negate(triOf(in), c.Neg)
+	case And:
+		out := True
+		for _, x := range c {
+			switch dportTri(x, port) {
+			case False:
+				return False
+			case True:
+			default:
+				out = Unknown
+			}
+		}
+		return out
+	case Or:
+		out := False
+		for _, x := range c {
+			switch dportTri(x, port) {
+			case True:
+				return True
+			case False:
+			default:
+				out = Unknown
+			}
+		}
+		return out
+	case Not:
+		return dportTri(c.C, port).Not()
+	}
+	return Unknown
 }
 
 // delivered is the end of the path: the connection is accepted, provided
