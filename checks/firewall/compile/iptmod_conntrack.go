@@ -45,11 +45,13 @@ func conntrackConds(c *iptCompiler, x *modMatch) []eval.Cond {
 		case "--ctdir":
 			out = append(out, constCond(negate(boolTri(strings.EqualFold(o.Values[0], "ORIGINAL")), o.Neg)))
 		case "--ctorigsrc", "--ctorigdst", "--ctreplsrc", "--ctrepldst":
-			// The original tuple keeps the destination before DNAT; the
-			// reply tuple mirrors the rewritten one (no SNAT happens
-			// before the filter hooks).
+			// The original tuple keeps the addresses before DNAT and
+			// SNAT (an SNAT in INPUT runs before filter chains of a
+			// later priority); the reply tuple mirrors the rewritten ones.
 			field := eval.Src
 			switch o.Name {
+			case "--ctorigsrc":
+				field = eval.OrigSrc
 			case "--ctorigdst":
 				field = eval.OrigDst
 			case "--ctreplsrc":

@@ -146,7 +146,7 @@ func TestConntrackModules(t *testing.T) {
 		{"conntrack ctorigdst: before DNAT", eval.IPv4, "-m conntrack --ctorigdst 203.0.113.1",
 			[]eval.Cond{addr(eval.OrigDst, eval.IPv4, false, "203.0.113.1", "203.0.113.1")}, ""},
 		{"conntrack ctorigsrc negated", eval.IPv6, "-m conntrack ! --ctorigsrc 2001:db8::/32",
-			[]eval.Cond{addr(eval.Src, eval.IPv6, true, "2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff")}, ""},
+			[]eval.Cond{addr(eval.OrigSrc, eval.IPv6, true, "2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff")}, ""},
 		{"conntrack ctreplsrc: the rewritten destination", eval.IPv4, "-m conntrack --ctreplsrc 192.0.2.0/24",
 			[]eval.Cond{addr(eval.Dst, eval.IPv4, false, "192.0.2.0", "192.0.2.255")}, ""},
 		{"conntrack ctorigdstport", eval.IPv4, "-m conntrack --ctorigdstport 8080",

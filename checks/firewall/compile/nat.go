@@ -28,6 +28,18 @@ func natTargetOf(r *iptsave.Rule, fam eval.Family, origin string) (eval.Verdict,
 	switch r.Target {
 	case "SNAT", "MASQUERADE":
 		n.Source = true
+		// The new source of an SNAT to one address; MASQUERADE's and a
+		// range's are left unknown.
+		if v, ok := opts["--to-source"]; ok && r.Target == "SNAT" && !strings.Contains(v, " ") {
+			var to eval.NatTarget
+			if parseNatDest(v, fam, &to) == nil {
+				n.Addr = to.Addr
+				n.SrcPort = to.Port != 0
+			}
+		}
+		if _, ok := opts["--to-ports"]; ok {
+			n.SrcPort = true
+		}
 	case "REDIRECT":
 		n.Redirect = true
 		if v, ok := opts["--to-ports"]; ok {
@@ -104,14 +116,25 @@ func singlePort(s string) (uint16, error) {
 // {"dnat": {"addr": A, "port": P, "family": F}}, {"redirect": {"port": P}}.
 func (t *nftTable) nftNat(kind string, raw json.RawMessage, origin string) (eval.Verdict, error) {
 	n := &eval.NatTarget{Origin: origin}
-	if kind == "snat" || kind == "masquerade" {
-		n.Source = true
-		return eval.Verdict{Kind: eval.Nat, Nat: n}, nil
-	}
 	var body map[string]struct {
 		Addr   json.RawMessage `json:"addr"`
 		Port   json.RawMessage `json:"port"`
 		Family string          `json:"family"`
+	}
+	if kind == "snat" || kind == "masquerade" {
+		// The new source of an snat to one address; masquerade's and a
+		// range's or map's are left unknown.
+		n.Source = true
+		if json.Unmarshal(raw, &body) == nil {
+			var s string
+			if json.Unmarshal(body[kind].Addr, &s) == nil {
+				if a, err := netip.ParseAddr(s); err == nil {
+					n.Addr = a.Unmap()
+				}
+			}
+			n.SrcPort = len(body[kind].Port) > 0
+		}
+		return eval.Verdict{Kind: eval.Nat, Nat: n}, nil
 	}
 	if err := json.Unmarshal(raw, &body); err != nil {
 		// "redirect": null keeps the port.

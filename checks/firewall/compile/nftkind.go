@@ -213,15 +213,17 @@ func ctField(c nftjson.Ct, tableFam eval.Family) field {
 		if fam == 0 {
 			break
 		}
-		// The original tuple keeps the destination before DNAT; the
-		// reply tuple mirrors the rewritten one.
+		// The original tuple keeps the addresses before DNAT and SNAT;
+		// the reply tuple mirrors the rewritten ones.
 		src := c.Key[len(c.Key)-5:] == "saddr"
 		af := eval.OrigDst
 		switch {
 		case c.Dir == "reply" && src:
 			af = eval.Dst
-		case src, c.Dir == "reply":
+		case c.Dir == "reply":
 			af = eval.Src
+		case src:
+			af = eval.OrigSrc
 		}
 		return field{kind: kAddr, name: name, addrField: af, fam: fam}
 	case "proto-src", "proto-dst":

@@ -65,7 +65,7 @@ func TestLeftField(t *testing.T) {
 		{"ct reply saddr: after DNAT", nftjson.Ct{Key: "saddr", Dir: "reply"}, eval.IPv6,
 			field{kind: kAddr, name: "ct saddr", addrField: eval.Dst, fam: eval.IPv6}, nil},
 		{"ct original ip6 saddr, newer key", nftjson.Ct{Key: "ip6 saddr", Dir: "original"}, 0,
-			field{kind: kAddr, name: "ct ip6 saddr", addrField: eval.Src, fam: eval.IPv6}, nil},
+			field{kind: kAddr, name: "ct ip6 saddr", addrField: eval.OrigSrc, fam: eval.IPv6}, nil},
 		{"ct saddr without a family", nftjson.Ct{Key: "saddr", Dir: "original"}, 0,
 			field{kind: kUnknown, name: "ct saddr", why: "ct saddr not modelled"}, nil},
 		{"ct original proto-dst", nftjson.Ct{Key: "proto-dst", Dir: "original"}, 0,

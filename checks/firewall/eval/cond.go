@@ -41,6 +41,8 @@ const (
 	Dst
 	// OrigDst is the destination before DNAT (conntrack's original tuple).
 	OrigDst
+	// OrigSrc is the source before SNAT (conntrack's original tuple).
+	OrigSrc
 )
 
 // Addr matches an address against a set of one family. A packet of the
@@ -59,6 +61,13 @@ func (c Addr) Eval(p *Packet) (Tri, string) {
 	}
 	a := p.Src
 	switch c.Field {
+	case Src:
+		if p.SrcNatBy != "" {
+			return Unknown, "the source rewritten by " + p.SrcNatBy + " is not known"
+		}
+		if p.SrcNat.IsValid() {
+			a = p.SrcNat
+		}
 	case Dst:
 		a = p.Dst
 	case OrigDst:
@@ -131,6 +140,9 @@ func (c Port) Eval(p *Packet) (Tri, string) {
 	v := p.DPort
 	switch c.Field {
 	case SPort:
+		if p.SrcNatBy != "" {
+			return Unknown, "the source rewritten by " + p.SrcNatBy + " is not known"
+		}
 		v = p.SPort
 	case OrigDPort:
 		v = p.OrigDPort

@@ -13,8 +13,12 @@ type NatTarget struct {
 	Source bool
 	// Redirect sends the connection to the host itself (REDIRECT).
 	Redirect bool
-	// Addr is the new destination of a DNAT; invalid keeps it.
+	// Addr is the new destination of a DNAT; invalid keeps it. For a
+	// source rewrite it is the new source; invalid when not known
+	// (MASQUERADE, a range).
 	Addr netip.Addr
+	// SrcPort marks a source rewrite that also sets the source port.
+	SrcPort bool
 	// Port is the new destination port; 0 keeps it.
 	Port uint16
 	// Origin names the rule for messages.
@@ -150,6 +154,13 @@ func onPath(b *BaseChain, p *Packet) bool {
 // outcome cannot be told.
 func natVerdict(rs Routing, n *NatTarget, p *Packet) (string, bool) {
 	if n.Source {
+		// Chains after it (an SNAT in INPUT runs before filter chains of
+		// a later priority) see the new source.
+		if n.Addr.IsValid() && FamilyOf(n.Addr) == p.Family && !n.SrcPort {
+			p.SrcNat = n.Addr
+		} else {
+			p.SrcNatBy = n.Origin
+		}
 		return "", true
 	}
 	p.Nat = n

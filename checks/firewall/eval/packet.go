@@ -115,6 +115,12 @@ type Packet struct {
 	OrigDPort uint16
 	// Nat is the destination rewrite applied, nil while none was.
 	Nat *NatTarget
+	// SrcNat is the source an SNAT in INPUT (or POSTROUTING) gave the
+	// connection, which later chains see; Src stays the client's address.
+	// SrcNatBy names the rule when the new source (or source port) is not
+	// known (MASQUERADE, a range): later source matches are then unknown.
+	SrcNat   netip.Addr
+	SrcNatBy string
 	// Forwarded is set once routing sends the packet on (its new
 	// destination is not the host's); OIf is then its output interface,
 	// "" when unknown.

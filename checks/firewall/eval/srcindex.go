@@ -405,7 +405,7 @@ func (ix *srcIndex) chain(c *Chain) *candidates {
 // valid reports whether the candidate sets apply to p: its source is the
 // representative the sweep stands at.
 func (ix *srcIndex) valid(p *Packet) bool {
-	return ix != nil && p.Src == ix.src
+	return ix != nil && p.Src == ix.src && !p.SrcNat.IsValid() && p.SrcNatBy == ""
 }
 
 // verdictMap is chain for the entries of a verdict map.
