@@ -97,13 +97,50 @@ func (rs *Ruleset) Path(f Family) []*BaseChain {
 			out = append(out, b)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b *BaseChain) int {
-		if a.Hook != b.Hook {
-			return int(a.Hook) - int(b.Hook)
-		}
-		return a.Priority - b.Priority
-	})
+	slices.SortStableFunc(out, runOrder)
 	return out
+}
+
+// runOrder orders base chains of one or several hooks as the kernel runs
+// them. The nat chains of a hook do not run at their own priority: the
+// NAT core runs all of them (nft's and iptables' alike) from one hook of
+// its own, at NF_IP_PRI_NAT_DST (-100) in PREROUTING and OUTPUT and at
+// NF_IP_PRI_NAT_SRC (100) in INPUT and POSTROUTING; their priorities only
+// order them among themselves. A nat chain of priority 50 in PREROUTING
+// rewrites the destination before a filter chain of priority 0 sees it.
+func runOrder(a, b *BaseChain) int {
+	if a.Hook != b.Hook {
+		return int(a.Hook) - int(b.Hook)
+	}
+	pa, pb := a.runPriority(), b.runPriority()
+	if pa != pb {
+		return pa - pb
+	}
+	// At a tie the kernel runs hooks in the order they were registered,
+	// which the ruleset does not tell; the other chains are put first.
+	if a.NAT != b.NAT {
+		if a.NAT {
+			return 1
+		}
+		return -1
+	}
+	if a.NAT {
+		return a.Priority - b.Priority
+	}
+	return 0
+}
+
+// runPriority is the priority of the netfilter hook the chain runs from.
+func (b *BaseChain) runPriority() int {
+	if b.NAT {
+		switch b.Hook {
+		case Prerouting, Output:
+			return -100
+		case Input, Postrouting:
+			return 100
+		}
+	}
+	return b.Priority
 }
 
 // reachable returns every chain reachable from the path, each once.

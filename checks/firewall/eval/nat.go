@@ -108,12 +108,7 @@ func (rs *Ruleset) fullPath(f Family) []*BaseChain {
 			fwd = append(fwd, b)
 		}
 	}
-	slices.SortStableFunc(fwd, func(a, b *BaseChain) int {
-		if a.Hook != b.Hook {
-			return int(a.Hook) - int(b.Hook)
-		}
-		return a.Priority - b.Priority
-	})
+	slices.SortStableFunc(fwd, runOrder)
 	return append(path, fwd...)
 }
 

@@ -1,0 +1,124 @@
+package firewall
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
+)
+
+// TestNamespaceNatChainPriority: nat chains run from the NAT core's own
+// hook (priority -100 in PREROUTING, 100 in INPUT), whatever priority they
+// declare. A DNAT chain declared at 50 rewrites the port before a filter
+// chain at 0 sees it; an SNAT chain declared at -50 rewrites the source
+// after a filter chain at 0 decided. The model must follow the kernel's
+// order: untrusted sources the kernel lets in must make the check
+// CRITICAL, and the kernel's answer for each probe must be the model's.
+func TestNamespaceNatChainPriority(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "ip", "nft")
+	const ip6 = `
+table ip6 f {
+	chain in {
+		type filter hook input priority 0; policy drop;
+		iif lo accept
+		icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept
+		ip6 saddr 2001:db8::/64 accept
+	}
+}
+`
+	cases := []struct {
+		name, nft string
+		// ports probed: a port where nothing listens refuses what the
+		// firewall lets in.
+		ports []uint16
+		want  result.State
+	}{
+		// The filter chain sees port 6379, not 6380: its drop does not
+		// apply and every source reaches Redis through 6380.
+		{name: "dnat-declared-after-filter", ports: []uint16{6379, 6380}, want: result.Critical, nft: `
+table ip nat {
+	chain pre {
+		type nat hook prerouting priority 50;
+		tcp dport 6380 dnat to 192.0.2.1:6379
+	}
+}
+table ip f {
+	chain pre {
+		type filter hook prerouting priority 0; policy accept;
+		tcp dport 6380 ip saddr != 192.0.2.0/25 drop
+	}
+	chain in {
+		type filter hook input priority 0; policy drop;
+		iif lo accept
+		ip saddr 192.0.2.0/25 accept
+		ct status dnat accept
+	}
+}
+`},
+		// The filter chain sees the client's address: 198.51.100.0/24
+		// is accepted before the rewrite to 192.0.2.77.
+		{name: "snat-declared-before-filter", ports: []uint16{6379}, want: result.Critical, nft: `
+table ip nat {
+	chain in {
+		type nat hook input priority -50;
+		ip saddr 198.51.100.0/24 tcp dport 6379 snat to 192.0.2.77
+	}
+}
+table ip f {
+	chain in {
+		type filter hook input priority 0; policy drop;
+		iif lo accept
+		ip saddr 198.51.100.0/24 accept
+		ip saddr 192.0.2.0/25 ip saddr != 192.0.2.77 accept
+	}
+}
+`},
+	}
+	host := netip.MustParseAddr(serverAddr[eval.IPv4])
+	srcs := []netip.Addr{netip.MustParseAddr("198.51.100.7"), netip.MustParseAddr("203.0.113.9"), netip.MustParseAddr("192.0.2.2")}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			top := newTopology(t, "natprio-"+c.name[:4])
+			loadNft(t, top.server, c.nft+ip6)
+			// Only 6379 listens: an answer on 6380 is the rewrite's.
+			startListener(t, top.server, []uint16{6379})
+			var probes []probe
+			for _, s := range srcs {
+				for _, port := range c.ports {
+					probes = append(probes, probe{s, host, port})
+				}
+			}
+			got := dial(t, top.client, probes)
+
+			_, rs, rep := liveReport(t, top.server, []uint16{6379})
+			for _, p := range probes {
+				accept, undecided := eval.EvaluateAddr(rs, eval.NewSYN(p.src, p.dst, 40000, p.port, "eth0"))
+				kernel := got[p] == "accepted"
+				if !undecided && accept != kernel {
+					t.Errorf("%v -> %v:%d: model accepted=%v, kernel %s", p.src, p.dst, p.port, accept, got[p])
+				}
+				if !kernel {
+					continue
+				}
+				counted := false
+				for _, pr := range rep.Ports {
+					if pr.Query.Family == eval.IPv4 && pr.Query.Port == p.port && pr.Result != nil &&
+						(pr.Result.Accepted.Contains(p.src) || pr.Result.Undecided.Contains(p.src)) {
+						counted = true
+					}
+				}
+				if !counted {
+					t.Errorf("%v -> %v:%d: the kernel delivers it to 6379, the report does not count it", p.src, p.dst, p.port)
+				}
+			}
+			res := JudgeReport(rep, []netip.Prefix{netip.MustParsePrefix("192.0.2.0/25"), netip.MustParsePrefix("2001:db8::/64")})
+			if w := res.Worst(); w != c.want {
+				t.Errorf("verdict %v, want %v:\n%v", w, c.want, res.Findings)
+			}
+		})
+	}
+}
