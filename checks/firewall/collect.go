@@ -114,7 +114,7 @@ func Gather(ctx context.Context, cfg Options) *Facts {
 		}
 	})
 	wg.Go(func() { s.IPSet = liveIPSet(ctx, sys) })
-	wg.Go(func() { in.Routes, in.RoutesErr = liveRoutes(ctx, sys) })
+	wg.Go(func() { in.Routes, s.Interfaces, in.RoutesErr = liveRoutes(ctx, sys) })
 	wg.Go(func() {
 		dir := cfg.UFWDir
 		if dir == "" {
@@ -158,18 +158,18 @@ func firewalldTable(in *Facts) bool {
 	return false
 }
 
-// liveRoutes reads both families' routing tables over rtnetlink: no ip(8)
-// process.
-func liveRoutes(ctx context.Context, sys System) (*Routes, error) {
+// liveRoutes reads both families' routing tables, and the interfaces by
+// index, over rtnetlink: no ip(8) process.
+func liveRoutes(ctx context.Context, sys System) (*Routes, map[uint32]string, error) {
 	r, ok := sys.(RoutingSystem)
 	if !ok {
-		return nil, errNoRouting
+		return nil, nil, errNoRouting
 	}
-	list, err := r.Routes(ctx)
+	list, links, err := r.Routes(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return RoutesFrom(list), nil
+	return RoutesFrom(list), links, nil
 }
 
 // runParse runs a tool and parses its output.

@@ -3,6 +3,7 @@ package firewall
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/system"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
 )
 
@@ -75,9 +77,28 @@ func TestNamespaceRoutesRtnetlinkMatchIP(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	list, err := routesIn(ctx, ns)
+	list, links, err := routesIn(ctx, ns)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The interfaces by index, as ip(8) lists them.
+	out, err := exec.Command("ip", "-n", ns, "-j", "link", "show").Output()
+	if err != nil {
+		t.Fatalf("ip link show: %v", err)
+	}
+	var ipLinks []struct {
+		Index  uint32 `json:"ifindex"`
+		Ifname string `json:"ifname"`
+	}
+	if err := json.Unmarshal(out, &ipLinks); err != nil {
+		t.Fatal(err)
+	}
+	wantLinks := system.Links{}
+	for _, l := range ipLinks {
+		wantLinks[l.Index] = l.Ifname
+	}
+	if len(wantLinks) != 5 || !reflect.DeepEqual(links, wantLinks) {
+		t.Errorf("rtnetlink interfaces differ from ip's (5 expected):\n got %v\nwant %v", links, wantLinks)
 	}
 	got := RoutesFrom(list)
 	if !reflect.DeepEqual(got, want) {

@@ -36,11 +36,11 @@ func (s nsenterSystem) IPSetNames(_ context.Context, idx []uint16) (map[uint16]s
 	return ipsetNamesIn(s.ns, idx)
 }
 
-func (s netnsSystem) Routes(ctx context.Context) ([]system.Route, error) {
+func (s netnsSystem) Routes(ctx context.Context) ([]system.Route, system.Links, error) {
 	return routesIn(ctx, s.ns)
 }
 
-func (s nsenterSystem) Routes(ctx context.Context) ([]system.Route, error) {
+func (s nsenterSystem) Routes(ctx context.Context) ([]system.Route, system.Links, error) {
 	return routesIn(ctx, s.ns)
 }
 
@@ -57,13 +57,14 @@ func ipsetsIn(ctx context.Context, ns string) (*ipset.Dump, error) {
 	return d, err
 }
 
-func routesIn(ctx context.Context, ns string) ([]system.Route, error) {
+func routesIn(ctx context.Context, ns string) ([]system.Route, system.Links, error) {
 	var list []system.Route
+	var links system.Links
 	err := (&netns.Host{Name: ns, NS: ns}).Do(func() (err error) {
-		list, err = system.RoutesHere(ctx, system.RouteLimits{})
+		list, links, err = system.RoutesHere(ctx, system.RouteLimits{})
 		return err
 	})
-	return list, err
+	return list, links, err
 }
 
 func nftablesIn(ctx context.Context, ns string, rec io.Writer, sink nfnl.Sink) (*nfnl.Ruleset, error) {

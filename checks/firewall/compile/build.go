@@ -47,6 +47,10 @@ type Sources struct {
 	LegacyTables4, LegacyTables6     []string
 	LegacyNamesErr4, LegacyNamesErr6 error
 	IPSet                            Dump[ipset.Dump]
+	// Interfaces names the interfaces by index, for the bytecode's "iif"
+	// and "oif" (nil when unknown: only the loopback, index 1 in every
+	// network namespace, is then named).
+	Interfaces map[uint32]string
 }
 
 // Build compiles the sources into one model. Notes lists what was not

@@ -44,6 +44,7 @@ func (b *builder) bytecodeBegin(rs *nfnl.Ruleset, names func(uint16) (string, er
 		b.sets.dynamic[name] = true
 	}
 	bs.dc = decompile(rs, dec, sd.nft)
+	bs.dc.m.ifNames = ifNames(b.src.Interfaces)
 	b.bytecode = bs.dc
 	bs.st = b.nftBegin(bs.dc.rs)
 	return bs

@@ -40,6 +40,8 @@ type machine struct {
 	jumps map[jumpKey]nftjson.Stmt
 	// cmpStmts shares the statements of comparisons (see cmp).
 	cmpStmts map[cmpStmtKey]cmpStmt
+	// ifNames names interface indexes (see ifNames).
+	ifNames map[uint32]string
 }
 
 // notUnderstood is a statement the nft compiler turns into an undecided
@@ -119,10 +121,10 @@ func (m *machine) step(e nfnl.Expr) bool {
 		m.load(x.DReg, m.shared(valKey{0, x.Base, x.Offset, x.Len, 0, m.l3, m.l4}, func() *regVal { return m.payloadVal(x) }))
 	case *nfnl.Meta:
 		if x.Attrs&(1<<3) != 0 { // NFTA_META_SREG: a store
-			m.out = append(m.out, nftjson.Mangle{Key: metaVal(x.Key).left, Value: m.storedValue(x.SReg)})
+			m.out = append(m.out, nftjson.Mangle{Key: m.metaVal(x.Key).left, Value: m.storedValue(x.SReg)})
 			return true
 		}
-		m.load(x.DReg, m.shared(valKey{kind: 1, a: x.Key}, func() *regVal { return metaVal(x.Key) }))
+		m.load(x.DReg, m.shared(valKey{kind: 1, a: x.Key}, func() *regVal { return m.metaVal(x.Key) }))
 	case *nfnl.Ct:
 		if x.Attrs&(1<<4) != 0 { // NFTA_CT_SREG: a store
 			key := m.ctVal(x).left

@@ -257,8 +257,21 @@ func baseName(b uint32) string {
 	return fmt.Sprintf("base%d", b)
 }
 
+// ifNames is the table of interface names "iif" and "oif" are printed
+// with: the namespace's interfaces when known, and the loopback, index 1
+// in every network namespace, always. An index it lacks leaves its
+// comparison not understood: the rule's interface is unknown.
+func ifNames(links map[uint32]string) map[uint32]string {
+	out := make(map[uint32]string, len(links)+1)
+	for i, n := range links {
+		out[i] = n
+	}
+	out[1] = "lo"
+	return out
+}
+
 // metaVal names a meta key.
-func metaVal(key uint32) *regVal {
+func (m *machine) metaVal(key uint32) *regVal {
 	meta := func(k string) nftjson.Meta { return nftjson.Meta{Key: k} }
 	switch key {
 	case nfnl.MetaL4Proto:
@@ -278,9 +291,11 @@ func metaVal(key uint32) *regVal {
 		if key == nfnl.MetaOIF {
 			k = "oif"
 		}
-		// Interface indexes: only the loopback's (1 in every namespace)
-		// is known without the host's interface list.
-		return &regVal{left: meta(k), len: 4, value: namedValue(4, map[uint32]string{1: "lo"})}
+		names := m.ifNames
+		if names == nil {
+			names = ifNames(nil)
+		}
+		return &regVal{left: meta(k), len: 4, value: namedValue(4, names)}
 	case nfnl.MetaIIFType:
 		return &regVal{left: meta("iiftype"), len: 2, value: namedValue(2, ifTypes)}
 	case nfnl.MetaPktType:

@@ -24,13 +24,18 @@ type Route struct {
 // TableMain is the main routing table's number (RT_TABLE_MAIN).
 const TableMain = 254
 
+// Links names the interfaces of a network namespace by index: nf_tables
+// matches "iif" and "oif" by index, and prints the name.
+type Links map[uint32]string
+
 // Routing is a System that reads the routing tables of its network
 // namespace over rtnetlink.
 type Routing interface {
-	// Routes returns the IPv4 and IPv6 routes of every table.
-	Routes(ctx context.Context) ([]Route, error)
+	// Routes returns the IPv4 and IPv6 routes of every table, and the
+	// interfaces.
+	Routes(ctx context.Context) ([]Route, Links, error)
 }
 
-func (Host) Routes(ctx context.Context) ([]Route, error) {
+func (Host) Routes(ctx context.Context) ([]Route, Links, error) {
 	return RoutesHere(ctx, RouteLimits{})
 }

@@ -199,6 +199,15 @@ func (d *rtDecoder) result() []Route {
 	return out
 }
 
+// linkNames is the interfaces read, by index.
+func (d *rtDecoder) linkNames() Links {
+	out := make(Links, len(d.links))
+	for i, n := range d.links {
+		out[uint32(i)] = n
+	}
+	return out
+}
+
 // walkAttrs calls fn on each attribute of b, refusing one that overruns.
 func walkAttrs(b []byte, req string, fn func(typ uint16, v []byte) error) error {
 	a := nlsock.AttrsOf(b)

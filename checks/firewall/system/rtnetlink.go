@@ -19,13 +19,13 @@ const rtAttempts = 3
 // interrupted by a change.
 var ErrRoutesChanged = errors.New("rtnetlink: the routing tables kept changing while they were read")
 
-// RoutesHere reads the IPv4 and IPv6 routes of every table, and the names
-// of their interfaces, over rtnetlink. The socket belongs to the network
+// RoutesHere reads the IPv4 and IPv6 routes of every table, and the
+// interfaces by index, over rtnetlink. The socket belongs to the network
 // namespace of the calling thread (lock the OS thread to choose it).
-func RoutesHere(ctx context.Context, lim RouteLimits) ([]Route, error) {
+func RoutesHere(ctx context.Context, lim RouteLimits) ([]Route, Links, error) {
 	sock, err := nlsock.Open(unix.NETLINK_ROUTE, nlsock.DefaultBuffer)
 	if err != nil {
-		return nil, fmt.Errorf("rtnetlink: %w", err)
+		return nil, nil, fmt.Errorf("rtnetlink: %w", err)
 	}
 	defer sock.Close()
 	c := &rtConn{sock: sock, ctx: ctx}
@@ -45,14 +45,14 @@ func RoutesHere(ctx context.Context, lim RouteLimits) ([]Route, error) {
 		} {
 			d.req = q.req
 			if err := c.dump(d, q.typ, q.fam, q.body); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if !d.intr {
-			return d.result(), nil
+			return d.result(), d.linkNames(), nil
 		}
 	}
-	return nil, ErrRoutesChanged
+	return nil, nil, ErrRoutesChanged
 }
 
 type rtConn struct {

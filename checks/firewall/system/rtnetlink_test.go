@@ -14,12 +14,12 @@ import (
 func TestRoutesHereContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := RoutesHere(ctx, RouteLimits{}); !errors.Is(err, context.Canceled) {
+	if _, _, err := RoutesHere(ctx, RouteLimits{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 	ctx, cancel = context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancel()
-	if _, err := RoutesHere(ctx, RouteLimits{}); !errors.Is(err, context.DeadlineExceeded) {
+	if _, _, err := RoutesHere(ctx, RouteLimits{}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("past deadline: %v", err)
 	}
 }
@@ -29,14 +29,14 @@ func TestRoutesHereContext(t *testing.T) {
 func TestRoutesHereCap(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	all, err := RoutesHere(ctx, RouteLimits{})
+	all, _, err := RoutesHere(ctx, RouteLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(all) < 2 {
 		testenv.Skip(t, "only %d routes in this namespace, too few to cap", len(all))
 	}
-	if _, err := RoutesHere(ctx, RouteLimits{MaxRoutes: 1}); err == nil {
+	if _, _, err := RoutesHere(ctx, RouteLimits{MaxRoutes: 1}); err == nil {
 		t.Errorf("%d routes read under a cap of 1", len(all))
 	}
 }
