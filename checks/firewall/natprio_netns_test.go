@@ -2,6 +2,7 @@ package firewall
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
@@ -118,6 +119,89 @@ table ip f {
 			res := JudgeReport(rep, []netip.Prefix{netip.MustParsePrefix("192.0.2.0/25"), netip.MustParsePrefix("2001:db8::/64")})
 			if w := res.Worst(); w != c.want {
 				t.Errorf("verdict %v, want %v:\n%v", w, c.want, res.Findings)
+			}
+		})
+	}
+}
+
+// TestNamespaceNatHookTie: a filter chain at the NAT core's own priority
+// (-100 in PREROUTING) runs before or after the nat chains depending on
+// which hook the kernel registered last, which no listing tells. Loaded
+// before the nat table, the filter chain runs after the DNAT and its drop
+// of port 6380 misses the connections rewritten to 6379; loaded after, it
+// runs first and drops them. The check cannot tell the two apart: it must
+// never say the untrusted source is refused, and never OK.
+func TestNamespaceNatHookTie(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "ip", "nft")
+	const filter = `
+table ip f {
+	chain pre {
+		type filter hook prerouting priority -100; policy accept;
+		tcp dport 6380 drop
+	}
+	chain in {
+		type filter hook input priority 0; policy drop;
+		iif lo accept
+		ip saddr 192.0.2.0/25 accept
+		ct status dnat accept
+	}
+}
+`
+	const nat = `
+table ip nat {
+	chain pre {
+		type nat hook prerouting priority -100;
+		tcp dport 6380 dnat to 192.0.2.1:6379
+	}
+}
+table ip6 f6 {
+	chain in {
+		type filter hook input priority 0; policy drop;
+		iif lo accept
+	}
+}
+`
+	host := netip.MustParseAddr(serverAddr[eval.IPv4])
+	src := netip.MustParseAddr("198.51.100.7")
+	for _, c := range []struct {
+		name, rules string
+		kernel      string // the kernel's answer to src on 6380
+	}{
+		{"filter-loaded-first", filter + nat, "accepted"},
+		{"nat-loaded-first", nat + filter, "timeout"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			top := newTopology(t, "nattie-"+c.name[:3])
+			loadNft(t, top.server, c.rules)
+			startListener(t, top.server, []uint16{6379})
+			p := probe{src, host, 6380}
+			got := dial(t, top.client, []probe{p})
+			if got[p] != c.kernel {
+				t.Fatalf("kernel: %s on 6380, want %s: the registration order this test relies on has changed", got[p], c.kernel)
+			}
+			_, rs, rep := liveReport(t, top.server, []uint16{6379})
+			accept, undecided := eval.EvaluateAddr(rs, eval.NewSYN(src, host, 40000, 6380, "eth0"))
+			if accept || !undecided {
+				t.Errorf("model accepted=%v undecided=%v for %v on 6380; want undecided", accept, undecided, src)
+			}
+			counted := false
+			for _, pr := range rep.Ports {
+				if pr.Query.Family == eval.IPv4 && pr.Query.Port == 6380 && pr.Result != nil &&
+					(pr.Result.Accepted.Contains(src) || pr.Result.Undecided.Contains(src)) {
+					counted = true
+					if !strings.Contains(strings.Join(pr.Result.Reasons, "\n"), "order their hooks were registered") {
+						t.Errorf("reasons do not name the tie: %q", pr.Result.Reasons)
+					}
+				}
+			}
+			if !counted {
+				t.Errorf("the report does not count %v via host port 6380", src)
+			}
+			res := JudgeReport(rep, []netip.Prefix{netip.MustParsePrefix("192.0.2.0/25"), netip.MustParsePrefix("2001:db8::/64")})
+			if w := res.Worst(); w == result.OK || w == result.Warning {
+				t.Errorf("verdict %v, want UNKNOWN or CRITICAL:\n%v", w, res.Findings)
 			}
 		})
 	}

@@ -170,7 +170,8 @@ func reachable(path []*BaseChain) []*Chain {
 }
 
 // Evaluate computes the exact sets of sources whose new connection to the
-// queried port is delivered.
+// queried port is delivered, whatever order the kernel runs tied base
+// chains in (see runOrders).
 func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 	if opt.MaxContexts <= 0 {
 		opt.MaxContexts = DefaultOptions.MaxContexts
@@ -178,7 +179,35 @@ func Evaluate(rs *Ruleset, q Query, opt Options) (*Result, error) {
 	if opt.StepBudget <= 0 {
 		opt.StepBudget = DefaultOptions.StepBudget
 	}
-	path := specializePath(rs.fullPath(q.Family), q)
+	full := rs.fullPath(q.Family)
+	orders, ties := runOrders(full)
+	if orders == nil {
+		res, err := evaluatePath(rs, full, q, opt)
+		if err != nil {
+			return nil, err
+		}
+		res.undecidedOrder(ties)
+		return res, nil
+	}
+	res, err := evaluatePath(rs, orders[0], q, opt)
+	if err != nil || len(orders) == 1 {
+		return res, err
+	}
+	var others []*Result
+	for _, o := range orders[1:] {
+		r, err := evaluatePath(rs, o, q, opt)
+		if err != nil {
+			return nil, err
+		}
+		others = append(others, r)
+	}
+	res.mergeOrders(others, ties)
+	return res, nil
+}
+
+// evaluatePath is Evaluate on one order of the base chains.
+func evaluatePath(rs *Ruleset, full []*BaseChain, q Query, opt Options) (*Result, error) {
+	path := specializePath(full, q)
 	var pt Points
 	for _, c := range reachable(path) {
 		for _, r := range c.Rules {
@@ -351,7 +380,15 @@ func (w *walker) eval(p Packet, budget int, reasons map[string]bool) outcome {
 // EvaluateAddr is the fate of one packet; tests use it as the brute-force
 // reference.
 func EvaluateAddr(rs *Ruleset, p Packet) (accept, undecided bool) {
-	w := &walker{path: rs.fullPath(p.Family), budget: DefaultOptions.StepBudget, routing: rs.Routing}
-	o := w.fromBase(p, 0)
+	full := rs.fullPath(p.Family)
+	orders, _ := runOrders(full)
+	if orders == nil {
+		return false, true
+	}
+	var o outcome
+	for _, path := range orders {
+		w := &walker{path: path, budget: DefaultOptions.StepBudget, routing: rs.Routing}
+		o |= w.fromBase(p, 0)
+	}
 	return o == accepted, o == both
 }
