@@ -48,8 +48,15 @@ func ParseEntry(w string) Entry {
 	}
 	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"))
 	if err != nil {
-		e.Kind = Hostname
-		return e
+		// redis-server hands an address without a colon to getaddrinfo
+		// for IPv4, which reads the numbers inet_aton reads: "0", "0.0"
+		// and "0x0" bind every interface as 0.0.0.0 does, "127.1" is
+		// loopback. Anything else is a name getaddrinfo looks up.
+		var ok bool
+		if a, ok = parseInetAton(s); !ok {
+			e.Kind = Hostname
+			return e
+		}
 	}
 	a = a.Unmap()
 	e.Addr = a
@@ -140,4 +147,75 @@ func emptyBind(s Spec, major int, live bool) Spec {
 		s.Entries = []Entry{ParseEntry("*"), ParseEntry("::")}
 	}
 	return s
+}
+
+// parseInetAton reads an IPv4 address as the C library's inet_aton does
+// (and getaddrinfo with it, before any name lookup): one to four parts
+// separated by dots, each decimal, octal (leading 0) or hexadecimal (0x),
+// the last part filling the bytes the others left ("127.1" is 127.0.0.1,
+// "0" is 0.0.0.0, "3221225985" is 192.0.2.1). ok is false for anything
+// else, a name.
+func parseInetAton(s string) (netip.Addr, bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) > 4 {
+		return netip.Addr{}, false
+	}
+	vals := make([]uint64, len(parts))
+	for i, p := range parts {
+		v, ok := parseCNumber(p)
+		if !ok {
+			return netip.Addr{}, false
+		}
+		vals[i] = v
+	}
+	last := len(vals) - 1
+	var n uint64
+	for i := 0; i < last; i++ {
+		if vals[i] > 0xff {
+			return netip.Addr{}, false
+		}
+		n |= vals[i] << (24 - 8*i)
+	}
+	if vals[last] > 0xffffffff>>(8*last) {
+		return netip.Addr{}, false
+	}
+	n |= vals[last]
+	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}), true
+}
+
+// parseCNumber reads one part of an inet_aton address: digits only, no
+// sign, base from the prefix as strtoul with base 0; at most 32 bits.
+func parseCNumber(p string) (uint64, bool) {
+	base := uint64(10)
+	switch {
+	case len(p) >= 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'):
+		base, p = 16, p[2:]
+	case len(p) >= 2 && p[0] == '0':
+		base, p = 8, p[1:]
+	}
+	if p == "" {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range []byte(p) {
+		var d uint64
+		switch {
+		case c >= '0' && c <= '9':
+			d = uint64(c - '0')
+		case base == 16 && c >= 'a' && c <= 'f':
+			d = uint64(c-'a') + 10
+		case base == 16 && c >= 'A' && c <= 'F':
+			d = uint64(c-'A') + 10
+		default:
+			return 0, false
+		}
+		if d >= base {
+			return 0, false
+		}
+		v = v*base + d
+		if v > 0xffffffff {
+			return 0, false
+		}
+	}
+	return v, true
 }

@@ -215,9 +215,21 @@ func dump(r result.Result) string {
 func TestEntries(t *testing.T) {
 	for w, k := range map[string]Kind{"*": AllIPv4, "-::*": AllIPv6, "0.0.0.0": AllIPv4, "::": AllIPv6,
 		"::ffff:0.0.0.0": AllIPv4, "127.0.0.2": Loopback, "-::1": Loopback, "192.0.2.1": Specific,
-		"redis.example": Hostname, "[2001:db8::1]": Specific} {
+		"redis.example": Hostname, "[2001:db8::1]": Specific,
+		// inet_aton's forms, which redis-server's getaddrinfo reads.
+		"0": AllIPv4, "-0": AllIPv4, "00": AllIPv4, "0.0": AllIPv4, "0x0": AllIPv4, "0X00000000": AllIPv4,
+		"127.1": Loopback, "0x7f.1": Loopback, "0177.0.0.1": Loopback, "2130706433": Loopback,
+		"3221225985": Specific, "192.000.002.001": Specific,
+		"0x": Hostname, "08": Hostname, "1.2.3.4.5": Hostname, "256.1": Hostname, "1.16777216": Hostname,
+		"4294967296": Hostname, "1..2": Hostname, "0.0.0.0.": Hostname, "+1": Hostname, "redis1": Hostname} {
 		if got := ParseEntry(w).Kind; got != k {
 			t.Errorf("ParseEntry(%q) = %v, want %v", w, got, k)
+		}
+	}
+	for w, a := range map[string]string{"127.1": "127.0.0.1", "0177.0.0.1": "127.0.0.1", "3221225985": "192.0.2.1",
+		"192.000.002.001": "192.0.2.1", "192.0.0x201": "192.0.2.1", "0xc0.0.2.0377": "192.0.2.255"} {
+		if got := ParseEntry(w).Addr.String(); got != a {
+			t.Errorf("ParseEntry(%q).Addr = %s, want %s", w, got, a)
 		}
 	}
 	if !ParseEntry("-::*").Optional || ParseEntry("::*").Optional {

@@ -1,6 +1,7 @@
 package bind
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/redistest"
@@ -55,5 +56,38 @@ func TestVersionsNothingVerifiedAndRenamedInfo(t *testing.T) {
 			out, code = run(t, auth, []string{"REDIS_PASSWORD=pw-5e1"})
 			wantLines(t, out, code, 0, "server at 127.0.0.1:PORT: AUTH is renamed or disabled: the check cannot log in")
 		})
+	}
+}
+
+// redis-server reads a bind address without a colon as inet_aton does:
+// "0" binds every IPv4 interface, "127.1" is loopback. The check must read
+// them the same way from the running config and from the file alone.
+func TestVersionsInetAtonForms(t *testing.T) {
+	for label, bin := range redistest.Binaries(t) {
+		t.Run(label, func(t *testing.T) {
+			s := redistest.Start(t, redistest.Spec{Binary: bin, Config: []string{"bind 0"}})
+			out, code := run(t, s, nil, "--config-file", s.ConfigFile)
+			wantLines(t, out, code, 2, "running config (DIR/redis.conf:6) binds 0: every IPv4 interface",
+				"kernel: listening on 0.0.0.0:PORT (every IPv4 interface)")
+			wantNone(t, out, "does not resolve", "does not describe")
+			s.Stop()
+			out, code = run(t, s, nil, "--config-file", s.ConfigFile)
+			wantLines(t, out, code, 2, "config file DIR/redis.conf:6 binds 0: every IPv4 interface")
+
+			l := redistest.Start(t, redistest.Spec{Binary: bin, Config: []string{"bind 127.1"}})
+			out, code = run(t, l, nil, "--config-file", l.ConfigFile)
+			wantLines(t, out, code, 0, "running config (DIR/redis.conf:6) binds 127.1 (loopback)",
+				"kernel: listening on 127.0.0.1:PORT (loopback)")
+			wantNone(t, out, "does not resolve", "does not describe")
+		})
+	}
+}
+
+func wantNone(t *testing.T, out string, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if strings.Contains(out, p) {
+			t.Fatalf("output has %q:\n%s", p, out)
+		}
 	}
 }
