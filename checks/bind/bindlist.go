@@ -58,7 +58,10 @@ func ParseEntry(w string) Entry {
 			return e
 		}
 	}
-	a = a.Unmap()
+	// A zone does not narrow the wildcard: the kernel ignores the scope of
+	// any address but a link-local one, and "::%1" listens on every IPv6
+	// interface. Nor does it change which network an address is in.
+	a = a.Unmap().WithZone("")
 	e.Addr = a
 	switch {
 	case a.IsUnspecified() && a.Is4():

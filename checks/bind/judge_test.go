@@ -221,6 +221,7 @@ func TestEntries(t *testing.T) {
 		"127.1": Loopback, "0x7f.1": Loopback, "0177.0.0.1": Loopback, "2130706433": Loopback,
 		"3221225985": Specific, "192.000.002.001": Specific,
 		"0x": Hostname, "08": Hostname, "1.2.3.4.5": Hostname, "256.1": Hostname, "1.16777216": Hostname,
+		"::%1": AllIPv6, "-::%2": AllIPv6, "::1%1": Loopback, "fe80::1%eth0": Specific,
 		"4294967296": Hostname, "1..2": Hostname, "0.0.0.0.": Hostname, "+1": Hostname, "redis1": Hostname} {
 		if got := ParseEntry(w).Kind; got != k {
 			t.Errorf("ParseEntry(%q) = %v, want %v", w, got, k)

@@ -91,3 +91,17 @@ func wantNone(t *testing.T, out string, parts ...string) {
 		}
 	}
 }
+
+// A zone on the IPv6 wildcard narrows nothing: with "bind ::%1" the kernel
+// listens on [::], every IPv6 interface.
+func TestVersionsZonedWildcard(t *testing.T) {
+	for label, bin := range redistest.Binaries(t) {
+		t.Run(label, func(t *testing.T) {
+			s := redistest.Start(t, redistest.Spec{Binary: bin, Config: []string{"bind 127.0.0.1 ::%1"}})
+			out, code := run(t, s, nil, "--config-file", s.ConfigFile)
+			wantLines(t, out, code, 2, "running config (DIR/redis.conf:6) binds ::%1: every IPv6 interface",
+				"kernel: listening on [::]:PORT (every IPv6 interface)")
+			wantNone(t, out, "one host address", "does not describe")
+		})
+	}
+}
