@@ -98,7 +98,10 @@ func TestParseACLListLinesAndLimits(t *testing.T) {
 // secretTokens are the tokens of line that carry a password or a hash.
 func secretTokens(line string) []string {
 	var out []string
-	for _, f := range strings.Fields(line) {
+	for i, f := range strings.Fields(line) {
+		if i < 2 {
+			continue // "user" and the name, which may begin with any of them
+		}
 		f = strings.Trim(f, "()")
 		if len(f) > 1 && strings.ContainsRune("#><!", rune(f[0])) {
 			out = append(out, f[1:])
