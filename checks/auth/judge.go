@@ -54,8 +54,15 @@ func judgeProbe(r *result.Result, target string, p Probe) string {
 	case resp.NotRedis:
 		r.Add(result.Unknown, "%s: not a Redis server: PING got %q", target, shorten(p.Ping.Line))
 	case resp.OtherError:
-		r.Add(result.Unknown, "%s: PING without credentials got an error reply, cannot tell whether it needs a password: %s",
-			target, shorten(p.Ping.Line))
+		// PING renamed or disabled: a read served, or refused by the
+		// default user's rules, still proves the default user logged the
+		// client in; anything else leaves the question open.
+		if pingUnknown(p.Ping) && read != nil && (served || len(p.DryRun) > 0 || read.Code == "NOPERM") {
+			judgeLoggedIn(r, target, "PING renamed or disabled", p)
+			return ""
+		}
+		r.Add(result.Unknown, "%s: PING without credentials got an error reply, cannot tell whether it needs a password: %s%s",
+			target, shorten(p.Ping.Line), readAfter(read))
 	case resp.Denied:
 		r.Add(result.Warning, "%s: clients without credentials are refused only by protected mode (DENIED): "+
 			"the default user has no password, local clients get in, and so does everyone once protected mode is off "+
@@ -83,29 +90,46 @@ func judgeProbe(r *result.Result, target string, p Probe) string {
 		if p.Ping.Class == resp.NoPerm {
 			answered = "PING refused by ACL rules (NOPERM)"
 		}
-		switch {
-		case served && read.Sentinel:
-			r.Add(result.Critical, "%s: Sentinel serves clients without credentials (%s, %s served): anyone can reconfigure its masters or force a failover",
-				target, answered, read.Command)
-		case served:
-			r.Add(result.Critical, "%s: the default user is usable without a password (%s, %s served without credentials%s)",
-				target, answered, read.Command, refusedBefore(p))
-		case len(p.DryRun) > 0:
-			r.Add(result.Critical, "%s: the default user is usable without a password (%s; ACL DRYRUN says it may run %s)",
-				target, answered, strings.Join(p.DryRun, ", "))
-		case read != nil && read.Code == "NOPERM":
-			r.Add(result.Warning, "%s: clients without credentials are logged in as the default user, which has no password; "+
-				"%s, %s; other commands not verified: give admin credentials to audit its rules",
-				target, answered, readsText(p))
-		case p.Ping.Class == resp.Pong:
-			r.Add(result.Critical, "%s: the default user is usable without a password (PING answered without credentials; %s: %s)",
-				target, read.Command, describeRead(read))
-		default:
-			r.Add(result.Warning, "%s: clients without credentials are logged in as the default user, which has no password; "+
-				"PING refused by ACL rules (NOPERM); %s: %s", target, read.Command, describeRead(read))
-		}
+		judgeLoggedIn(r, target, answered, p)
 	}
 	return ""
+}
+
+// readAfter says what the read after an unclear PING got: "; DBSIZE: NOAUTH".
+func readAfter(read *ReadAttempt) string {
+	if read == nil {
+		return ""
+	}
+	return "; " + read.Command + ": " + describeRead(read)
+}
+
+// judgeLoggedIn judges a server whose PING showed the client was not
+// refused outright (answered, refused by ACL rules, or unknown): what the
+// harmless reads got decides.
+func judgeLoggedIn(r *result.Result, target, answered string, p Probe) {
+	read := p.Read
+	served := read != nil && read.Served
+	switch {
+	case served && read.Sentinel:
+		r.Add(result.Critical, "%s: Sentinel serves clients without credentials (%s, %s served): anyone can reconfigure its masters or force a failover",
+			target, answered, read.Command)
+	case served:
+		r.Add(result.Critical, "%s: the default user is usable without a password (%s, %s served without credentials%s)",
+			target, answered, read.Command, refusedBefore(p))
+	case len(p.DryRun) > 0:
+		r.Add(result.Critical, "%s: the default user is usable without a password (%s; ACL DRYRUN says it may run %s)",
+			target, answered, strings.Join(p.DryRun, ", "))
+	case read != nil && read.Code == "NOPERM":
+		r.Add(result.Warning, "%s: clients without credentials are logged in as the default user, which has no password; "+
+			"%s, %s; other commands not verified: give admin credentials to audit its rules",
+			target, answered, readsText(p))
+	case p.Ping.Class == resp.Pong:
+		r.Add(result.Critical, "%s: the default user is usable without a password (PING answered without credentials; %s: %s)",
+			target, read.Command, describeRead(read))
+	default:
+		r.Add(result.Warning, "%s: clients without credentials are logged in as the default user, which has no password; "+
+			"PING refused by ACL rules (NOPERM); %s: %s", target, read.Command, describeRead(read))
+	}
 }
 
 // refusedBefore lists, for a read served after DBSIZE was refused, the

@@ -70,8 +70,19 @@ func probe(ctx context.Context, opts redisconn.Options) Probe {
 	switch reply.Class {
 	case resp.Pong, resp.NoAuth, resp.NoPerm:
 		harmlessReads(ctx, opts, &p)
+	case resp.OtherError:
+		// A renamed or disabled PING says nothing about authentication
+		// (Redis looks the command up first); the reads after it may.
+		if pingUnknown(reply) {
+			harmlessReads(ctx, opts, &p)
+		}
 	}
 	return p
+}
+
+// pingUnknown: the server does not know PING (rename-command PING).
+func pingUnknown(r resp.Reply) bool {
+	return r.Class == resp.OtherError && strings.HasPrefix(r.Line, "-ERR unknown command")
 }
 
 // otherReads are tried when DBSIZE is refused with NOPERM. None writes;

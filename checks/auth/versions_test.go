@@ -174,3 +174,27 @@ func TestVersionsSentinelACL(t *testing.T) {
 		})
 	}
 }
+
+// A renamed PING says nothing about authentication: Redis looks a command
+// up before it checks the client, so an open server and one that wants a
+// password both answer "unknown command". The reads after it decide where
+// they can: served is CRITICAL, refused by the default user's ACL rules is
+// WARNING, and NOAUTH stays UNKNOWN (PING itself was never answered).
+func TestVersionsRenamedPing(t *testing.T) {
+	for label, bin := range redistest.Binaries(t) {
+		t.Run(label, func(t *testing.T) {
+			open := redistest.Start(t, redistest.Spec{Binary: bin, Config: []string{"protected-mode no", `rename-command PING ""`}})
+			r, out := check(t, redisconn.Options{Port: open.Port}, nil)
+			expect(t, r, out, result.Critical, "the default user is usable without a password (PING renamed or disabled, DBSIZE served without credentials)")
+
+			limited := redistest.Start(t, redistest.Spec{Binary: bin, Config: []string{"protected-mode no", `rename-command PING ""`,
+				"user default on nopass -@all +acl|whoami"}})
+			r, out = check(t, redisconn.Options{Port: limited.Port}, nil)
+			expect(t, r, out, result.Warning, "logged in as the default user, which has no password; PING renamed or disabled, DBSIZE")
+
+			pw := redistest.Start(t, redistest.Spec{Binary: bin, Config: []string{`rename-command PING ""`, "requirepass " + pwDefault}})
+			r, out = check(t, redisconn.Options{Port: pw.Port}, nil)
+			expect(t, r, out, result.Unknown, "cannot tell whether it needs a password", "DBSIZE: NOAUTH")
+		})
+	}
+}
