@@ -110,6 +110,21 @@ func secretTokens(line string) []string {
 	return out
 }
 
+// plainTokensHold reports whether a token of line that carries no secret
+// contains s: keeping that token keeps no secret.
+func plainTokensHold(line, s string) bool {
+	for i, f := range strings.Fields(line) {
+		f = strings.Trim(f, "()")
+		if i >= 2 && len(f) > 1 && strings.ContainsRune("#><!", rune(f[0])) {
+			continue
+		}
+		if strings.Contains(f, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // leaks reports whether anything the parser kept (names aside) carries a
 // secret token of line.
 func leaks(u User, line string) string {
@@ -123,6 +138,9 @@ func leaks(u User, line string) string {
 	for _, s := range secretTokens(line) {
 		if len(s) < 4 || s == u.Name {
 			continue // too short to tell apart from rule text
+		}
+		if plainTokensHold(line, s) {
+			continue // the same text stands in the line outside a secret
 		}
 		for _, k := range kept {
 			if strings.Contains(k, s) {
