@@ -126,6 +126,10 @@ func judgeSocket(r *result.Result, o Options, in Facts, s SocketFacts) {
 	for _, x := range reach {
 		r.Add(st, "%s: %s can connect (%s); %s", x.Explain, x.Who, pw, x.Fix)
 	}
+	for _, x := range Replacers(s.Chain, in.DB, allowed) {
+		r.Add(result.Warning, "%s: %s can replace the socket (%s): clients would connect to whatever they put there, and hand it their passwords; %s",
+			s.Path, x.Who, x.Explain, x.Fix)
+	}
 	sock := s.Chain.Socket()
 	if len(reach) == 0 {
 		r.Add(result.OK, "%s (owner %s, group %s, mode %04o%s): only %s can connect", s.Path,
