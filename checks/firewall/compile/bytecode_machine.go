@@ -215,11 +215,10 @@ func (m *machine) step(e nfnl.Expr) bool {
 		m.load(x.DReg, unknownVal("hash"))
 	case *nfnl.Byteorder:
 		m.load(x.DReg, byteorder(m.reg(x.SReg), x))
+	case *nfnl.Notrack:
+		m.out = append(m.out, nftjson.Notrack{})
 	case *nfnl.Unknown:
 		switch x.ExprName {
-		case "notrack":
-			m.out = append(m.out, nftjson.Notrack{})
-			return true
 		case "flow_offload":
 			m.out = append(m.out, nftjson.OtherStmt{Kind: "flow"})
 			return true
