@@ -94,6 +94,37 @@ table inet filter {
 	}
 }`,
 		accepted: map[eval.Family]string{eval.IPv4: "198.51.100.0/24", eval.IPv6: "2001:db8:1::/48"},
+	}, {
+		// The nftables wiki's per-source meter: "add @s { ip saddr ct
+		// count over N } drop" drops only past the bound, and "update
+		// @s { ... limit rate over ... } drop" only over the rate. A
+		// client under them is not dropped, and the next rule accepts
+		// it.
+		name: "dynset",
+		ruleset: `
+table inet filter {
+	set conn4 {
+		type ipv4_addr
+		size 65535
+		flags dynamic
+	}
+	set rate6 {
+		type ipv6_addr
+		size 65535
+		flags dynamic,timeout
+		timeout 1m
+	}
+	chain in {
+		type filter hook input priority filter; policy drop;
+		ct state established,related accept
+		iif lo accept
+		icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept
+		tcp dport 6379 ct state new add @conn4 { ip saddr ct count over 5 } drop
+		tcp dport 6379 ct state new update @rate6 { ip6 saddr limit rate over 1/minute burst 5 packets } drop
+		tcp dport 6379 accept
+	}
+}`,
+		accepted: map[eval.Family]string{eval.IPv4: "all", eval.IPv6: "all"},
 	}} {
 		t.Run(c.name, func(t *testing.T) { checkRealWorld(t, c) })
 	}

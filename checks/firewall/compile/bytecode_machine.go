@@ -192,7 +192,13 @@ func (m *machine) step(e nfnl.Expr) bool {
 		m.out = append(m.out, nftjson.OtherStmt{Kind: "redirect", Raw: json.RawMessage(raw)})
 		return false
 	case *nfnl.Dynset:
-		m.out = append(m.out, nftjson.OtherStmt{Kind: "set"})
+		op := map[uint32]string{0: "add", 1: "update", 2: "delete"}[x.Op]
+		if op == "" {
+			m.out = append(m.out, notUnderstood(fmt.Sprintf("dynset op %d", x.Op)))
+			return false
+		}
+		raw, _ := json.Marshal(map[string]map[string]string{"set": {"op": op, "set": "@" + x.SetName}})
+		m.out = append(m.out, nftjson.OtherStmt{Kind: "set", Raw: raw})
 	case *nfnl.Objref:
 		m.objref(x)
 	case *nfnl.Exthdr:

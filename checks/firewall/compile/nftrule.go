@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/nftjson"
@@ -13,7 +14,7 @@ import (
 // later match reads.
 var harmlessStmts = map[string]bool{"counter": true, "log": true, "ct helper": true,
 	"ct timeout": true, "ct expectation": true, "secmark": true, "dup": true, "flow": true,
-	"set": true, "map": true, "meta": false}
+	"meta": false}
 
 // stmtInv reports the "inv" flag of a statement ("limit rate over",
 // "ct count over", "quota over"): the match then holds past the bound.
@@ -41,6 +42,31 @@ func decodeInv(raw json.RawMessage, kind string) bool {
 		return false
 	}
 	return body[kind].Inv
+}
+
+// dynsetOp reads the operation of a "set" or "map" statement ("add",
+// "update", "delete").
+func dynsetOp(raw json.RawMessage, kind string) string {
+	var body map[string]struct {
+		Op string `json:"op"`
+	}
+	if json.Unmarshal(raw, &body) != nil {
+		return ""
+	}
+	return body[kind].Op
+}
+
+// dynsetName reads the set a "set" or "map" statement updates.
+func dynsetName(raw json.RawMessage, kind string) string {
+	var body map[string]map[string]json.RawMessage
+	if json.Unmarshal(raw, &body) != nil {
+		return "?"
+	}
+	var name string
+	if json.Unmarshal(body[kind][kind], &name) != nil {
+		return "?"
+	}
+	return strings.TrimPrefix(name, "@")
 }
 
 // historyStmts make the rule depend on traffic already seen.
@@ -121,6 +147,18 @@ loop:
 		case nftjson.Passive:
 		case nftjson.OtherStmt:
 			if harmlessStmts[s.Kind] {
+				continue
+			}
+			if s.Kind == "set" || s.Kind == "map" {
+				// "add @s { ... }" and "update @s { ... }" end the rule
+				// when the set is full or when a statement of the
+				// element ("limit rate over", "ct count over") does not
+				// match: the client decides both by the traffic it sends.
+				// Only "delete @s { ... }" always goes on.
+				if dynsetOp(s.Raw, s.Kind) != "delete" {
+					cur.Conds = append(cur.Conds, eval.Choice("while the update of @"+dynsetName(s.Raw, s.Kind)+" succeeds",
+						"while the update of @"+dynsetName(s.Raw, s.Kind)+" fails (set full or its element's limit not reached)"))
+				}
 				continue
 			}
 			if why, ok := historyStmts[s.Kind]; ok {
