@@ -1,8 +1,10 @@
 package firewall
 
 import (
+	"fmt"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
@@ -16,13 +18,16 @@ type realWorldCase struct {
 	// accepted spells the sources that may reach tcp/6379, per family,
 	// as want.txt does.
 	accepted map[eval.Family]string
+	// exact: no match is left to the client (limits, time windows), so
+	// the model's answer for each packet is the kernel's.
+	exact bool
 }
 
 // checkRealWorld loads c's ruleset, reads it back as the live check does
 // and compares the report with c.accepted and with the kernel's answers
 // to connection attempts from every client address: a source the kernel
-// lets in must be in the accepted set, and a packet the model decides
-// alone (no choice left to the client) must get the kernel's answer.
+// lets in must be in the accepted set and accepted by the model, and when
+// the case is exact the model must refuse what the kernel refuses.
 func checkRealWorld(t *testing.T, c realWorldCase) {
 	top := newTopology(t, c.name)
 	loadNft(t, top.server, c.ruleset)
@@ -56,8 +61,8 @@ func checkRealWorld(t *testing.T, c realWorldCase) {
 		if kernel && !res.Accepted.Contains(p.src) {
 			t.Errorf("%v: the kernel accepts, the report leaves it out of the accepted set", p.src)
 		}
-		accept, chosen := eval.EvaluateAddr(rs, eval.NewSYN(p.src, p.dst, 40000, p.port, "eth0"))
-		if !chosen && accept != kernel {
+		accept, undecided := eval.EvaluateAddr(rs, eval.NewSYN(p.src, p.dst, 40000, p.port, "eth0"))
+		if undecided || (kernel && !accept) || (c.exact && accept != kernel) {
 			t.Errorf("%v: model accepts=%v, connection %s", p.src, accept, outcome)
 		}
 	}
@@ -94,6 +99,7 @@ table inet filter {
 	}
 }`,
 		accepted: map[eval.Family]string{eval.IPv4: "198.51.100.0/24", eval.IPv6: "2001:db8:1::/48"},
+		exact:    true,
 	}, {
 		// The nftables wiki's per-source meter: "add @s { ip saddr ct
 		// count over N } drop" drops only past the bound, and "update
@@ -125,7 +131,36 @@ table inet filter {
 	}
 }`,
 		accepted: map[eval.Family]string{eval.IPv4: "all", eval.IPv6: "all"},
-	}} {
+	}, clockCase(time.Now())} {
 		t.Run(c.name, func(t *testing.T) { checkRealWorld(t, c) })
+	}
+}
+
+// clockCase builds time windows around now: "meta hour" and "meta day"
+// matches hold at the times the client picks, so a window that holds now
+// and one that does not both leave their sources able to connect at some
+// moment. The kernel's answer now is one of the two.
+func clockCase(now time.Time) realWorldCase {
+	hour := func(d time.Duration) string { return now.Add(d).Format("15:04") }
+	day := func(d int) string { return now.AddDate(0, 0, d).Weekday().String() }
+	around := fmt.Sprintf("{ %s, %s, %s }", day(-1), day(0), day(1))
+	return realWorldCase{
+		name: "clock",
+		ruleset: fmt.Sprintf(`
+table inet filter {
+	chain in {
+		type filter hook input priority filter; policy drop;
+		ct state established,related accept
+		iif lo accept
+		icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept
+		meta hour "%s"-"%s" ip saddr 198.51.100.0/24 tcp dport 6379 accept
+		meta hour "%s"-"%s" ip saddr 203.0.113.0/24 tcp dport 6379 accept
+		meta day != %s ip saddr 192.0.2.0/24 drop
+		ip saddr 192.0.2.0/24 tcp dport 6379 accept
+		meta day %s ip6 saddr 2001:db8::/64 drop
+		ip6 saddr 2001:db8::/48 tcp dport 6379 accept
+	}
+}`, hour(-2*time.Hour), hour(2*time.Hour), hour(4*time.Hour), hour(8*time.Hour), around, around),
+		accepted: map[eval.Family]string{eval.IPv4: "192.0.2.0/24 198.51.100.0/24 203.0.113.0/24", eval.IPv6: "2001:db8::/48"},
 	}
 }

@@ -310,6 +310,16 @@ func (m *machine) metaVal(key uint32) *regVal {
 		return &regVal{left: meta("skgid"), len: 4, value: numValue(4)}
 	case nfnl.MetaOIFGroup:
 		return &regVal{left: meta("oifgroup"), len: 4, value: numValue(4)}
+	case nfnl.MetaTimeNS:
+		return &regVal{left: meta("time"), len: 8, value: beValue(8), host: true}
+	case nfnl.MetaTimeDay:
+		return &regVal{left: meta("day"), len: 1, value: numValue(1)}
+	case nfnl.MetaTimeHour:
+		// Seconds since midnight UTC, turned to network order before
+		// the comparison.
+		return &regVal{left: meta("hour"), len: 4, value: numValue(4), host: true}
+	case nfnl.MetaIIFGroup:
+		return unknownVal("meta iifgroup")
 	}
 	return unknownVal(fmt.Sprintf("meta key %d", key))
 }
@@ -496,7 +506,7 @@ func leftName(e nftjson.Expr) string { return exprName(e) }
 // port before "tcp dport > 1024").
 func byteorder(src *regVal, b *nfnl.Byteorder) *regVal {
 	const ntoh, hton = 0, 1
-	if src == nil || int(b.Len) != src.len || (b.Size != 2 && b.Size != 4) || int(b.Size) != src.len {
+	if src == nil || int(b.Len) != src.len || (b.Size != 2 && b.Size != 4 && b.Size != 8) || int(b.Size) != src.len {
 		return unknownVal("byteorder")
 	}
 	switch {

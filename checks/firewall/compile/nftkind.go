@@ -85,7 +85,17 @@ func leftField(e nftjson.Expr, tableFam eval.Family) field {
 			}
 		}
 	}
-	return field{kind: kUnknown, name: exprName(e), why: "expression " + exprName(e) + " not modelled"}
+	why := "expression " + exprName(e) + " not modelled"
+	if hint := unmodelledHints[exprName(e)]; hint != "" {
+		why += ": " + hint
+	}
+	return field{kind: kUnknown, name: exprName(e), why: why}
+}
+
+// unmodelledHints say what to change in a rule whose key is not modelled.
+var unmodelledHints = map[string]string{
+	"meta iifgroup": "interface groups are not read; match the interfaces by name (iifname) instead",
+	"meta time":     "a date either has passed (the match never holds again) or is still to come; remove the rule once its date has passed, or use meta hour and meta day",
 }
 
 // l4ProtoList holds l4Protos as one-element lists, shared by every
@@ -176,6 +186,12 @@ func metaField(m nftjson.Meta, tableFam eval.Family) field {
 		return field{kind: kIifType, name: name}
 	case "length":
 		return field{kind: kChosen, name: name}
+	case "hour", "day":
+		// The client picks the moment it connects, and every hour of
+		// the day and day of the week comes back.
+		return field{kind: kChosen, name: name}
+	case "iifgroup", "time":
+		return field{kind: kUnknown, name: name, why: name + " not modelled: " + unmodelledHints[name]}
 	}
 	return field{kind: kUnknown, name: name, why: name + " not modelled"}
 }

@@ -110,7 +110,7 @@ func (t *nftTable) valueCond(f field, op string, right nftjson.Expr, origin stri
 				return wrap(chosenHeader(f.name, (l.Str == "false") == (op == "==")))
 			}
 		}
-		return wrap(chosenPacket(f.name))
+		return wrap(chosenField(f.name))
 	}
 	neg := false
 	switch op {
@@ -248,7 +248,7 @@ func (t *nftTable) kindCond(f field, op string, neg bool, vals []nftjson.Expr) (
 		}
 		return eval.Iface{Out: f.out, Names: names, Neg: neg}, nil
 	case kChosen:
-		return chosenPacket(f.name), nil
+		return chosenField(f.name), nil
 	case kNextHdr:
 		var ps []uint8
 		for _, v := range vals {

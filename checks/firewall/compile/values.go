@@ -253,6 +253,19 @@ func chosenPacket(what string) eval.Cond {
 		"with a first SYN whose "+what+" %s does not match")
 }
 
+// clockKeys are the meta keys of the time of the packet.
+var clockKeys = map[string]bool{"meta hour": true, "meta day": true}
+
+// chosenField is a match on a field the client decides: of its first SYN,
+// or the moment it sends it (a time window: the client connects inside it
+// or outside it, as it likes).
+func chosenField(what string) eval.Cond {
+	if clockKeys[what] {
+		return eval.Choice("at a time when "+what+" %s matches", "at a time when "+what+" %s does not match")
+	}
+	return chosenPacket(what)
+}
+
 // chosenHeader is a match on the presence of an IPv6 extension header or
 // an IP or TCP option (or on what is in one): a plain first SYN has none,
 // and takes the branch plain says (true: the match holds without one).

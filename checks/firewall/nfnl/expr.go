@@ -120,6 +120,9 @@ const (
 	MetaPktType  = 19
 	MetaIIFGroup = 21
 	MetaOIFGroup = 22
+	MetaTimeNS   = 30
+	MetaTimeDay  = 31
+	MetaTimeHour = 32
 )
 
 // Meta loads packet metadata Key into DReg or, with SReg (Attrs has
