@@ -36,6 +36,7 @@ var matches = map[string]map[uint32]matchDecoder{
 	"icmp":      {0: {4, icmpMatch("icmp", "--icmp-type")}},
 	"icmp6":     {0: {4, icmpMatch("icmp6", "--icmpv6-type")}},
 	"physdev":   {0: {66, decodePhysdev}},
+	"rpfilter":  {0: {1, decodeRpfilter}},
 }
 
 // Match decodes a match expression into the "-m module" iptables-save
@@ -309,4 +310,20 @@ func decodeOwner(_ *Decoder, b blob, _ Family) (string, []iptsave.Option, error)
 		opts = append(opts, opt("--socket-exists", inv&socket != 0))
 	}
 	return "owner", opts, nil
+}
+
+// decodeRpfilter reads struct xt_rpfilter_info: one byte of XT_RPFILTER_*
+// flags.
+func decodeRpfilter(_ *Decoder, b blob, _ Family) (string, []iptsave.Option, error) {
+	flags := b.u8(0)
+	if flags&^0x0f != 0 {
+		return "", nil, fmt.Errorf("flags %#x", flags)
+	}
+	var opts []iptsave.Option
+	for i, name := range []string{"--loose", "--validmark", "--accept-local", "--invert"} {
+		if flags&(1<<i) != 0 {
+			opts = append(opts, opt(name, false))
+		}
+	}
+	return "rpfilter", opts, nil
 }

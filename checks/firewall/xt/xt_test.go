@@ -97,6 +97,8 @@ func TestMatches(t *testing.T) {
 		{"conntrack v6 orig src prefix", IPv6, "conntrack", 3,
 			ctInfo3().u16(146, ctOrigSrc|ctDirection).u16(148, ctOrigSrc).ip(0, "2001:db8::").ip(16, "ffff:ffff::"),
 			"-m conntrack ! --ctorigsrc 2001:db8::/32 --ctdir ORIGINAL"},
+		{"rpfilter", IPv4, "rpfilter", 0, newLay(8).u8(0, 1|8), "-m rpfilter --loose --invert"},
+		{"rpfilter plain", IPv6, "rpfilter", 0, newLay(1), "-m rpfilter"},
 		{"state", IPv4, "state", 0, newLay(4).u32(0, 1<<2|1<<1), "-m state --state RELATED,ESTABLISHED"},
 		{"comment", IPv4, "comment", 0, newLay(256).str(0, "allow redis"), `-m comment --comment "allow redis"`},
 		{"addrtype", IPv4, "addrtype", 1, newLay(8).u16(2, 1<<2).u32(4, 2|4), "-m addrtype ! --dst-type LOCAL --limit-iface-in"},
