@@ -182,7 +182,9 @@ func targetOf(r *iptsave.Rule, fam eval.Family, chains map[string]bool, origin s
 			break
 		}
 		out.verdict, out.class = v, "nat "+t
-	case "TPROXY", "NETMAP", "SYNPROXY":
+	case "SYNPROXY":
+		undecided("target SYNPROXY " + synproxyHint)
+	case "TPROXY", "NETMAP":
 		undecided("target " + t + " is not evaluated yet")
 	default:
 		undecided("unknown target " + t)

@@ -69,6 +69,12 @@ func dynsetName(raw json.RawMessage, kind string) string {
 	return strings.TrimPrefix(name, "@")
 }
 
+// synproxyHint says why a SYN proxy leaves the verdict open, and what to
+// change.
+const synproxyHint = "is not evaluated: the kernel answers the SYN itself and, once the client completes the handshake, " +
+	"sends the server a SYN of its own for the connection, which the check does not follow. " +
+	"Keep the SYN proxy off the Redis ports, or drop the sources Redis must not see before it"
+
 // historyStmts make the rule depend on traffic already seen.
 var historyStmts = map[string]string{"limit": "rate limit", "quota": "byte quota",
 	"last": "last-seen time", "ct count": "connection count limit", "connlimit": "connection count limit"}
@@ -177,7 +183,9 @@ loop:
 					break
 				}
 				cur.Verdict = v
-			case "tproxy", "synproxy", "fwd":
+			case "synproxy":
+				undecided("synproxy " + synproxyHint)
+			case "tproxy", "fwd":
 				undecided(s.Kind + " is not evaluated yet")
 			default:
 				undecided("statement " + s.Kind + " not understood")
