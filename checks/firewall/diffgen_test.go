@@ -55,9 +55,11 @@ func (rs *randRuleset) String() string {
 		fmt.Fprintf(&b, "table %s %s {\n", t.family, t.name)
 		if t.family != "ip6" {
 			fmt.Fprintf(&b, "\tset src4 { type ipv4_addr; flags interval; elements = { 192.0.2.0/25, 203.0.113.0/24 } }\n")
+			fmt.Fprintf(&b, "\tset dyn4 { type ipv4_addr; size 65535; flags dynamic; }\n")
 		}
 		if t.family != "ip" {
 			fmt.Fprintf(&b, "\tset src6 { type ipv6_addr; flags interval; elements = { 2001:db8:1::/48 } }\n")
+			fmt.Fprintf(&b, "\tset dyn6 { type ipv6_addr; size 65535; flags dynamic,timeout; timeout 1m; }\n")
 		}
 		for _, c := range t.chains {
 			fmt.Fprintf(&b, "\tchain %s {\n", c.name)
@@ -113,6 +115,8 @@ var genAtoms = []struct {
 	{"", "iifname eth0"}, {"", "iifname != eth0"}, {"inet:ip", "meta nfproto ipv4"}, {"inet:ip6", "meta nfproto ipv6"},
 	{"", "limit rate 1/minute burst 1 packets"}, {"", "limit rate over 1/minute burst 1 packets"},
 	{"", "ct count over 1000"}, {"", "meta length > 60"},
+	{"ip", "add @dyn4 { ip saddr ct count over 1000 }"}, {"ip6", "update @dyn6 { ip6 saddr limit rate over 1/minute burst 1 packets }"},
+	{"", `meta hour "00:00"-"12:00"`}, {"", "meta day != { Saturday, Sunday }"}, {"", "ct state untracked"},
 }
 
 var genVerdicts = []string{"accept", "accept", "drop", "drop", "reject", "reject with tcp reset", "counter", "return", "continue"}
