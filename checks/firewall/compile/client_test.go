@@ -81,6 +81,18 @@ func TestClientShapedFirstSYN(t *testing.T) {
 		{"limit over then drop: accepted over the limit",
 			oneChain("inet", "accept", `[`+dport6379+`, {"limit": {"rate": 25, "burst": 50, "per": "second"}}, {"drop": null}]`),
 			eval.IPv4, all(eval.IPv4), "while over the rate limit of nft inet t in handle 0"},
+		{"meter with limit over then drop: accepted under the limit",
+			oneChain("inet", "accept", `[`+dport6379+`, {"meter": {"key": {"payload": {"protocol": "ip", "field": "saddr"}}, "stmt": {"limit": {"rate": 5, "burst": 5, "per": "second", "inv": true}}, "size": 65535, "name": "m"}}, {"drop": null}]`),
+			eval.IPv4, all(eval.IPv4), "while the update of @m fails"},
+		{"add to a set with ct count over then drop: accepted under the count",
+			oneChain("inet", "accept", `[`+dport6379+`, {"set": {"op": "add", "elem": {"payload": {"protocol": "ip", "field": "saddr"}}, "set": "@c", "stmt": [{"ct count": {"val": 5, "inv": true}}]}}, {"drop": null}]`),
+			eval.IPv4, all(eval.IPv4), "while the update of @c fails"},
+		{"delete from a set then drop: always dropped",
+			oneChain("inet", "accept", `[`+dport6379+`, {"set": {"op": "delete", "elem": {"payload": {"protocol": "ip", "field": "saddr"}}, "set": "@c"}}, {"drop": null}]`),
+			eval.IPv4, none, ""},
+		{"meta hour window then drop: accepted outside the window",
+			oneChain("inet", "accept", `[{"match": {"op": "==", "left": {"meta": {"key": "hour"}}, "right": {"range": ["08:00", "17:00"]}}}, `+dport6379+`, {"drop": null}]`),
+			eval.IPv4, all(eval.IPv4), "at a time when meta hour"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -56,14 +56,18 @@ func dynsetOp(raw json.RawMessage, kind string) string {
 	return body[kind].Op
 }
 
-// dynsetName reads the set a "set" or "map" statement updates.
+// dynsetName reads the set a "set", "map" or "meter" statement updates.
 func dynsetName(raw json.RawMessage, kind string) string {
 	var body map[string]map[string]json.RawMessage
 	if json.Unmarshal(raw, &body) != nil {
 		return "?"
 	}
+	key := kind
+	if kind == "meter" {
+		key = "name"
+	}
 	var name string
-	if json.Unmarshal(body[kind][kind], &name) != nil {
+	if json.Unmarshal(body[kind][key], &name) != nil {
 		return "?"
 	}
 	return strings.TrimPrefix(name, "@")
@@ -155,8 +159,9 @@ loop:
 			if harmlessStmts[s.Kind] {
 				continue
 			}
-			if s.Kind == "set" || s.Kind == "map" {
-				// "add @s { ... }" and "update @s { ... }" end the rule
+			if s.Kind == "set" || s.Kind == "map" || s.Kind == "meter" {
+				// "add @s { ... }", "update @s { ... }" and "meter"
+				// (nft -j's name for a dynamic set in the rule) end the rule
 				// when the set is full or when a statement of the
 				// element ("limit rate over", "ct count over") does not
 				// match: the client decides both by the traffic it sends.
