@@ -26,6 +26,11 @@ type realWorldCase struct {
 	// exact: no match is left to the client (limits, time windows), so
 	// the model's answer for each packet is the kernel's.
 	exact bool
+	// network changes the topology before the ruleset is loaded.
+	network func(t *testing.T, top topology)
+	// reach lists clients the kernel must let in: the case's premise,
+	// so that it cannot pass with a topology that tests nothing.
+	reach []string
 }
 
 // checkRealWorld loads c's ruleset, reads it back as the live check does
@@ -35,6 +40,9 @@ type realWorldCase struct {
 // the case is exact the model must refuse what the kernel refuses.
 func checkRealWorld(t *testing.T, c realWorldCase) {
 	top := newTopology(t, c.name)
+	if c.network != nil {
+		c.network(t, top)
+	}
 	if c.ruleset != "" {
 		loadNft(t, top.server, c.ruleset)
 	}
@@ -71,7 +79,15 @@ func checkRealWorld(t *testing.T, c realWorldCase) {
 		src := netip.MustParseAddr(a)
 		probes = append(probes, probe{src, netip.MustParseAddr(serverAddr[eval.FamilyOf(src)]), port})
 	}
-	for p, outcome := range dial(t, top.client, probes) {
+	outcomes := dial(t, top.client, probes)
+	for _, a := range c.reach {
+		src := netip.MustParseAddr(a)
+		p := probe{src, netip.MustParseAddr(serverAddr[eval.FamilyOf(src)]), port}
+		if outcomes[p] != "accepted" {
+			t.Errorf("%v: connection %s; the case needs the kernel to let it in", src, outcomes[p])
+		}
+	}
+	for p, outcome := range outcomes {
 		res := results[eval.FamilyOf(p.src)]
 		kernel := outcome == "accepted"
 		if kernel && !res.Accepted.Contains(p.src) {
@@ -151,8 +167,7 @@ table inet filter {
 		// firewalld's iptables backend and many hand-written rulesets
 		// drop what fails the reverse-path check in the raw table; with
 		// iptables-nft the match stays an xt match in the bytecode. A
-		// client that completes a handshake is routed back the way it
-		// came, so it passes.
+		// client routed back the way it came passes it.
 		name: "rpfilter",
 		commands: `
 iptables-nft -t raw -A PREROUTING -m rpfilter --invert -j DROP
@@ -167,9 +182,50 @@ ip6tables-nft -A INPUT -p ipv6-icmp -j ACCEPT
 ip6tables-nft -A INPUT -s 2001:db8::/64 -p tcp --dport 6379 -j ACCEPT`,
 		accepted: map[eval.Family]string{eval.IPv4: "192.0.2.0/24", eval.IPv6: "2001:db8::/64"},
 		exact:    true,
+	}, {
+		// A strict reverse-path match passes or fails by the way back to
+		// the client. Here 203.0.113.0/24 and 2001:db8:ffff::/48 send by
+		// eth0 and are answered by eth1: the check fails for them and
+		// holds for everyone else,
+		// so "-m rpfilter -j DROP" (the --invert forgotten) and "fib
+		// saddr . iif oif exists drop" drop the others and let it in.
+		name:    "rpasym",
+		network: asymmetricRoute,
+		ruleset: `
+table inet filter {
+	chain pre {
+		type filter hook prerouting priority filter; policy accept;
+		tcp dport 6379 fib saddr . iif oif exists drop
+	}
+}`,
+		commands: `iptables-nft -t raw -A PREROUTING -p tcp --dport 6379 -m rpfilter -j DROP`,
+		accepted: map[eval.Family]string{eval.IPv4: "all", eval.IPv6: "all"},
+		reach:    []string{"203.0.113.9", "2001:db8:ffff::9"},
 	}, clockCase(time.Now())} {
 		t.Run(c.name, func(t *testing.T) { checkRealWorld(t, c) })
 	}
+}
+
+// asymmetricRoute joins the two namespaces by a second pair, eth1, and
+// routes the server's replies to 203.0.113.0/24 and 2001:db8:ffff::/48
+// through it while those clients still send by eth0. Reverse-path
+// filtering is off in both, so only the rules under test look at it.
+func asymmetricRoute(t *testing.T, top topology) {
+	t.Helper()
+	s, c := []string{"-n", top.server}, []string{"-n", top.client}
+	ipCmd(t, append(s, "link", "add", "eth1", "type", "veth", "peer", "name", "eth1", "netns", top.client)...)
+	ipCmd(t, append(s, "addr", "add", "198.51.100.253/30", "dev", "eth1")...)
+	ipCmd(t, append(c, "addr", "add", "198.51.100.254/30", "dev", "eth1")...)
+	ipCmd(t, append(s, "addr", "add", "2001:db8:2::1/64", "dev", "eth1", "nodad")...)
+	ipCmd(t, append(c, "addr", "add", "2001:db8:2::2/64", "dev", "eth1", "nodad")...)
+	for _, args := range [][]string{s, c} {
+		ipCmd(t, append(args, "link", "set", "eth1", "up")...)
+		for _, key := range []string{"all", "default", "eth0", "eth1"} {
+			ipCmd(t, "netns", "exec", args[1], "sysctl", "-q", "-w", "net.ipv4.conf."+key+".rp_filter=0")
+		}
+	}
+	ipCmd(t, append(s, "route", "replace", "203.0.113.0/24", "via", "198.51.100.254", "dev", "eth1")...)
+	ipCmd(t, append(s, "-6", "route", "replace", "2001:db8:ffff::/48", "via", "2001:db8:2::2", "dev", "eth1")...)
 }
 
 // clockCase builds time windows around now: "meta hour" and "meta day"

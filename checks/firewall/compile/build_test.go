@@ -234,3 +234,26 @@ func TestNftExpressions(t *testing.T) {
 		t.Errorf("IPv6 16379 (th dport < 10000): %v", r.Accepted.Prefixes())
 	}
 }
+
+// A strict reverse-path match depends on the way back to the client,
+// which the model does not decide: "exists drop" must not be taken to
+// drop everyone (a client routed back by another interface gets in), and
+// "missing drop" must not be taken to drop anyone.
+func TestNftReversePathIsChosen(t *testing.T) {
+	const asym = "from a source routed back by another interface than its SYN came in on (nft inet t in handle 2: fib saddr . iif oif true drop)"
+	for _, c := range []struct{ right, choice string }{{`true`, asym}, {`false`, ""}} {
+		nft := `{"nftables": [{"table": {"family": "inet", "name": "t"}},
+	{"chain": {"family": "inet", "table": "t", "name": "in", "type": "filter", "hook": "input", "prio": 0, "policy": "accept"}},
+	{"rule": {"family": "inet", "table": "t", "chain": "in", "handle": 2, "expr": [
+		{"match": {"op": "==", "left": {"fib": {"result": "oif", "flags": ["saddr", "iif"]}}, "right": ` + c.right + `}},
+		{"drop": null}]}}]}`
+		rs, _ := Build(Sources{NFT: parseText(t, nft, nftjson.Parse)})
+		r := evaluate(t, rs, eval.IPv4, 6379)
+		if !r.Accepted.Contains(netip.MustParseAddr("203.0.113.9")) || len(r.Reasons) > 0 {
+			t.Errorf("%s: accepted %v, reasons %q", c.right, r.Accepted.Prefixes(), r.Reasons)
+		}
+		if got := strings.Join(r.Choices, "\n"); got != c.choice {
+			t.Errorf("%s: choices %q, want %q", c.right, got, c.choice)
+		}
+	}
+}

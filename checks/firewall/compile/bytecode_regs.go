@@ -408,20 +408,29 @@ func fibVal(f *nfnl.Fib) *regVal {
 			res = "oifname"
 		}
 		// Compared with zero (or, with the present flag, with a boolean)
-		// the lookup says whether a route back exists.
+		// the lookup says whether a route back exists. The kernel stores
+		// the boolean as one byte or (before 6.x) as a host-order u32;
+		// nft compares one byte or four.
 		return &regVal{left: nftjson.Fib{Result: res, Flags: flags}, value: func(b []byte) (nftjson.Expr, error) {
-			for _, c := range b {
-				if c != 0 {
-					if f.Flags&fPresent != 0 && len(b) == 1 && b[0] == 1 {
-						return nftjson.Literal{Str: "true"}, nil
-					}
-					return nil, fmt.Errorf("comparison with a given interface")
-				}
+			if !anyNonZero(b) {
+				return nftjson.Literal{Num: 0, IsNum: true}, nil
 			}
-			return nftjson.Literal{Num: 0, IsNum: true}, nil
+			if f.Flags&fPresent != 0 && (len(b) == 1 || len(b) == 4) && b[0] == 1 && !anyNonZero(b[1:]) {
+				return nftjson.Literal{Str: "true"}, nil
+			}
+			return nil, fmt.Errorf("comparison with a given interface")
 		}}
 	}
 	return unknownVal(fmt.Sprintf("fib result %d flags %#x", f.Result, f.Flags))
+}
+
+func anyNonZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // masked applies a bitwise "& mask ^ xor" to a register's content.

@@ -40,14 +40,39 @@ func pkttypeConds(_ *iptCompiler, x *modMatch) []eval.Cond {
 	return out
 }
 
-// rpfilterConds: a client that completes a handshake is routed back
-// through the interface its SYN came in on, so the reverse-path check
-// passes.
+// rpfilterConds: in loose mode the check passes for any source with a
+// route back, which a client that completes a handshake has; in strict
+// mode it depends on the way back (see reversePath).
 func rpfilterConds(_ *iptCompiler, x *modMatch) []eval.Cond {
+	loose, invert := false, false
 	for _, o := range x.m.Options {
-		if o.Name == "--invert" {
-			return []eval.Cond{constCond(eval.False)}
+		switch o.Name {
+		case "--loose":
+			loose = true
+		case "--invert":
+			invert = true
 		}
 	}
-	return nil
+	if loose {
+		if invert {
+			return []eval.Cond{constCond(eval.False)}
+		}
+		return nil
+	}
+	return []eval.Cond{reversePath(!invert)}
+}
+
+// reversePath is a strict reverse-path match (fib saddr . iif oif, -m
+// rpfilter) that holds when the check passes (passes) or fails. It passes
+// when the route back to the source leaves by the interface the packet
+// came in on, as it does for most clients; a client whose replies are
+// routed out another interface and still reach it (asymmetric routing,
+// or a source address it picks for that) fails it. Neither outcome is
+// assumed: the client is taken to reach the port if either one lets it.
+func reversePath(passes bool) eval.Cond {
+	asym := "from a source routed back by another interface than its SYN came in on (%s)"
+	if passes {
+		return eval.Choice("", asym)
+	}
+	return eval.Choice(asym, "")
 }

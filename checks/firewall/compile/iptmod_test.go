@@ -190,6 +190,7 @@ func TestAddressModules(t *testing.T) {
 }
 
 func TestHostModules(t *testing.T) {
+	const asymmetric = "from a source routed back by another interface than its SYN came in on (%s)"
 	never := []eval.Cond{eval.Const{Value: eval.False}}
 	runModuleCases(t, []moduleCase{
 		{"comment: nothing", eval.IPv4, `-m comment --comment "redis"`, nil, ""},
@@ -199,7 +200,11 @@ func TestHostModules(t *testing.T) {
 		{"pkttype ! broadcast", eval.IPv4, "-m pkttype ! --pkt-type broadcast", []eval.Cond{eval.Const{Value: eval.True}}, ""},
 		{"pkttype multicast", eval.IPv4, "-m pkttype --pkt-type multicast", never, ""},
 		{"rpfilter passes", eval.IPv4, "-m rpfilter --loose", nil, ""},
-		{"rpfilter --invert never", eval.IPv4, "-m rpfilter --invert", never, ""},
+		{"rpfilter --loose --invert never", eval.IPv4, "-m rpfilter --loose --invert", never, ""},
+		// Strict mode: the way back decides, and the client may be routed
+		// asymmetrically.
+		{"rpfilter strict", eval.IPv4, "-m rpfilter", []eval.Cond{eval.Choice("", asymmetric)}, ""},
+		{"rpfilter --invert", eval.IPv4, "-m rpfilter --invert --accept-local", []eval.Cond{eval.Choice(asymmetric, "")}, ""},
 		{"owner", eval.IPv4, "-m owner --uid-owner 0", nil, "test: -m owner: owner matches apply to locally generated packets only"},
 		{"physdev", eval.IPv4, "-m physdev --physdev-is-bridged", nil, "test: -m physdev: bridge port matches are not modelled"},
 		{"socket", eval.IPv4, "-m socket --transparent", nil, "test: -m socket: socket lookup is not modelled"},

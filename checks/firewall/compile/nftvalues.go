@@ -356,8 +356,6 @@ func (t *nftTable) kindCond(f field, op string, neg bool, vals []nftjson.Expr) (
 		}
 		return eval.AddrType{Field: f.addrField, Types: types, Neg: neg}, nil
 	case kFibOif:
-		// A client that completes a handshake is routed back through the
-		// interface its SYN came in on: the reverse-path lookup finds it.
 		if len(vals) != 1 {
 			return nil, fmt.Errorf("reverse-path value set not modelled")
 		}
@@ -371,7 +369,7 @@ func (t *nftTable) kindCond(f field, op string, neg bool, vals []nftjson.Expr) (
 		} else if !exists {
 			return nil, fmt.Errorf("reverse-path comparison with %v not modelled", l)
 		}
-		return constCond(negate(boolTri(exists), neg)), nil
+		return reversePath(exists != neg), nil
 	case kPktType:
 		names, err := flagNames(vals)
 		if err != nil {
