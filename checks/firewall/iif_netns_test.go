@@ -64,20 +64,8 @@ table inet f {
 					probes = append(probes, probe{s, host, port})
 				}
 			}
-			got := dial(t, top.client, probes)
-
-			_, rs, rep := liveReport(t, top.server, []uint16{6379, 16379})
-			for _, p := range probes {
-				accept, undecided := eval.EvaluateAddr(rs, eval.NewSYN(p.src, p.dst, 40000, p.port, "eth0"))
-				kernel := got[p] == "accepted"
-				if undecided || accept != kernel {
-					t.Errorf("%v -> %v:%d: model accepted=%v undecided=%v, kernel %s", p.src, p.dst, p.port, accept, undecided, got[p])
-				}
-			}
-			res := JudgeReport(rep, []netip.Prefix{netip.MustParsePrefix("192.0.2.0/25"), netip.MustParsePrefix("2001:db8::/64")})
-			if w := res.Worst(); w != c.want {
-				t.Errorf("verdict %v, want %v:\n%v", w, c.want, res.Findings)
-			}
+			_, _, rep := compareWithKernel(t, top, []uint16{6379, 16379}, probes, true)
+			wantVerdict(t, rep, c.want)
 		})
 	}
 }

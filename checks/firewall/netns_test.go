@@ -17,6 +17,7 @@ import (
 
 	"github.com/sensu-community/sensu-redis-security-checks/checks/firewall/eval"
 	"github.com/sensu-community/sensu-redis-security-checks/checks/internal/testenv"
+	"github.com/sensu-community/sensu-redis-security-checks/checks/result"
 )
 
 // netnsSystem reads the firewall of a network namespace.
@@ -278,4 +279,52 @@ func liveReport(t *testing.T, ns string, ports []uint16) (*Facts, *eval.Ruleset,
 	// readers (nft -j, iptables-nft-save): the verdicts must agree.
 	crossCheckText(t, netnsSystem{ns}, rep)
 	return in, rs, rep
+}
+
+// oracleTrusted is the trusted set the kernel-oracle tests judge with.
+var oracleTrusted = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/25"), netip.MustParsePrefix("2001:db8::/64")}
+
+// compareWithKernel sends probes from top.client (the caller has started
+// the listener), reads top.server's ruleset as the check does and fails t
+// where the model and the kernel part: a decided answer that is not the
+// kernel's (when exact, also an undecided one), or a connection the
+// kernel delivers that no report row of its family and host port counts
+// as accepted or undecided.
+func compareWithKernel(t *testing.T, top topology, ports []uint16, probes []probe, exact bool) (map[probe]string, *eval.Ruleset, *Report) {
+	t.Helper()
+	got := dial(t, top.client, probes)
+	_, rs, rep := liveReport(t, top.server, ports)
+	for _, p := range probes {
+		accept, undecided := eval.EvaluateAddr(rs, eval.NewSYN(p.src, p.dst, 40000, p.port, "eth0"))
+		kernel := got[p] == "accepted"
+		if (undecided && exact) || (!undecided && accept != kernel) {
+			t.Errorf("%v -> %v:%d: model accepted=%v undecided=%v, kernel %s", p.src, p.dst, p.port, accept, undecided, got[p])
+		}
+		if kernel && !reportCounts(rep, p) {
+			t.Errorf("%v -> %v:%d: the kernel delivers it, no report row counts it", p.src, p.dst, p.port)
+		}
+	}
+	return got, rs, rep
+}
+
+// reportCounts tells whether a row of rep for p's family and host port
+// has p's source accepted or undecided.
+func reportCounts(rep *Report, p probe) bool {
+	for _, pr := range rep.Ports {
+		if pr.Query.Family == eval.FamilyOf(p.src) && pr.Query.Port == p.port && pr.Result != nil &&
+			(pr.Result.Accepted.Contains(p.src) || pr.Result.Undecided.Contains(p.src)) {
+			return true
+		}
+	}
+	return false
+}
+
+// wantVerdict judges rep with oracleTrusted and fails t unless the worst
+// state is want.
+func wantVerdict(t *testing.T, rep *Report, want result.State) {
+	t.Helper()
+	res := JudgeReport(rep, oracleTrusted)
+	if w := res.Worst(); w != want {
+		t.Errorf("verdict %v, want %v:\n%v", w, want, res.Findings)
+	}
 }

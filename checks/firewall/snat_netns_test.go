@@ -112,29 +112,8 @@ table ip f {
 			for _, s := range srcs {
 				probes = append(probes, probe{s, host, 6379})
 			}
-			got := dial(t, top.client, probes)
-
-			_, rs, rep := liveReport(t, top.server, []uint16{6379})
-			for _, p := range probes {
-				accept, undecided := eval.EvaluateAddr(rs, eval.NewSYN(p.src, p.dst, 40000, p.port, "eth0"))
-				kernel := got[p] == "accepted"
-				switch {
-				case undecided:
-					t.Logf("%v: undecided, kernel %s", p.src, got[p])
-				case accept != kernel:
-					t.Errorf("%v -> %v:%d: model accepted=%v, kernel %s", p.src, p.dst, p.port, accept, got[p])
-				}
-				for _, pr := range rep.Ports {
-					if pr.Query.Family == eval.IPv4 && pr.Query.To == 0 && kernel &&
-						!pr.Result.Accepted.Contains(p.src) && !pr.Result.Undecided.Contains(p.src) {
-						t.Errorf("%v: the kernel accepts it, the report does not", p.src)
-					}
-				}
-			}
-			res := JudgeReport(rep, []netip.Prefix{netip.MustParsePrefix("192.0.2.0/25"), netip.MustParsePrefix("2001:db8::/64")})
-			if w := res.Worst(); w != c.want {
-				t.Errorf("verdict %v, want %v:\n%v", w, c.want, res.Findings)
-			}
+			_, _, rep := compareWithKernel(t, top, []uint16{6379}, probes, false)
+			wantVerdict(t, rep, c.want)
 		})
 	}
 }
