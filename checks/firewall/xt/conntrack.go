@@ -49,6 +49,16 @@ func decodeState(_ *Decoder, b blob, _ Family) (string, []iptsave.Option, error)
 	return "state", []iptsave.Option{opt("--state", false, s)}, nil
 }
 
+// decodeHelper decodes xt_helper_info: an int invert, then the name.
+func decodeHelper(_ *Decoder, b blob, _ Family) (string, []iptsave.Option, error) {
+	inv := b.u32(0)
+	name, ok := b.cstr(4, 30)
+	if !ok || inv > 1 {
+		return "", nil, fmt.Errorf("invert %d, name terminated %v", inv, ok)
+	}
+	return "helper", []iptsave.Option{opt("--helper", inv == 1, name)}, nil
+}
+
 // conntrackRev decodes xt_conntrack_mtinfo1/2/3: the same layout up to
 // match_flags; the state and status masks are one byte in revision 1,
 // two after; revision 3 adds the high ends of the port ranges.

@@ -20,6 +20,7 @@ var matches = map[string]map[uint32]matchDecoder{
 	"multiport": {1: {48, decodeMultiport}},
 	"conntrack": {1: {152, conntrackRev(1)}, 2: {156, conntrackRev(2)}, 3: {164, conntrackRev(3)}},
 	"state":     {0: {4, decodeState}},
+	"helper":    {0: {34, decodeHelper}},
 	"comment":   {0: {256, decodeComment}},
 	"addrtype":  {1: {8, decodeAddrtype}},
 	"set":       {1: {4, setRev(1)}, 2: {4, setRev(2)}, 3: {48, setRev(3)}, 4: {48, setRev(4)}},

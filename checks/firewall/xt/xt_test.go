@@ -100,6 +100,8 @@ func TestMatches(t *testing.T) {
 		{"rpfilter", IPv4, "rpfilter", 0, newLay(8).u8(0, 1|8), "-m rpfilter --loose --invert"},
 		{"rpfilter plain", IPv6, "rpfilter", 0, newLay(1), "-m rpfilter"},
 		{"state", IPv4, "state", 0, newLay(4).u32(0, 1<<2|1<<1), "-m state --state RELATED,ESTABLISHED"},
+		{"helper", IPv4, "helper", 0, newLay(34).str(4, "ftp"), "-m helper --helper ftp"},
+		{"helper inverted", IPv6, "helper", 0, newLay(34).u32(0, 1).str(4, "sip"), "-m helper ! --helper sip"},
 		{"comment", IPv4, "comment", 0, newLay(256).str(0, "allow redis"), `-m comment --comment "allow redis"`},
 		{"addrtype", IPv4, "addrtype", 1, newLay(8).u16(2, 1<<2).u32(4, 2|4), "-m addrtype ! --dst-type LOCAL --limit-iface-in"},
 		{"set rev1", IPv4, "set", 1, newLay(4).u16(0, 0).u8(2, 1).u8(3, 1<<1), "-m set --match-set trusted src"},
@@ -233,6 +235,8 @@ func TestNotDecoded(t *testing.T) {
 		{"set without names", "set", 1, newLay(4).u8(2, 1)},
 		{"unterminated comment", "comment", 0, []byte(strings.Repeat("x", 256))},
 		{"multiport count", "multiport", 1, newLay(48).u8(1, 16)},
+		{"helper invert", "helper", 0, newLay(34).u32(0, 2).str(4, "ftp")},
+		{"helper unterminated", "helper", 0, newLay(34).str(4, strings.Repeat("x", 30))},
 		{"conntrack unknown state bit", "conntrack", 3, ctInfo3().u16(146, ctState).u16(150, 1<<12)},
 	}
 	for _, tc := range tests {
