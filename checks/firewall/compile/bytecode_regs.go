@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -135,6 +136,15 @@ func ifnameValue(b []byte) (nftjson.Expr, error) {
 		if c != 0 {
 			return nil, fmt.Errorf("interface name with bytes after its end")
 		}
+	}
+	return nftjson.Literal{Str: string(b[:i])}, nil
+}
+
+// helperValue prints a helper name, NUL-padded to its 16 bytes.
+func helperValue(b []byte) (nftjson.Expr, error) {
+	i := bytes.IndexByte(b, 0)
+	if i < 0 || strings.Trim(string(b[i:]), "\x00") != "" {
+		return nil, fmt.Errorf("helper name %q not NUL-padded", b)
 	}
 	return nftjson.Literal{Str: string(b[:i])}, nil
 }
@@ -343,6 +353,8 @@ func (m *machine) ctVal(c *nfnl.Ct) *regVal {
 		return &regVal{left: ct("mark"), len: 4, value: numValue(4), host: true}
 	case nfnl.CtDirection:
 		return &regVal{left: ct("direction"), len: 1, value: namedValue(1, ctDirs)}
+	case 6: // NFT_CT_HELPER
+		return &regVal{left: ct("helper"), len: 16, value: helperValue}
 	case nfnl.CtL3Proto:
 		return &regVal{left: ct("l3proto"), len: 1, value: numValue(1), family: true}
 	case nfnl.CtProtocol:

@@ -95,8 +95,10 @@ func ctStatusOption(o iptsave.Option) eval.Cond {
 	return ctStatusCond(vals, o.Neg)
 }
 
-// helperConds: a new connection has no helper assigned by its own first
-// packet.
+// helperConds: xt_helper matches on the helper of the connection's
+// master, the one whose expectation it fulfils, and a client's own
+// connection has none, whatever helper a raw "-j CT --helper" or nft's
+// "ct helper set" gave it: "--helper" never matches, "! --helper" always.
 func helperConds(_ *iptCompiler, x *modMatch) []eval.Cond {
 	out := x.out
 	for _, o := range x.m.Options {

@@ -207,6 +207,13 @@ func ctField(c nftjson.Ct, tableFam eval.Family) field {
 		return field{kind: kMark, name: name, conn: true, mask: 0xffffffff}
 	case "direction":
 		return field{kind: kCtDir, name: name}
+	case "helper":
+		// The helper of the connection's master (nft_ct.c reads
+		// ct->master): a client's own connection has none, whatever
+		// helper "ct helper set" or a raw "-j CT --helper" gave it, and
+		// nft ends the rule when it cannot load the key, for == and !=
+		// alike.
+		return field{kind: kFalse, name: name}
 	case "l3proto":
 		return field{kind: kFamily, name: name}
 	case "protocol":
