@@ -31,6 +31,9 @@ type realWorldCase struct {
 	// reach lists clients the kernel must let in: the case's premise,
 	// so that it cannot pass with a topology that tests nothing.
 	reach []string
+	// premise, when set, runs once the rules are loaded and before the
+	// listener starts, to show that the construct under test is in effect.
+	premise func(t *testing.T, top topology)
 }
 
 // checkRealWorld loads c's ruleset, reads it back as the live check does
@@ -54,6 +57,9 @@ func checkRealWorld(t *testing.T, c realWorldCase) {
 		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v: %s", line, err, out)
 		}
+	}
+	if c.premise != nil {
+		c.premise(t, top)
 	}
 	const port = 6379
 	startListener(t, top.server, []uint16{port})
