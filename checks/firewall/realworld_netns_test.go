@@ -225,6 +225,9 @@ func asymmetricRoute(t *testing.T, top topology) {
 	ipCmd(t, append(s, "addr", "add", "2001:db8:2::1/64", "dev", "eth1", "nodad")...)
 	ipCmd(t, append(c, "addr", "add", "2001:db8:2::2/64", "dev", "eth1", "nodad")...)
 	for _, args := range [][]string{s, c} {
+		// No duplicate address detection on the new link: neighbour
+		// discovery there must work at once, not after DAD.
+		ipCmd(t, "netns", "exec", args[1], "sysctl", "-q", "-w", "net.ipv6.conf.eth1.accept_dad=0")
 		ipCmd(t, append(args, "link", "set", "eth1", "up")...)
 		for _, key := range []string{"all", "default", "eth0", "eth1"} {
 			ipCmd(t, "netns", "exec", args[1], "sysctl", "-q", "-w", "net.ipv4.conf."+key+".rp_filter=0")
