@@ -38,7 +38,9 @@ func New() plugin.Check {
 			"harmless reads and ACL DRYRUN): OK only when refused with NOAUTH; WARNING when only protected mode\n" +
 			"refuses; CRITICAL when the default user serves without a password. With $REDIS_PASSWORD\n" +
 			"(and $REDIS_USERNAME) of an admin-capable user it also reads ACL LIST: CRITICAL for any enabled user\n" +
-			"without a password, WARNING for dangerous commands granted to users other than --admin-user.",
+			"without a password, WARNING for dangerous commands granted to users other than --admin-user.\n" +
+			"Without them an OK says the other ACL users were not audited: a user set nopass logs in with any\n" +
+			"password, and only ACL LIST shows it.",
 		Options:        opts,
 		DefaultTimeout: 10 * time.Second,
 		Validate:       o.Validate,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -62,6 +63,12 @@ func RunDeployment(ctx context.Context, c Options) result.Result {
 		vs[i] = deploy.NodeVerdict{Node: n, Result: r}
 	}
 	res := deploy.Combine(d, vs)
+	if c.Conn.Password == "" && slices.ContainsFunc(vs, func(v deploy.NodeVerdict) bool { return v.Result.State == result.OK }) {
+		// Without credentials an OK node is one that refused the probe:
+		// one note for the deployment, not one per node.
+		judgeUnaudited(&res)
+		res.Finalize()
+	}
 	if c.Discover.NodeEvents != "" {
 		postNodeEvents(ctx, c.Discover.NodeEvents, c.Discover.EventCheck(Name), vs, &res)
 	}

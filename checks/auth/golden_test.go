@@ -35,6 +35,7 @@ func TestGolden(t *testing.T) {
 		{name: "no-password", server: func(t *testing.T) *redistest.Server { return start(t) }, code: 2},
 		{name: "requirepass", server: func(t *testing.T) *redistest.Server { return start(t, "requirepass "+pwDefault) },
 			env: []string{redisconn.PasswordEnv + "=" + pwDefault}, code: 0},
+		{name: "requirepass-no-credentials", server: func(t *testing.T) *redistest.Server { return start(t, "requirepass "+pwDefault) }, code: 0},
 		{name: "acl-users", server: func(t *testing.T) *redistest.Server { return start(t, aclConfig...) },
 			env: []string{redisconn.UsernameEnv + "=admin", redisconn.PasswordEnv + "=" + pwAdmin}, args: []string{"--admin-user", "admin"}, code: 2},
 		{name: "sentinel-open", server: func(t *testing.T) *redistest.Server {

@@ -26,6 +26,11 @@ type Facts struct {
 func Judge(o Options, f Facts) result.Result {
 	var r result.Result
 	okText := judgeProbe(&r, f.Target, f.Probe)
+	// Without credentials only the default user was tried: say what was
+	// left unseen (once per deployment with --discover, see discover.go).
+	if !f.Credentials && f.Audit == nil && okText != "" && !o.Discover.Enabled {
+		okText += "; " + judgeUnaudited(&r)
+	}
 	if f.Credentials && f.Audit == nil && f.Probe.Err == nil && f.Probe.Ping.Class == resp.Denied {
 		r.Add(result.Unknown, "%s", auditDenied)
 	}
@@ -197,6 +202,23 @@ func describeRead(a *ReadAttempt) string {
 		return describeErr(a.Err)
 	}
 	return "no answer"
+}
+
+// auditGrant is what an audit user needs: ACL LIST and ACL CAT to read
+// the users and what their categories hold, INFO for the version. (The
+// output has no "|": it separates the perf data, so no +acl|list here.)
+const auditGrant = "ACL LIST, ACL CAT and INFO"
+
+// judgeUnaudited notes, for a server that refused a client without
+// credentials, that its other ACL users were not read, and how to let the
+// check read them; it returns the summary text. No state changes: a
+// password on the default user is the secured setup, and a user set nopass
+// is only visible to ACL LIST.
+func judgeUnaudited(r *result.Result) string {
+	r.Add(result.OK, "not audited without credentials: the other ACL users (6.0+; one set nopass logs in with any password, "+
+		"which only ACL LIST shows); to audit them set $%s, and $%s, to a user that may run %s",
+		redisconn.PasswordEnv, redisconn.UsernameEnv, auditGrant)
+	return "ACL users not audited (no credentials)"
 }
 
 const auditDenied = "ACL audit not possible from here: protected mode refuses every non-local client, even one with credentials"

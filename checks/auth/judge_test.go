@@ -32,7 +32,7 @@ func TestJudgeProbe(t *testing.T) {
 		want  string // a substring of the rendered output
 	}{
 		{"password", Probe{Ping: reply("-NOAUTH Authentication required."), Read: &ReadAttempt{Command: "DBSIZE", Code: "NOAUTH"}},
-			result.OK, "c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n"},
+			result.OK, "c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required); ACL users not audited (no credentials)\n"},
 		{"no password", Probe{Ping: reply("+PONG"), Read: &ReadAttempt{Command: "DBSIZE", Served: true}},
 			result.Critical, "default user is usable without a password (PING answered, DBSIZE served without credentials)"},
 		{"sentinel", Probe{Ping: reply("+PONG"), Read: &ReadAttempt{Command: "INFO server", Served: true, Sentinel: true}},
@@ -71,6 +71,34 @@ func TestJudgeProbe(t *testing.T) {
 				t.Fatalf("got %s\n%s\nwant %s with %q", r.State, out, tc.state, tc.want)
 			}
 		})
+	}
+}
+
+// A server that refuses clients without credentials may still have users
+// that log in with any password: without credentials the check cannot see
+// them and says so, with what to set, but stays OK. With --discover the
+// deployment says it once, not every node.
+func TestJudgeUnaudited(t *testing.T) {
+	refused := Probe{Ping: reply("-NOAUTH Authentication required."), Read: &ReadAttempt{Command: "DBSIZE", Code: "NOAUTH"}}
+	out := render(Judge(Options{}, Facts{Target: "192.0.2.1:6379", Probe: refused}))
+	want := "c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required); ACL users not audited (no credentials)\n" +
+		"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n" +
+		"OK: not audited without credentials: the other ACL users (6.0+; one set nopass logs in with any password, which only ACL LIST shows); " +
+		"to audit them set $REDIS_PASSWORD, and $REDIS_USERNAME, to a user that may run ACL LIST, ACL CAT and INFO\n" +
+		"| check_state=0;;;0;3\n"
+	if out != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+	node := Options{}
+	node.Discover.Enabled = true
+	if out := render(Judge(node, Facts{Target: "192.0.2.1:6379", Probe: refused})); strings.Contains(out, "not audited") {
+		t.Errorf("a node of a deployment carries the note:\n%s", out)
+	}
+	// Not where the probe already found the default user open: that
+	// finding is the one to act on.
+	open := Probe{Ping: reply("+PONG"), Read: &ReadAttempt{Command: "DBSIZE", Served: true}}
+	if out := render(Judge(Options{}, Facts{Target: "192.0.2.1:6379", Probe: open})); strings.Contains(out, "not audited") {
+		t.Errorf("the note on an open server:\n%s", out)
 	}
 }
 

@@ -198,3 +198,38 @@ func TestVersionsRenamedPing(t *testing.T) {
 		})
 	}
 }
+
+// A user added at run time with nopass lets anyone who names it in AUTH in,
+// while the default user's password makes clients without credentials look
+// refused. Without credentials the check cannot see the user and must say
+// so; with them the audit names it.
+func TestVersionsNopassUserBehindPassword(t *testing.T) {
+	for label, bin := range redistest.Binaries(t) {
+		t.Run(label, func(t *testing.T) {
+			s := redistest.Start(t, redistest.Spec{Binary: bin, Config: []string{"requirepass " + pwDefault}})
+			ao := redisconn.Options{Host: "127.0.0.1", Port: s.Port, Password: pwDefault}
+			admin := ao.Client(t.Context())
+			defer admin.Close()
+			if err := admin.Do(t.Context(), "ACL", "SETUSER", "guest", "on", "nopass", "+@all", "~*").Err(); err != nil {
+				t.Fatal(err)
+			}
+			// The server's own answer: any password logs in as guest.
+			gu := redisconn.Options{Host: "127.0.0.1", Port: s.Port, Username: "guest", Password: "anything"}
+			guest := gu.Client(t.Context())
+			defer guest.Close()
+			if err := guest.DBSize(t.Context()).Err(); err != nil {
+				t.Fatalf("guest login: %v", err)
+			}
+
+			r, out := check(t, redisconn.Options{Port: s.Port}, nil)
+			expect(t, r, out, result.OK, "ACL users not audited (no credentials)",
+				"OK: not audited without credentials: the other ACL users", "set $REDIS_PASSWORD, and $REDIS_USERNAME")
+
+			r, out = check(t, redisconn.Options{Port: s.Port}, map[string]string{redisconn.PasswordEnv: pwDefault})
+			expect(t, r, out, result.Critical, `CRITICAL: user "guest" is enabled without a password (nopass): AUTH with any password logs in as it and can run CONFIG`)
+			if strings.Contains(out, "not audited without credentials") {
+				t.Errorf("an audited server called unaudited:\n%s", out)
+			}
+		})
+	}
+}
