@@ -52,6 +52,9 @@ type Audit struct {
 	// ACL CAT did not answer for, the reason (the error code).
 	Categories Categories
 	CatWhy     map[string]string
+	// Settings are guardSettings as CONFIG GET answered, in their order;
+	// nil on a Sentinel, which has neither CONFIG nor DEBUG nor MODULE.
+	Settings []Setting
 }
 
 // errInfoWithoutVersion: INFO server answered without redis_version.
@@ -96,6 +99,11 @@ func audit(ctx context.Context, opts redisconn.Options) Audit {
 	}
 	if a.Version == "" {
 		a.Version, a.HelloWhy = hello(ctx, c, &a.Mode, &a.Server)
+	}
+	if a.Mode != "sentinel" {
+		if a.Settings, a.BrokenAt, a.Broken = readSettings(ctx, c); a.Broken != nil {
+			return a
+		}
 	}
 	lines, err := c.Do(ctx, "ACL", "LIST").StringSlice()
 	if err != nil {

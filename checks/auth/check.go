@@ -38,9 +38,11 @@ func New() plugin.Check {
 			"harmless reads and ACL DRYRUN): OK only when refused with NOAUTH; WARNING when only protected mode\n" +
 			"refuses; CRITICAL when the default user serves without a password. With $REDIS_PASSWORD\n" +
 			"(and $REDIS_USERNAME) of an admin-capable user it also reads ACL LIST: CRITICAL for any enabled user\n" +
-			"without a password, WARNING for dangerous commands granted to users other than --admin-user.\n" +
-			"Without them an OK says the other ACL users were not audited: a user set nopass logs in with any\n" +
-			"password, and only ACL LIST shows it.",
+			"without a password, WARNING for dangerous commands granted to users other than --admin-user;\n" +
+			"and CONFIG GET of enable-debug-command, enable-module-command and enable-protected-configs\n" +
+			"(7.0+): WARNING for yes (DEBUG, MODULE LOAD, CONFIG SET dir open to remote clients), OK for no\n" +
+			"or local. Without them an OK says the other ACL users and these settings were not audited: a user\n" +
+			"set nopass logs in with any password, and only ACL LIST shows it.",
 		Options:        opts,
 		DefaultTimeout: 10 * time.Second,
 		Validate:       o.Validate,

@@ -36,6 +36,9 @@ func TestGolden(t *testing.T) {
 		{name: "requirepass", server: func(t *testing.T) *redistest.Server { return start(t, "requirepass "+pwDefault) },
 			env: []string{redisconn.PasswordEnv + "=" + pwDefault}, code: 0},
 		{name: "requirepass-no-credentials", server: func(t *testing.T) *redistest.Server { return start(t, "requirepass "+pwDefault) }, code: 0},
+		{name: "debug-command-yes", server: func(t *testing.T) *redistest.Server {
+			return start(t, "requirepass "+pwDefault, "enable-debug-command yes")
+		}, env: []string{redisconn.PasswordEnv + "=" + pwDefault}, code: 1},
 		{name: "acl-users", server: func(t *testing.T) *redistest.Server { return start(t, aclConfig...) },
 			env: []string{redisconn.UsernameEnv + "=admin", redisconn.PasswordEnv + "=" + pwAdmin}, args: []string{"--admin-user", "admin"}, code: 2},
 		{name: "sentinel-open", server: func(t *testing.T) *redistest.Server {

@@ -35,8 +35,10 @@ func Judge(o Options, f Facts) result.Result {
 		r.Add(result.Unknown, "%s", auditDenied)
 	}
 	if f.Audit != nil {
-		if t := judgeAudit(&r, *f.Audit, o.Admins); t != "" && okText != "" {
-			okText += "; " + t
+		for _, t := range []string{judgeAudit(&r, *f.Audit, o.Admins), judgeSettings(&r, *f.Audit)} {
+			if t != "" && okText != "" {
+				okText += "; " + t
+			}
 		}
 	}
 	if r.Worst() == result.OK && okText != "" {
@@ -205,20 +207,21 @@ func describeRead(a *ReadAttempt) string {
 }
 
 // auditGrant is what an audit user needs: ACL LIST and ACL CAT to read
-// the users and what their categories hold, INFO for the version. (The
-// output has no "|": it separates the perf data, so no +acl|list here.)
-const auditGrant = "ACL LIST, ACL CAT and INFO"
+// the users and what their categories hold, INFO for the version, CONFIG
+// GET for the guard settings. (The output has no "|": it separates the
+// perf data, so no +acl|list here.)
+const auditGrant = "ACL LIST, ACL CAT, INFO and CONFIG GET"
 
 // judgeUnaudited notes, for a server that refused a client without
-// credentials, that its other ACL users were not read, and how to let the
-// check read them; it returns the summary text. No state changes: a
-// password on the default user is the secured setup, and a user set nopass
-// is only visible to ACL LIST.
+// credentials, that its other ACL users and its guard settings were not
+// read, and how to let the check read them; it returns the summary text.
+// No state changes: a password on the default user is the secured setup,
+// and a user set nopass is only visible to ACL LIST.
 func judgeUnaudited(r *result.Result) string {
 	r.Add(result.OK, "not audited without credentials: the other ACL users (6.0+; one set nopass logs in with any password, "+
-		"which only ACL LIST shows); to audit them set $%s, and $%s, to a user that may run %s",
-		redisconn.PasswordEnv, redisconn.UsernameEnv, auditGrant)
-	return "ACL users not audited (no credentials)"
+		"which only ACL LIST shows) and the settings %s (7.0+); to audit them set $%s, and $%s, to a user that may run %s",
+		strings.Join(guardNames(), ", "), redisconn.PasswordEnv, redisconn.UsernameEnv, auditGrant)
+	return "ACL users and enable-* settings not audited (no credentials)"
 }
 
 const auditDenied = "ACL audit not possible from here: protected mode refuses every non-local client, even one with credentials"

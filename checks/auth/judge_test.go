@@ -32,7 +32,7 @@ func TestJudgeProbe(t *testing.T) {
 		want  string // a substring of the rendered output
 	}{
 		{"password", Probe{Ping: reply("-NOAUTH Authentication required."), Read: &ReadAttempt{Command: "DBSIZE", Code: "NOAUTH"}},
-			result.OK, "c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required); ACL users not audited (no credentials)\n"},
+			result.OK, "c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required); ACL users and enable-* settings not audited (no credentials)\n"},
 		{"no password", Probe{Ping: reply("+PONG"), Read: &ReadAttempt{Command: "DBSIZE", Served: true}},
 			result.Critical, "default user is usable without a password (PING answered, DBSIZE served without credentials)"},
 		{"sentinel", Probe{Ping: reply("+PONG"), Read: &ReadAttempt{Command: "INFO server", Served: true, Sentinel: true}},
@@ -81,10 +81,11 @@ func TestJudgeProbe(t *testing.T) {
 func TestJudgeUnaudited(t *testing.T) {
 	refused := Probe{Ping: reply("-NOAUTH Authentication required."), Read: &ReadAttempt{Command: "DBSIZE", Code: "NOAUTH"}}
 	out := render(Judge(Options{}, Facts{Target: "192.0.2.1:6379", Probe: refused}))
-	want := "c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required); ACL users not audited (no credentials)\n" +
+	want := "c OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required); ACL users and enable-* settings not audited (no credentials)\n" +
 		"OK: 192.0.2.1:6379: clients without credentials are refused (NOAUTH: a password is required)\n" +
-		"OK: not audited without credentials: the other ACL users (6.0+; one set nopass logs in with any password, which only ACL LIST shows); " +
-		"to audit them set $REDIS_PASSWORD, and $REDIS_USERNAME, to a user that may run ACL LIST, ACL CAT and INFO\n" +
+		"OK: not audited without credentials: the other ACL users (6.0+; one set nopass logs in with any password, which only ACL LIST shows) " +
+		"and the settings enable-debug-command, enable-module-command, enable-protected-configs (7.0+); " +
+		"to audit them set $REDIS_PASSWORD, and $REDIS_USERNAME, to a user that may run ACL LIST, ACL CAT, INFO and CONFIG GET\n" +
 		"| check_state=0;;;0;3\n"
 	if out != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)

@@ -222,7 +222,7 @@ func TestVersionsNopassUserBehindPassword(t *testing.T) {
 			}
 
 			r, out := check(t, redisconn.Options{Port: s.Port}, nil)
-			expect(t, r, out, result.OK, "ACL users not audited (no credentials)",
+			expect(t, r, out, result.OK, "ACL users and enable-* settings not audited (no credentials)",
 				"OK: not audited without credentials: the other ACL users", "set $REDIS_PASSWORD, and $REDIS_USERNAME")
 
 			r, out = check(t, redisconn.Options{Port: s.Port}, map[string]string{redisconn.PasswordEnv: pwDefault})
