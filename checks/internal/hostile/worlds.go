@@ -81,7 +81,7 @@ var dangerous = bulks("flushall", "flushdb", "config", "debug", "keys", "shutdow
 	"save", "bgsave", "replicaof", "slaveof", "migrate", "restore", "sort", "monitor", "client", "cluster")
 
 // AuthWorld: requirepass set; without credentials everything is NOAUTH, with
-// them the audit reads INFO, ACL LIST and ACL CAT.
+// them the audit reads INFO, the enable-* settings, ACL LIST and ACL CAT.
 func AuthWorld() Script {
 	return Script{
 		Password: Password,
@@ -93,13 +93,16 @@ func AuthWorld() Script {
 			"AUTH":   ok("-WRONGPASS invalid username-password pair or user is disabled.\r\n"),
 		},
 		Authed: map[string]Action{
-			"HELLO":       ok(hello2),
-			"AUTH":        ok("+OK\r\n"),
-			"PING":        ok("+PONG\r\n"),
-			"DBSIZE":      ok(":0\r\n"),
-			"INFO SERVER": ok(infoServer()),
-			"ACL LIST":    ok(aclUsers),
-			"ACL CAT":     ok(dangerous),
+			"HELLO":                               ok(hello2),
+			"AUTH":                                ok("+OK\r\n"),
+			"PING":                                ok("+PONG\r\n"),
+			"DBSIZE":                              ok(":0\r\n"),
+			"INFO SERVER":                         ok(infoServer()),
+			"ACL LIST":                            ok(aclUsers),
+			"ACL CAT":                             ok(dangerous),
+			"CONFIG GET ENABLE-DEBUG-COMMAND":     configGet("enable-debug-command", "no"),
+			"CONFIG GET ENABLE-MODULE-COMMAND":    configGet("enable-module-command", "no"),
+			"CONFIG GET ENABLE-PROTECTED-CONFIGS": configGet("enable-protected-configs", "no"),
 		},
 		Default: ok(unknownDefault),
 	}
