@@ -30,6 +30,11 @@ type Facts struct {
 	Sockets    []sockets.Listener // every listener of this namespace
 	SocketsErr string
 
+	// Localnet is whether this namespace lets outside packets reach
+	// 127.0.0.0/8 (read with the sockets); LocalnetErr why it is unknown.
+	Localnet    Localnet
+	LocalnetErr string
+
 	// Resolved holds the addresses of host names in bind lines; a name
 	// missing here could not be resolved.
 	Resolved map[string][]netip.Addr

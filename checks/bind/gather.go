@@ -69,6 +69,11 @@ func Gather(ctx context.Context, o *Options) Facts {
 				in.Sockets = []sockets.Listener{}
 			}
 		}
+		if ln, err := readLocalnet(o.ProcRoot); err != nil {
+			in.LocalnetErr = err.Error()
+		} else {
+			in.Localnet = ln
+		}
 	}
 	in.Resolved = resolveNames(ctx, in)
 	return in

@@ -335,7 +335,7 @@ func (j *judge) judgeSockets(ports map[uint16]bool, spec Spec, haveSpec bool) {
 			j.r.Add(result.Critical, "kernel: listening on %s (every %s interface)", l.Addr, fam)
 			j.wildSocket = append(j.wildSocket, l)
 		case a.IsLoopback():
-			j.r.Add(result.OK, "kernel: listening on %s (loopback)", l.Addr)
+			j.loopback(l)
 		default:
 			j.specific("kernel: listening on", l.Addr.String(), a)
 		}
@@ -345,6 +345,26 @@ func (j *judge) judgeSockets(ports map[uint16]bool, spec Spec, haveSpec bool) {
 			j.r.Add(result.Critical, "%s says bind %q, but the kernel shows %s: the configuration does not describe what is bound",
 				spec.Source, spec.Text, l.Addr)
 		}
+	}
+}
+
+// loopback judges a listener on a loopback address: private to the host
+// unless route_localnet lets outside packets reach 127.0.0.0/8.
+func (j *judge) loopback(l sockets.Listener) {
+	a, ln := l.Addr.Addr().Unmap(), j.in.Localnet
+	switch {
+	case a.Is6():
+		// The kernel drops ::1 from outside whatever is set.
+		j.r.Add(result.OK, "kernel: listening on %s (loopback)", l.Addr)
+	case j.in.LocalnetErr != "":
+		j.r.Add(result.Warning, "kernel: listening on %s (loopback), but whether other hosts can reach 127.0.0.0/8 here (net.ipv4.conf.*.route_localnet) could not be read: %s",
+			l.Addr, j.in.LocalnetErr)
+	case len(ln.Interfaces) > 0:
+		j.r.Add(result.Warning, "kernel: listening on %s, loopback, but route_localnet is on for %s: hosts on those networks reach it by routing 127.0.0.1 to this host, "+
+			"unless a firewall rule drops packets for 127.0.0.0/8 arriving there; set %s",
+			l.Addr, ln.where(), ln.sysctlFix())
+	default:
+		j.r.Add(result.OK, "kernel: listening on %s (loopback)", l.Addr)
 	}
 }
 

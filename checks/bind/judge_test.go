@@ -184,6 +184,26 @@ func TestJudge(t *testing.T) {
 			in.Live.ConfigErr, in.Live.ConfigBroken = "gave no usable answer: unexpected EOF", true
 			in.Sockets = listen("127.0.0.1:6379")
 		}, result.Unknown, "unexpected EOF"},
+		{"route_localnet opens loopback to eth0's network", func(in *Facts) {
+			in.Live = live("7.0.15", "127.0.0.1")
+			in.Sockets = listen("127.0.0.1:6379")
+			in.Localnet = Localnet{Interfaces: []string{"eth0"}, Set: []string{"eth0"}}
+		}, result.Warning, "WARNING: kernel: listening on 127.0.0.1:6379, loopback, but route_localnet is on for eth0: hosts on those networks reach it by routing 127.0.0.1 to this host, unless a firewall rule drops packets for 127.0.0.0/8 arriving there; set net.ipv4.conf.eth0.route_localnet=0"},
+		{"route_localnet for all, mapped loopback listener", func(in *Facts) {
+			in.Live = live("7.0.15", "127.0.0.1")
+			in.Sockets = listen("[::ffff:127.0.0.1]:6379")
+			in.Localnet = Localnet{All: true, Interfaces: []string{"docker0", "eth0"}, Set: []string{"docker0"}}
+		}, result.Warning, "route_localnet is on for docker0, eth0 (net.ipv4.conf.all.route_localnet=1): hosts on those networks reach it by routing 127.0.0.1 to this host, unless a firewall rule drops packets for 127.0.0.0/8 arriving there; set net.ipv4.conf.all.route_localnet=0, net.ipv4.conf.docker0.route_localnet=0"},
+		{"route_localnet does not reach ::1", func(in *Facts) {
+			in.Live = live("7.0.15", "::1")
+			in.Sockets = listen("[::1]:6379")
+			in.Localnet = Localnet{All: true, Interfaces: []string{"eth0"}}
+		}, result.OK, "OK: kernel: listening on [::1]:6379 (loopback)"},
+		{"route_localnet unreadable", func(in *Facts) {
+			in.Live = live("7.0.15", "127.0.0.1")
+			in.Sockets = listen("127.0.0.1:6379")
+			in.LocalnetErr = "open /proc/sys/net/ipv4/conf: permission denied"
+		}, result.Warning, "whether other hosts can reach 127.0.0.0/8 here (net.ipv4.conf.*.route_localnet) could not be read: open /proc/sys/net/ipv4/conf: permission denied"},
 		{"runtime change differs from file", func(in *Facts) {
 			in.Live = live("7.0.15", "127.0.0.1")
 			in.File = conf(t, "bind 127.0.0.1 -::1\n")
