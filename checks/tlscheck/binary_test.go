@@ -93,6 +93,7 @@ OK: protocol floor: TLS 1.1 and below refused (TLS 1.1: protocol_version, TLS 1.
 OK: versions at or above the floor: accepted TLS 1.2 (ECDHE-ECDSA-AES128-GCM-SHA256), TLS 1.3 (TLS_AES_128_GCM_SHA256)
 OK: cipher suites at TLS 1.2: no weak suite accepted (no RSA key exchange, CBC-SHA1, 3DES, RC4, NULL, export or anonymous)
 OK: client certificates: the server requires one
+OK: client certificates: a self-signed one no authority issued was refused
 OK: plaintext port off (port 0), tls-port %s
 OK: tls-auth-clients yes
 | check_state=1;;;0;3 days_to_expiry=10;30:;7:

@@ -89,3 +89,56 @@ func errSuffix(o Observed) string {
 	}
 	return ""
 }
+
+// StrangerVerdict is what a server that requires a client certificate did
+// with a self-signed one no authority issued.
+type StrangerVerdict int
+
+const (
+	StrangerUnknown  StrangerVerdict = iota
+	StrangerRefused                  // aborted the handshake or the first read
+	StrangerAccepted                 // served the client: certificates are not verified
+)
+
+// ClassifyStranger reads the handshake that presented the check's own
+// self-signed certificate. A Redis answer of any kind (NOAUTH included)
+// means the certificate got the client in.
+func ClassifyStranger(o Observed) StrangerVerdict {
+	switch {
+	case !o.ServerHello() || !o.CertRequested:
+		return StrangerUnknown
+	case o.Replied && o.Reply.Class.IsRedis():
+		return StrangerAccepted
+	case classify(o.Err) == failRemote || classify(o.PingErr) == failRemote:
+		return StrangerRefused
+	case o.Completed && !o.Replied && classify(o.PingErr) == failClosed:
+		// TLS 1.3: the alert can be lost to the reset, as in
+		// ClassifyClientCert.
+		return StrangerRefused
+	}
+	return StrangerUnknown
+}
+
+// JudgeStranger: a server that requires a client certificate but serves one
+// anyone can mint keeps nobody out. CRITICAL with --require-client-cert,
+// context without it; not determined is UNKNOWN when the requirement was
+// asked for.
+func JudgeStranger(v StrangerVerdict, require bool, o Observed) result.Finding {
+	switch v {
+	case StrangerRefused:
+		return result.Finding{State: result.OK, Text: "client certificates: a self-signed one no authority issued was refused"}
+	case StrangerAccepted:
+		st := result.OK
+		if require {
+			st = result.Critical
+		}
+		return result.Finding{State: st, Text: "client certificates: the server accepted a self-signed certificate the check made up, which anyone can: " +
+			"it does not verify them; make whatever terminates TLS verify client certificates against the clients' CA " +
+			"(redis: tls-ca-cert-file or tls-ca-cert-dir naming only that CA)"}
+	}
+	st := result.OK
+	if require {
+		st = result.Unknown
+	}
+	return result.Finding{State: st, Text: "client certificates: whether the server verifies them was not determined" + errSuffix(o)}
+}

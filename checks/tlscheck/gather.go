@@ -41,10 +41,13 @@ type Facts struct {
 	// NoCert is the handshake without a client certificate (Main when
 	// none was presented); Scan the version and suite scan; Live the
 	// server's TLS configuration, or LiveErr why it was not read.
-	NoCert  Observed
-	Scan    VersionScan
-	Live    *LiveConfig
-	LiveErr error
+	NoCert Observed
+	// Stranger is the handshake presenting a self-signed client
+	// certificate minted by the check, made when the server asked for one.
+	Stranger Observed
+	Scan     VersionScan
+	Live     *LiveConfig
+	LiveErr  error
 
 	// PlainPorts are the --plaintext-port probes, in flag order.
 	PlainPorts []PlainProbe
@@ -119,6 +122,19 @@ func Gather(ctx context.Context, o *Options) Facts {
 		}()
 	} else {
 		f.NoCert = m
+	}
+	if m.CertRequested {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cert, err := strangerCert(f.Start)
+			if err != nil {
+				f.Stranger = Observed{Err: err}
+				return
+			}
+			f.Stranger = handshake(lateCtx, probeSpec{Addr: o.Conn.Addr(), ServerName: tcfg.ServerName,
+				Min: o.floor, Max: tls.VersionTLS13, Cert: cert, Ping: true})
+		}()
 	}
 	switch {
 	case m.CertRequested && clientCert == nil && ClassifyClientCert(m) == PolicyRequired:

@@ -36,7 +36,11 @@ func Judge(o Options, f Facts) result.Result {
 	r.Findings = append(r.Findings, JudgeNegotiated(m, o.floor))
 	r.Findings = append(r.Findings, JudgeVersions(f.Scan, o.floor, m.Version)...)
 	r.Findings = append(r.Findings, JudgeSuites(f.Scan)...)
-	r.Findings = append(r.Findings, JudgeClientCert(ClassifyClientCert(f.NoCert), o.RequireClientCert, f.NoCert))
+	policy := ClassifyClientCert(f.NoCert)
+	r.Findings = append(r.Findings, JudgeClientCert(policy, o.RequireClientCert, f.NoCert))
+	if policy == PolicyRequired {
+		r.Findings = append(r.Findings, JudgeStranger(ClassifyStranger(f.Stranger), o.RequireClientCert, f.Stranger))
+	}
 	r.Findings = append(r.Findings, JudgePlaintext(PlaintextInput{Config: f.Live, ConfigErr: f.LiveErr, Probes: f.PlainPorts})...)
 	if e.Earliest != nil {
 		// Nagios ranges: "30:" alerts below 30, as the windows do.

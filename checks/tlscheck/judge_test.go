@@ -205,6 +205,55 @@ func TestClientCertPolicyFromObservations(t *testing.T) {
 	}
 }
 
+func TestStrangerCertFromObservations(t *testing.T) {
+	asked := Observed{Connected: true, Version: tls.VersionTLS13, CertRequested: true}
+	with := func(f func(*Observed)) Observed { o := asked; f(&o); return o }
+	for _, tc := range []struct {
+		name string
+		o    Observed
+		want StrangerVerdict
+	}{
+		{"not run", Observed{}, StrangerUnknown},
+		{"not asked this time", with(func(o *Observed) { o.CertRequested, o.Completed, o.Replied = false, true, true }), StrangerUnknown},
+		{"served PONG", with(func(o *Observed) {
+			o.Completed, o.Replied, o.Reply = true, true, resp.Reply{Line: "+PONG", Class: resp.Pong}
+		}), StrangerAccepted},
+		{"served NOAUTH: still past TLS", with(func(o *Observed) {
+			o.Completed, o.Replied, o.Reply = true, true, resp.Reply{Line: "-NOAUTH x", Class: resp.NoAuth}
+		}), StrangerAccepted},
+		{"answered, not Redis", with(func(o *Observed) {
+			o.Completed, o.Replied, o.Reply = true, true, resp.Reply{Line: "HTTP/1.1", Class: resp.NotRedis}
+		}), StrangerUnknown},
+		{"unknown CA on TLS 1.2", with(func(o *Observed) { o.Err = remote(t, 48 /* unknown_ca */) }), StrangerRefused},
+		{"bad certificate on TLS 1.3", with(func(o *Observed) {
+			o.Completed, o.PingErr = true, remote(t, neterr.AlertBadCertificate)
+		}), StrangerRefused},
+		{"reset before the alert was read", with(func(o *Observed) {
+			o.Completed, o.PingErr = true, &net.OpError{Op: "write", Err: syscall.ECONNRESET}
+		}), StrangerRefused},
+		{"silent", with(func(o *Observed) {
+			o.Completed, o.PingErr = true, &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}
+		}), StrangerUnknown},
+	} {
+		if got := ClassifyStranger(tc.o); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		v       StrangerVerdict
+		require bool
+		want    State
+	}{
+		{StrangerAccepted, true, Critical}, {StrangerAccepted, false, OK},
+		{StrangerUnknown, true, Unknown}, {StrangerUnknown, false, OK},
+		{StrangerRefused, true, OK}, {StrangerRefused, false, OK},
+	} {
+		if f := JudgeStranger(tc.v, tc.require, Observed{}); f.State != tc.want {
+			t.Errorf("JudgeStranger(%v, require %v) = %v, want %v", tc.v, tc.require, f, tc.want)
+		}
+	}
+}
+
 func TestJudgePlaintext(t *testing.T) {
 	refused := PlainProbe{Port: 6380, Err: &net.OpError{Op: "dial", Err: errors.New("refused")}}
 	pong := PlainProbe{Port: 6379, Connected: true, Reply: resp.Reply{Line: "+PONG", Class: resp.Pong}}

@@ -93,7 +93,8 @@ func TestClientCertificatePolicy(t *testing.T) {
 	}{
 		{"yes", false, false, Unknown, []any{OK, "the server requires a client certificate",
 			Unknown, "could not PING: the server requires a client certificate"}},
-		{"yes", true, true, OK, []any{OK, "client certificates: the server requires one", OK, "Redis answers PING"}},
+		{"yes", true, true, OK, []any{OK, "client certificates: the server requires one", OK, "Redis answers PING",
+			OK, "client certificates: a self-signed one no authority issued was refused"}},
 		{"optional", false, false, OK, []any{OK, "requests a client certificate but accepts clients without one"}},
 		{"optional", true, true, Critical, []any{Critical, "accepts clients without one (--require-client-cert)"}},
 		{"no", true, false, Critical, []any{Critical, "does not request a client certificate (--require-client-cert)"}},
