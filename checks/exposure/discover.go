@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"time"
 
@@ -69,6 +70,15 @@ func (c *Options) RunDeployment(ctx context.Context) result.Result {
 		MaxNodes: c.Discover.MaxNodes, NodeTimeout: c.AttemptTimeout})
 	cancel()
 	targets, owner := NodeTargets(d)
+	if c.Expect == ExpectUnreachable {
+		// A node's other Redis ports: the walk knows only what it read,
+		// and from an untrusted segment it reads little; an open port it
+		// never heard of is still an open port. (From a trusted one, a
+		// port the node does not serve would count as a failure.)
+		hosts, hostOwner := HostTargets(d, targets, c.Ports)
+		targets = append(targets, hosts...)
+		maps.Copy(owner, hostOwner)
+	}
 	s := Scanner{Ports: c.Ports, Timeout: c.AttemptTimeout, Concurrency: c.Concurrency}
 	rep := s.Scan(ctx, targets)
 	v := FindVantage(c.Agent, rep.Outcomes)
@@ -119,6 +129,30 @@ func NodeTargets(d deploy.Deployment) ([]Target, map[string]deploy.Node) {
 	return ts, owner
 }
 
+// HostTargets tries every node's address on ports (--ports), but for the
+// ports some node already has there (known, the targets of NodeTargets).
+func HostTargets(d deploy.Deployment, known []Target, ports []int) ([]Target, map[string]deploy.Node) {
+	seen := map[netip.AddrPort]bool{}
+	for _, t := range known {
+		seen[netip.AddrPortFrom(t.Prefix.Addr(), uint16(t.Port))] = true
+	}
+	var ts []Target
+	owner := map[string]deploy.Node{}
+	for _, n := range d.Nodes {
+		text := n.Label() + " host, --ports"
+		for _, p := range ports {
+			ap := netip.AddrPortFrom(n.Addr, uint16(p))
+			if seen[ap] {
+				continue
+			}
+			seen[ap] = true
+			ts = append(ts, Target{Text: text, Prefix: netip.PrefixFrom(n.Addr, n.Addr.BitLen()), Port: p})
+			owner[text] = n
+		}
+	}
+	return ts, owner
+}
+
 // judgeMembership adds what the walk could not do. From a trusted vantage
 // point (--expect reachable) a node that cannot be read is UNKNOWN; from an
 // untrusted one, closed nodes cannot be read by design, so only a walk that
@@ -136,7 +170,7 @@ func judgeMembership(e Expectation, d deploy.Deployment, res *result.Result) {
 	}
 	if e == ExpectUnreachable && len(d.Nodes) > 0 {
 		if read == 0 {
-			res.Add(result.Warning, "discovery read no node from here: only the seeds were tried; members beyond them are unknown")
+			res.Add(result.Warning, "discovery read no node from here: only the seeds and their hosts' --ports were tried; members beyond them are unknown")
 		} else if read < len(d.Nodes) {
 			res.Add(result.OK, "%d of %d nodes could not be read from here (their ports were tried)", len(d.Nodes)-read, len(d.Nodes))
 		}

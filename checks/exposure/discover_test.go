@@ -2,6 +2,8 @@ package exposure
 
 import (
 	"net/netip"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -24,6 +26,35 @@ func TestNodeTargets(t *testing.T) {
 	}
 	if ts[3].Port != 26379 || ts[3].Prefix.Bits() != 128 {
 		t.Errorf("%+v", ts[3])
+	}
+}
+
+// Every node's address gets --ports, but for the ports a node already has
+// there (its own, or a co-located node's).
+func TestHostTargets(t *testing.T) {
+	a := netip.MustParseAddr("192.0.2.10")
+	d := deploy.Deployment{Nodes: []deploy.Node{
+		{Addr: a, Port: 6379, Role: deploy.RoleMaster, Ports: []deploy.Port{{Kind: deploy.PortData, Port: 6379}}},
+		{Addr: a, Port: 26379, Role: deploy.RoleSentinel},
+		{Addr: netip.MustParseAddr("192.0.2.11"), Port: 6380, Role: deploy.RoleUnknown},
+	}}
+	known, _ := NodeTargets(d)
+	ts, owner := HostTargets(d, known, []int{6379, 16379, 26379})
+	var got []string
+	for _, tg := range ts {
+		got = append(got, tg.Prefix.Addr().String()+":"+strconv.Itoa(tg.Port)+" "+tg.Text)
+		if _, ok := owner[tg.Text]; !ok {
+			t.Errorf("no owner for %q", tg.Text)
+		}
+	}
+	want := []string{
+		"192.0.2.10:16379 192.0.2.10:6379 (master) host, --ports",
+		"192.0.2.11:6379 192.0.2.11:6380 (unknown) host, --ports",
+		"192.0.2.11:16379 192.0.2.11:6380 (unknown) host, --ports",
+		"192.0.2.11:26379 192.0.2.11:6380 (unknown) host, --ports",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
 	}
 }
 
