@@ -181,3 +181,78 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeFixtures decodes the other recordings: rulesets of nft
+// families, of sets and maps, and of iptables-nft.
+func BenchmarkDecodeFixtures(b *testing.B) {
+	for _, name := range []string{"families", "sets", "iptables-nft"} {
+		b.Run(name, func(b *testing.B) {
+			rec := fixture(b, name)
+			b.SetBytes(int64(len(rec)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Decode(bytes.NewReader(rec)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRender renders every rule and set element of the recording of
+// the rarer expressions, as the listing compared with nft's.
+func BenchmarkRender(b *testing.B) {
+	rs, err := Decode(bytes.NewReader(fixture(b, "rare")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, r := range rs.Rules {
+			_ = r.Bytecode()
+		}
+		for _, s := range rs.Sets {
+			_ = s.ElementsBytecode()
+		}
+	}
+}
+
+// BenchmarkDecodeMany decodes the iptables-nft recording with its rule
+// dumps repeated to about 20,000 rules: the cost per rule of a large
+// ruleset, apart from the fixed cost of a reading.
+func BenchmarkDecodeMany(b *testing.B) {
+	rec := fixture(b, "iptables-nft")
+	var head, rules, tail []byte
+	for p := rec[len(recordMagic):]; len(p) >= 5; {
+		n := 5 + int(binary.BigEndian.Uint32(p[1:]))
+		switch {
+		case dumpKind(p[0]) == kindRules:
+			rules = append(rules, p[:n]...)
+		case rules == nil:
+			head = append(head, p[:n]...)
+		default:
+			tail = append(tail, p[:n]...)
+		}
+		p = p[n:]
+	}
+	rs, err := Decode(bytes.NewReader(rec))
+	if err != nil {
+		b.Fatal(err)
+	}
+	times := 20000 / len(rs.Rules)
+	want := times * len(rs.Rules)
+	many := append([]byte(recordMagic), head...)
+	many = append(many, bytes.Repeat(rules, times)...)
+	many = append(many, tail...)
+	b.SetBytes(int64(len(many)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rs, err := Decode(bytes.NewReader(many))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(rs.Rules) != want {
+			b.Fatalf("decoded %d rules, want %d", len(rs.Rules), want)
+		}
+	}
+}
