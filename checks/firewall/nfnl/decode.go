@@ -131,6 +131,10 @@ type decoder struct {
 	// never changed.
 	payloads map[Payload]*Payload
 	cmps     map[cmpKey]*Cmp
+	// payload and cmp are where one is decoded before it is shared (its
+	// Data not yet copied): decoding it allocates nothing.
+	payload Payload
+	cmp     Cmp
 	// exprs shares other expressions by their attribute bytes (see
 	// sharedExprs).
 	exprs    map[string]map[string]Expr

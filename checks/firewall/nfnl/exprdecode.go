@@ -224,652 +224,127 @@ func exprName(p []byte) string {
 }
 
 // exprData decodes NFTA_EXPR_DATA of the named expression. It returns
-// nil, nil for a name it does not know.
+// nil, nil for a name it does not know; with an error, the expression
+// is not used.
 func (d *decoder) exprData(name string, b []byte, depth int) (Expr, error) {
-	var f fields
-	var seen uint32
-	var err error
 	switch name {
 	case "payload":
-		// Decoded on the stack and shared (internPayload): a large
-		// ruleset loads the same few fields in every rule, and allocates
-		// each only once.
-		var e Payload
-		a := nlsock.AttrsOf(b)
-		for {
-			t, p, ok := a.Next()
-			if !ok {
-				break
-			}
-			if t < 32 {
-				seen |= 1 << t
-			}
-			switch t {
-			case 1:
-				f.u32(&e.DReg, "dreg", p)
-			case 2:
-				f.u32(&e.Base, "base", p)
-			case 3:
-				f.u32(&e.Offset, "offset", p)
-			case 4:
-				f.u32(&e.Len, "len", p)
-			case 5:
-				f.u32(&e.SReg, "sreg", p)
-			case 6:
-				f.u32(&e.CsumType, "csum type", p)
-			case 7:
-				f.u32(&e.CsumOffset, "csum offset", p)
-			case 8:
-				f.u32(&e.CsumFlags, "csum flags", p)
-			}
+		// Decoded into the decoder's scratch and shared (internPayload):
+		// a large ruleset loads the same few fields in every rule, and
+		// allocates each only once.
+		e := &d.payload
+		*e = Payload{}
+		if _, err := fill(d, e, payloadAttrs, b); err != nil {
+			return nil, err
 		}
-		if err = errs(a.Err(), f.err); err == nil {
-			return d.internPayload(e), nil
-		}
-		return &Payload{DReg: e.DReg, Base: e.Base, Offset: e.Offset, Len: e.Len, SReg: e.SReg,
-			CsumType: e.CsumType, CsumOffset: e.CsumOffset, CsumFlags: e.CsumFlags}, err
+		return d.internPayload(*e), nil
 	case "cmp":
 		// Shared like payloads, looked up before the data is copied.
-		var sreg, op uint32
-		var data []byte
-		a := nlsock.AttrsOf(b)
-		for {
-			t, p, ok := a.Next()
-			if !ok {
-				break
-			}
-			if t < 32 {
-				seen |= 1 << t
-			}
-			switch t {
-			case 1:
-				f.u32(&sreg, "sreg", p)
-			case 2:
-				f.u32(&op, "op", p)
-			case 3:
-				v, ok := dataValue(p)
-				if !ok {
-					var derr error
-					v, _, derr = d.data(p)
-					f.fail("data", derr)
-				}
-				data = v
-			}
+		e := &d.cmp
+		*e = Cmp{}
+		if _, err := fill(d, e, cmpAttrs, b); err != nil {
+			return nil, err
 		}
-		if err = errs(a.Err(), f.err); err == nil {
-			return d.internCmp(sreg, op, data), nil
-		}
-		return &Cmp{SReg: sreg, Op: op, Data: d.bytes(data)}, err
+		return d.internCmp(e.SReg, e.Op, e.Data), nil
 	case "bitwise":
-		e := &Bitwise{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			var derr error
-			switch t {
-			case 1:
-				f.u32(&e.SReg, "sreg", p)
-			case 2:
-				f.u32(&e.DReg, "dreg", p)
-			case 3:
-				f.u32(&e.Len, "len", p)
-			case 4:
-				e.Mask, _, derr = d.data(p)
-			case 5:
-				e.Xor, _, derr = d.data(p)
-			case 6:
-				f.u32(&e.Op, "op", p)
-			case 7:
-				e.Data, _, derr = d.data(p)
-			}
-			f.fail("data", derr)
-		})
-		return e, errs(err, f.err)
+		return decodeAs(d, b, &bitwiseAttrs)
 	case "range":
-		e := &Range{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			var derr error
-			switch t {
-			case 1:
-				f.u32(&e.SReg, "sreg", p)
-			case 2:
-				f.u32(&e.Op, "op", p)
-			case 3:
-				e.From, _, derr = d.data(p)
-			case 4:
-				e.To, _, derr = d.data(p)
-			}
-			f.fail("data", derr)
-		})
-		return e, errs(err, f.err)
+		return decodeAs(d, b, &rangeAttrs)
 	case "lookup":
-		e := &Lookup{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				e.SetName = d.str(trimNUL(p))
-			case 2:
-				f.u32(&e.SReg, "sreg", p)
-			case 3:
-				f.u32(&e.DReg, "dreg", p)
-			case 4:
-				f.u32(&e.SetID, "set id", p)
-			case 5:
-				f.u32(&e.Flags, "flags", p)
-			}
-		})
-		e.Attrs = seen
-		return e, errs(err, f.err)
+		return decodeAs(d, b, &lookupAttrs)
 	case "meta":
-		e := &Meta{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.DReg, "dreg", p)
-			case 2:
-				f.u32(&e.Key, "key", p)
-			case 3:
-				f.u32(&e.SReg, "sreg", p)
-			}
-		})
-		e.Attrs = seen
-		return e, errs(err, f.err)
+		return decodeAs(d, b, &metaAttrs)
 	case "ct":
-		e := &Ct{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.DReg, "dreg", p)
-			case 2:
-				f.u32(&e.Key, "key", p)
-			case 3:
-				v, err := u8(p)
-				f.fail("direction", err)
-				e.Dir = v
-			case 4:
-				f.u32(&e.SReg, "sreg", p)
-			}
-		})
-		e.Attrs = seen
-		return e, errs(err, f.err)
+		return decodeAs(d, b, &ctAttrs)
 	case "immediate":
-		e := &Immediate{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.DReg, "dreg", p)
-			case 2:
-				var derr error
-				e.Data, e.Verdict, derr = d.data(p)
-				f.fail("data", derr)
-			}
-		})
-		return e, errs(err, f.err)
-	case "match", "target":
-		var nm string
-		var rev uint32
-		var info []byte
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				nm = d.str(trimNUL(p))
-			case 2:
-				f.u32(&rev, "rev", p)
-			case 3:
-				info = d.bytes(p)
-			}
-		})
-		if name == "match" {
-			return &Match{MatchName: nm, Rev: rev, Info: info}, errs(err, f.err)
-		}
-		return &Target{TargetName: nm, Rev: rev, Info: info}, errs(err, f.err)
+		return decodeAs(d, b, &immediateAttrs)
+	case "match":
+		return decodeAs(d, b, &matchAttrs)
+	case "target":
+		return decodeAs(d, b, &targetAttrs)
 	case "counter":
-		e := &Counter{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u64(&e.Bytes, "bytes", p)
-			case 2:
-				f.u64(&e.Packets, "packets", p)
-			}
-		})
-		return e, errs(err, f.err)
+		return decodeAs(d, b, &counterAttrs)
 	case "log":
-		e := &Log{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				v, err := be16(p)
-				f.fail("group", err)
-				e.Group = v
-			case 2:
-				e.Prefix = d.str(trimNUL(p))
-			case 3:
-				f.u32(&e.Snaplen, "snaplen", p)
-			case 4:
-				v, err := be16(p)
-				f.fail("qthreshold", err)
-				e.QThreshold = v
-			case 5:
-				f.u32(&e.Level, "level", p)
-			case 6:
-				f.u32(&e.Flags, "flags", p)
-			}
-		})
-		e.Attrs = seen
-		return e, errs(err, f.err)
+		return decodeAs(d, b, &logAttrs)
 	case "limit":
-		e := &Limit{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u64(&e.Rate, "rate", p)
-			case 2:
-				f.u64(&e.Unit, "unit", p)
-			case 3:
-				f.u32(&e.Burst, "burst", p)
-			case 4:
-				f.u32(&e.Type, "type", p)
-			case 5:
-				f.u32(&e.Flags, "flags", p)
-			}
-		})
-		return e, errs(err, f.err)
+		return decodeAs(d, b, &limitAttrs)
 	case "quota":
-		e := &Quota{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u64(&e.Bytes, "bytes", p)
-			case 2:
-				f.u32(&e.Flags, "flags", p)
-			case 4:
-				f.u64(&e.Consumed, "consumed", p)
-			}
-		})
-		return e, errs(err, f.err)
+		return decodeAs(d, b, &quotaAttrs)
 	case "connlimit":
-		e := &Connlimit{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.Count, "count", p)
-			case 2:
-				f.u32(&e.Flags, "flags", p)
-			}
-		})
-		return e, errs(err, f.err)
+		return decodeAs(d, b, &connlimitAttrs)
 	case "last":
-		e := &Last{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.Set, "set", p)
-			case 2:
-				f.u64(&e.Msecs, "msecs", p)
-			}
-		})
-		return e, errs(err, f.err)
+		return decodeAs(d, b, &lastAttrs)
 	case "reject":
-		e := &Reject{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.Type, "type", p)
-			case 2:
-				v, err := u8(p)
-				f.fail("icmp code", err)
-				e.Code = v
-			}
-		})
-		return e, errs(err, f.err)
+		return decodeAs(d, b, &rejectAttrs)
 	case "nat":
-		e := &Nat{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.Type, "type", p)
-			case 2:
-				f.u32(&e.Family, "family", p)
-			case 3:
-				f.u32(&e.RegAddrMin, "reg addr min", p)
-			case 4:
-				f.u32(&e.RegAddrMax, "reg addr max", p)
-			case 5:
-				f.u32(&e.RegProtoMin, "reg proto min", p)
-			case 6:
-				f.u32(&e.RegProtoMax, "reg proto max", p)
-			case 7:
-				f.u32(&e.Flags, "flags", p)
-			}
-		})
-		e.Attrs = seen
-		return e, errs(err, f.err)
+		return decodeAs(d, b, &natAttrs)
 	case "masq":
-		e := &Masq{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.Flags, "flags", p)
-			case 2:
-				f.u32(&e.RegProtoMin, "reg proto min", p)
-			case 3:
-				f.u32(&e.RegProtoMax, "reg proto max", p)
-			}
-		})
-		e.Attrs = seen
-		return e, errs(err, f.err)
+		return decodeAs(d, b, &masqAttrs)
 	case "redir":
-		e := &Redir{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.RegProtoMin, "reg proto min", p)
-			case 2:
-				f.u32(&e.RegProtoMax, "reg proto max", p)
-			case 3:
-				f.u32(&e.Flags, "flags", p)
-			}
-		})
-		e.Attrs = seen
-		return e, errs(err, f.err)
+		return decodeAs(d, b, &redirAttrs)
 	case "dynset":
-		e := &Dynset{}
-		var nested [][]byte
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				e.SetName = d.str(trimNUL(p))
-			case 2:
-				f.u32(&e.SetID, "set id", p)
-			case 3:
-				f.u32(&e.Op, "op", p)
-			case 4:
-				f.u32(&e.SRegKey, "sreg key", p)
-			case 5:
-				f.u32(&e.SRegData, "sreg data", p)
-			case 6:
-				f.u64(&e.Timeout, "timeout", p)
-			case 7: // NFTA_DYNSET_EXPR: one expression
-				nested = append(nested[:0], p)
-			case 9:
-				f.u32(&e.Flags, "flags", p)
-			case 10: // NFTA_DYNSET_EXPRESSIONS
-				es, err := d.nested(p, depth)
-				f.fail("expressions", err)
-				e.Exprs = append(e.Exprs, es...)
-			}
-		})
-		for _, p := range nested {
-			if depth > 0 {
-				f.fail("expr", errors.New("nested too deep"))
-				break
-			}
+		return d.dynset(b, depth)
+	case "objref":
+		return decodeAs(d, b, &objrefAttrs)
+	case "exthdr":
+		return decodeAs(d, b, &exthdrAttrs)
+	case "fib":
+		return decodeAs(d, b, &fibAttrs)
+	case "rt":
+		return decodeAs(d, b, &rtAttrs)
+	case "socket":
+		return decodeAs(d, b, &socketAttrs)
+	case "numgen":
+		return decodeAs(d, b, &numgenAttrs)
+	case "hash":
+		return decodeAs(d, b, &hashAttrs)
+	case "queue":
+		return decodeAs(d, b, &queueAttrs)
+	case "dup":
+		return decodeAs(d, b, &dupAttrs)
+	case "fwd":
+		return decodeAs(d, b, &fwdAttrs)
+	case "tproxy":
+		return decodeAs(d, b, &tproxyAttrs)
+	case "synproxy":
+		return decodeAs(d, b, &synproxyAttrs)
+	case "notrack":
+		return decodeAs(d, b, &notrackAttrs)
+	case "xfrm":
+		return decodeAs(d, b, &xfrmAttrs)
+	case "osf":
+		return decodeAs(d, b, &osfAttrs)
+	case "byteorder":
+		return decodeAs(d, b, &byteorderAttrs)
+	}
+	return nil, nil
+}
+
+// dynset decodes a dynset; its NFTA_DYNSET_EXPR (the last one sent) is
+// decoded after the other attributes, so it follows the expressions of
+// NFTA_DYNSET_EXPRESSIONS.
+func (d *decoder) dynset(b []byte, depth int) (*Dynset, error) {
+	e, err := decodeAs(d, b, &dynsetAttrs[min(depth, 1)])
+	var f fields
+	if p, ok := lastAttr(b, 7); ok {
+		if depth > 0 {
+			f.fail("expr", errNestedTooDeep)
+		} else {
 			x, err := d.expr(p, depth+1)
 			f.fail("expr", err)
 			if x != nil {
 				e.Exprs = append(e.Exprs, x)
 			}
 		}
-		e.Attrs = seen
-		return e, errs(err, f.err)
-	case "objref":
-		e := &Objref{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.Type, "type", p)
-			case 2:
-				e.ObjName = d.str(trimNUL(p))
-			case 3:
-				f.u32(&e.SReg, "set sreg", p)
-			case 4:
-				e.SetName = d.str(trimNUL(p))
-			case 5:
-				f.u32(&e.SetID, "set id", p)
-			}
-		})
-		e.Attrs = seen
-		return e, errs(err, f.err)
-	case "exthdr":
-		e := &Exthdr{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.DReg, "dreg", p)
-			case 2:
-				v, err := u8(p)
-				f.fail("type", err)
-				e.Type = uint32(v)
-			case 3:
-				f.u32(&e.Offset, "offset", p)
-			case 4:
-				f.u32(&e.Len, "len", p)
-			case 5:
-				f.u32(&e.Flags, "flags", p)
-			case 6:
-				f.u32(&e.Op, "op", p)
-			case 7:
-				f.u32(&e.SReg, "sreg", p)
-			}
-		})
-		e.Attrs = seen
-		return e, errs(err, f.err)
-	case "fib":
-		e := &Fib{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.DReg, "dreg", p)
-			case 2:
-				f.u32(&e.Result, "result", p)
-			case 3:
-				f.u32(&e.Flags, "flags", p)
-			}
-		})
-		return e, errs(err, f.err)
-	case "rt":
-		e := &Rt{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.DReg, "dreg", p)
-			case 2:
-				f.u32(&e.Key, "key", p)
-			}
-		})
-		return e, errs(err, f.err)
-	case "socket":
-		e := &Socket{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.Key, "key", p)
-			case 2:
-				f.u32(&e.DReg, "dreg", p)
-			case 3:
-				f.u32(&e.Level, "level", p)
-			}
-		})
-		e.Attrs = seen
-		return e, errs(err, f.err)
-	case "numgen":
-		e := &Numgen{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.DReg, "dreg", p)
-			case 2:
-				f.u32(&e.Modulus, "modulus", p)
-			case 3:
-				f.u32(&e.Type, "type", p)
-			case 4:
-				f.u32(&e.Offset, "offset", p)
-			}
-		})
-		return e, errs(err, f.err)
-	case "hash":
-		e := &Hash{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.SReg, "sreg", p)
-			case 2:
-				f.u32(&e.DReg, "dreg", p)
-			case 3:
-				f.u32(&e.Len, "len", p)
-			case 4:
-				f.u32(&e.Modulus, "modulus", p)
-			case 5:
-				f.u32(&e.Seed, "seed", p)
-			case 6:
-				f.u32(&e.Offset, "offset", p)
-			case 7:
-				f.u32(&e.Type, "type", p)
-			}
-		})
-		return e, errs(err, f.err)
-	case "queue":
-		e := &Queue{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			var v uint16
-			var err error
-			switch t {
-			case 1:
-				v, err = be16(p)
-				e.Num = v
-			case 2:
-				v, err = be16(p)
-				e.Total = v
-			case 3:
-				v, err = be16(p)
-				e.Flags = v
-			case 4:
-				f.u32(&e.SRegQnum, "sreg qnum", p)
-			}
-			f.fail("queue", err)
-		})
-		e.Attrs = seen
-		return e, errs(err, f.err)
-	case "dup":
-		e := &Dup{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.SRegAddr, "sreg addr", p)
-			case 2:
-				f.u32(&e.SRegDev, "sreg dev", p)
-			}
-		})
-		e.Attrs = seen
-		return e, errs(err, f.err)
-	case "fwd":
-		e := &Fwd{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.SRegDev, "sreg dev", p)
-			case 2:
-				f.u32(&e.SRegAddr, "sreg addr", p)
-			case 3:
-				f.u32(&e.NFProto, "nfproto", p)
-			}
-		})
-		e.Attrs = seen
-		return e, errs(err, f.err)
-	case "tproxy":
-		e := &Tproxy{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.Family, "family", p)
-			case 2:
-				f.u32(&e.RegAddr, "reg addr", p)
-			case 3:
-				f.u32(&e.RegPort, "reg port", p)
-			}
-		})
-		e.Attrs = seen
-		return e, errs(err, f.err)
-	case "synproxy":
-		e := &Synproxy{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				v, err := be16(p)
-				f.fail("mss", err)
-				e.MSS = v
-			case 2:
-				v, err := u8(p)
-				f.fail("wscale", err)
-				e.Wscale = v
-			case 3:
-				f.u32(&e.Flags, "flags", p)
-			}
-		})
-		e.Attrs = seen
-		return e, errs(err, f.err)
-	case "notrack":
-		_, err = walk(b, func(uint16, []byte) {})
-		return &Notrack{}, err
-	case "xfrm":
-		e := &Xfrm{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.DReg, "dreg", p)
-			case 2:
-				f.u32(&e.Key, "key", p)
-			case 3:
-				v, err := u8(p)
-				f.fail("dir", err)
-				e.Dir = v
-			case 4:
-				f.u32(&e.SPNum, "spnum", p)
-			}
-		})
-		e.Attrs = seen
-		return e, errs(err, f.err)
-	case "osf":
-		e := &Osf{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.DReg, "dreg", p)
-			case 2:
-				v, err := u8(p)
-				f.fail("ttl", err)
-				e.TTL = v
-			case 3:
-				f.u32(&e.Flags, "flags", p)
-			}
-		})
-		e.Attrs = seen
-		return e, errs(err, f.err)
-	case "byteorder":
-		e := &Byteorder{}
-		seen, err = walk(b, func(t uint16, p []byte) {
-			switch t {
-			case 1:
-				f.u32(&e.SReg, "sreg", p)
-			case 2:
-				f.u32(&e.DReg, "dreg", p)
-			case 3:
-				f.u32(&e.Op, "op", p)
-			case 4:
-				f.u32(&e.Len, "len", p)
-			case 5:
-				f.u32(&e.Size, "size", p)
-			}
-		})
-		return e, errs(err, f.err)
 	}
-	return nil, nil
+	return e, errs(err, f.err)
 }
 
 // nested decodes a list of expressions inside an expression (dynset) or
 // set element, one level deep at most.
 func (d *decoder) nested(b []byte, depth int) ([]Expr, error) {
 	if depth > 0 {
-		return nil, errors.New("nested too deep")
+		return nil, errNestedTooDeep
 	}
 	return d.exprList(b, depth+1)
 }
