@@ -135,6 +135,8 @@ type decoder struct {
 	// Data not yet copied): decoding it allocates nothing.
 	payload Payload
 	cmp     Cmp
+	// ruleExprs is the NFTA_RULE_EXPRESSIONS of the rule being decoded.
+	ruleExprs []byte
 	// exprs shares other expressions by their attribute bytes (see
 	// sharedExprs).
 	exprs    map[string]map[string]Expr
@@ -336,20 +338,7 @@ func (d *decoder) generation(b []byte) error {
 
 func (d *decoder) table(fam Family, b []byte) error {
 	t := &Table{Family: fam}
-	var f fields
-	_, err := walk(b, func(typ uint16, p []byte) {
-		switch typ {
-		case 1:
-			t.Name = d.str(trimNUL(p))
-		case 2:
-			f.u32(&t.Flags, "flags", p)
-		case 3:
-			f.u32(&t.Use, "use", p)
-		case 4:
-			f.u64(&t.Handle, "handle", p)
-		}
-	})
-	if err = errs(err, f.err); err != nil {
+	if _, err := fill(d, t, tableAttrs, b); err != nil {
 		return fmt.Errorf("table %s %s: %w", fam, t.Name, err)
 	}
 	d.rs.Tables = append(d.rs.Tables, t)
@@ -358,29 +347,9 @@ func (d *decoder) table(fam Family, b []byte) error {
 
 func (d *decoder) chain(fam Family, b []byte) error {
 	c := &Chain{Family: fam}
-	var f fields
-	seen, err := walk(b, func(typ uint16, p []byte) {
-		switch typ {
-		case 1:
-			c.Table = d.str(trimNUL(p))
-		case 2:
-			f.u64(&c.Handle, "handle", p)
-		case 3:
-			c.Name = d.str(trimNUL(p))
-		case 4:
-			f.fail("hook", d.hook(c, p))
-		case 5:
-			f.u32(&c.Policy, "policy", p)
-		case 6:
-			f.u32(&c.Use, "use", p)
-		case 7:
-			c.Type = d.str(trimNUL(p))
-		case 10:
-			f.u32(&c.Flags, "flags", p)
-		}
-	})
-	c.HasPolicy = seen&(1<<5) != 0
-	if err = errs(err, f.err); err != nil {
+	seen, err := fill(d, c, chainAttrs, b)
+	c.HasPolicy = seen&(1<<5) != 0 // NFTA_CHAIN_POLICY
+	if err != nil {
 		return fmt.Errorf("chain %s %s %s: %w", fam, c.Table, c.Name, err)
 	}
 	d.rs.Chains = append(d.rs.Chains, c)
@@ -423,28 +392,14 @@ func (d *decoder) hook(c *Chain, b []byte) error {
 
 func (d *decoder) rule(fam Family, b []byte) error {
 	r := &Rule{Family: fam}
-	var f fields
-	var exprs []byte
-	_, err := walk(b, func(typ uint16, p []byte) {
-		switch typ {
-		case 1:
-			r.Table = d.lastName(&d.lastTable, trimNUL(p))
-		case 2:
-			r.Chain = d.lastName(&d.lastChain, trimNUL(p))
-		case 3:
-			f.u64(&r.Handle, "handle", p)
-		case 4:
-			exprs = p
-		case 6:
-			f.u64(&r.Position, "position", p)
-		case 7:
-			r.UserData = d.bytes(p)
-		}
-	})
+	d.ruleExprs = nil
+	_, err := fill(d, r, ruleAttrs, b)
+	exprs := d.ruleExprs
+	d.ruleExprs = nil
 	if d.nrules >= d.lim.MaxRules {
 		return &LimitError{"MaxRules", d.lim.MaxRules, fmt.Sprintf("rule dump, chain %s %s %s handle %d", fam, r.Table, r.Chain, r.Handle)}
 	}
-	if err = errs(err, f.err); err == nil && exprs != nil {
+	if err == nil && exprs != nil {
 		r.Exprs, err = d.exprList(exprs, 0)
 	}
 	if err != nil {
@@ -457,55 +412,11 @@ func (d *decoder) rule(fam Family, b []byte) error {
 
 func (d *decoder) set(fam Family, b []byte) error {
 	s := &Set{Family: fam}
-	var f fields
-	_, err := walk(b, func(typ uint16, p []byte) {
-		switch typ {
-		case 1:
-			s.Table = d.str(trimNUL(p))
-		case 2:
-			s.Name = d.str(trimNUL(p))
-		case 3:
-			f.u32(&s.Flags, "flags", p)
-		case 4:
-			f.u32(&s.KeyType, "key type", p)
-		case 5:
-			f.u32(&s.KeyLen, "key len", p)
-		case 6:
-			f.u32(&s.DataType, "data type", p)
-		case 7:
-			f.u32(&s.DataLen, "data len", p)
-		case 8:
-			f.u32(&s.Policy, "policy", p)
-		case 9:
-			f.fail("desc", d.setDesc(s, p))
-		case 10:
-			f.u32(&s.ID, "id", p)
-		case 11:
-			f.u64(&s.Timeout, "timeout", p)
-		case 12:
-			f.u32(&s.GCInterval, "gc interval", p)
-		case 13:
-			s.UserData = d.bytes(p)
-		case 15:
-			f.u32(&s.ObjType, "obj type", p)
-		case 16:
-			f.u64(&s.Handle, "handle", p)
-		case 17:
-			x, err := d.expr(p, 1)
-			f.fail("expr", err)
-			if x != nil {
-				s.Exprs = append(s.Exprs, x)
-			}
-		case 18:
-			es, err := d.nested(p, 0)
-			f.fail("expressions", err)
-			s.Exprs = append(s.Exprs, es...)
-		}
-	})
+	_, err := fill(d, s, setAttrs, b)
 	if len(d.rs.Sets) >= d.lim.MaxSets {
 		return &LimitError{"MaxSets", d.lim.MaxSets, fmt.Sprintf("set dump, set %s %s %s", fam, s.Table, s.Name)}
 	}
-	if err = errs(err, f.err); err != nil {
+	if err != nil {
 		return fmt.Errorf("set %s %s %s: %w", fam, s.Table, s.Name, err)
 	}
 	d.rs.Sets = append(d.rs.Sets, s)
@@ -572,11 +483,9 @@ func (d *decoder) elements(fam Family, b []byte) error {
 		if d.nelems > d.lim.MaxElements {
 			return &LimitError{"MaxElements", d.lim.MaxElements, fmt.Sprintf("set %s %s %s", fam, table, name)}
 		}
-		e, err := d.elem(p)
-		if err != nil {
+		if err := d.elem(s, p); err != nil {
 			return fmt.Errorf("set %s %s %s element %d: %w", fam, table, name, len(s.Elements), err)
 		}
-		s.Elements = append(s.Elements, e)
 	}
 	if a.Err() != nil {
 		return fmt.Errorf("set elements %s %s %s: %w", fam, table, name, a.Err())
@@ -584,64 +493,20 @@ func (d *decoder) elements(fam Family, b []byte) error {
 	return nil
 }
 
-func (d *decoder) elem(b []byte) (Elem, error) {
-	var e Elem
-	var f fields
-	_, err := walk(b, func(typ uint16, p []byte) {
-		var derr error
-		switch typ {
-		case 1:
-			e.Key, _, derr = d.data(p)
-		case 2:
-			e.Data, e.Verdict, derr = d.data(p)
-		case 3:
-			f.u32(&e.Flags, "flags", p)
-		case 4:
-			f.u64(&e.Timeout, "timeout", p)
-		case 5:
-			f.u64(&e.Expires, "expiration", p)
-		case 6:
-			e.UserData = d.bytes(p)
-		case 7:
-			x, err := d.expr(p, 1)
-			derr = err
-			if x != nil {
-				e.Exprs = append(e.Exprs, x)
-			}
-		case 9:
-			e.ObjRef = d.str(trimNUL(p))
-		case 10:
-			e.KeyEnd, _, derr = d.data(p)
-		case 11:
-			es, err := d.nested(p, 0)
-			derr = err
-			e.Exprs = append(e.Exprs, es...)
-		}
-		f.fail("element", derr)
-	})
-	return e, errs(err, f.err)
+// elem decodes an element into s, in place (an Elem is large, and a set
+// may have millions); on an error s is left as it was.
+func (d *decoder) elem(s *Set, b []byte) error {
+	s.Elements = append(s.Elements, Elem{})
+	_, err := fill(d, &s.Elements[len(s.Elements)-1], elemAttrs, b)
+	if err != nil {
+		s.Elements = s.Elements[:len(s.Elements)-1]
+	}
+	return err
 }
 
 func (d *decoder) object(fam Family, b []byte) error {
 	o := &Object{Family: fam}
-	var f fields
-	_, err := walk(b, func(typ uint16, p []byte) {
-		switch typ {
-		case 1:
-			o.Table = d.str(trimNUL(p))
-		case 2:
-			o.Name = d.str(trimNUL(p))
-		case 3:
-			f.u32(&o.Type, "type", p)
-		case 4:
-			o.Data = d.bytes(p)
-		case 6:
-			f.u64(&o.Handle, "handle", p)
-		case 8:
-			o.UserData = d.bytes(p)
-		}
-	})
-	if err = errs(err, f.err); err != nil {
+	if _, err := fill(d, o, objectAttrs, b); err != nil {
 		return fmt.Errorf("object %s %s %s: %w", fam, o.Table, o.Name, err)
 	}
 	d.rs.Objects = append(d.rs.Objects, o)

@@ -132,25 +132,10 @@ func (d *decoder) data(b []byte) (val []byte, v *Verdict, err error) {
 
 func (d *decoder) verdict(b []byte) (*Verdict, error) {
 	v := &Verdict{}
-	var f fields
-	var code uint32
-	seen, err := walk(b, func(typ uint16, p []byte) {
-		switch typ {
-		case 1:
-			f.u32(&code, "verdict code", p)
-		case 2:
-			v.Chain = d.str(trimNUL(p))
-		case 3:
-			f.u32(&v.ChainID, "verdict chain id", p)
-		}
-	})
-	if err == nil {
-		err = f.err
-	}
+	seen, err := fill(d, v, verdictAttrs, b)
 	if err == nil && seen&(1<<1) == 0 {
 		err = errors.New("verdict without a code")
 	}
-	v.Code = int32(code)
 	return v, err
 }
 
