@@ -15,14 +15,14 @@ import (
 // `nft --debug=netlink list ruleset` prints them under the rule's header
 // (without the two spaces of indentation).
 func (r *Rule) Bytecode() string {
-	var b strings.Builder
+	w := &words{}
 	for i, e := range r.Exprs {
 		if i > 0 {
-			b.WriteByte('\n')
+			w.WriteByte('\n')
 		}
-		b.WriteString(Render(e))
+		w.expr(e)
 	}
-	return b.String()
+	return w.String()
 }
 
 // Header is the rule's header line in the same listing:
@@ -40,38 +40,94 @@ func (r *Rule) Header() string {
 // Render renders one expression as libnftnl does: "[ cmp eq reg 1 0x00000006 ]".
 func Render(e Expr) string {
 	w := &words{}
-	w.s("[ " + e.Name() + " ")
+	w.expr(e)
+	return w.String()
+}
+
+func (w *words) expr(e Expr) {
+	w.f("[ %s ", e.Name())
 	body(w, e)
 	w.s("]")
-	return w.String()
 }
 
 type words struct{ strings.Builder }
 
 func (w *words) s(s string) { w.WriteString(s) }
-func (w *words) u(v uint64) { w.WriteString(strconv.FormatUint(v, 10)) }
-func (w *words) hex(v uint64) {
-	w.WriteString("0x")
-	w.WriteString(strconv.FormatUint(v, 16))
+
+// f writes format as C's printf would, for the verbs of libnftnl's
+// formats: %d (a number: unsigned, or signed for an int32), %x (in hex),
+// %s and %%. The arguments do not escape: formatting allocates nothing.
+func (w *words) f(format string, args ...any) {
+	for {
+		i := strings.IndexByte(format, '%')
+		if i < 0 || i+1 == len(format) {
+			w.s(format)
+			return
+		}
+		w.s(format[:i])
+		verb := format[i+1]
+		format = format[i+2:]
+		if verb == '%' {
+			w.WriteByte('%')
+			continue
+		}
+		if len(args) == 0 {
+			w.s("%!" + string(verb) + "(missing)")
+			continue
+		}
+		w.arg(verb, args[0])
+		args = args[1:]
+	}
+}
+
+func (w *words) arg(verb byte, a any) {
+	base := 10
+	if verb == 'x' {
+		base = 16
+	}
+	var b [20]byte
+	switch v := a.(type) {
+	case string:
+		w.s(v)
+	case uint8:
+		w.Write(strconv.AppendUint(b[:0], uint64(v), base))
+	case uint16:
+		w.Write(strconv.AppendUint(b[:0], uint64(v), base))
+	case uint32:
+		w.Write(strconv.AppendUint(b[:0], uint64(v), base))
+	case uint64:
+		w.Write(strconv.AppendUint(b[:0], v, base))
+	case int32:
+		w.Write(strconv.AppendInt(b[:0], int64(v), base))
+	default:
+		w.s("%!" + string(verb) + "(unsupported)")
+	}
 }
 
 // data prints a value as libnftnl's nftnl_data_reg_value_snprintf_default.
-func (w *words) data(p []byte) {
+func (w *words) data(p []byte) { w.hexWords(p, "0x") }
+
+// words prints a value without the 0x prefix (DATA_F_NOPFX).
+func (w *words) words(p []byte) { w.hexWords(p, "") }
+
+// hexWords prints p as host-order 32-bit words, each "%08x " after prefix.
+func (w *words) hexWords(p []byte, prefix string) {
 	for i := 0; i < len(p); i += 4 {
 		var word [4]byte
 		copy(word[:], p[i:])
-		v := strconv.FormatUint(uint64(binary.NativeEndian.Uint32(word[:])), 16)
-		w.s("0x")
-		w.s(strings.Repeat("0", 8-len(v)))
-		w.s(v)
+		var b [8]byte
+		v := strconv.AppendUint(b[:0], uint64(binary.NativeEndian.Uint32(word[:])), 16)
+		w.s(prefix)
+		w.s("00000000"[len(v):])
+		w.Write(v)
 		w.s(" ")
 	}
 }
 
 func (w *words) verdict(v *Verdict) {
-	w.s(verdictName(v.Code) + " ")
+	w.f("%s ", verdictName(v.Code))
 	if v.Chain != "" {
-		w.s("-> " + v.Chain + " ")
+		w.f("-> %s ", v.Chain)
 	}
 }
 
@@ -130,7 +186,15 @@ var (
 	dynsetOps  = []string{"add", "update", "delete"}
 	rangeOps   = []string{"eq", "neq"}
 	xfrmKeys   = []string{"(null)", "daddr4", "daddr6", "saddr4", "saddr6", "reqid", "spi"}
+	xfrmDirs   = []string{"in", "out"}
+	logFlags   = []flagName{{0x01, "tcpseq"}, {0x02, "tcpopt"}, {0x04, "ipopt"}, {0x08, "uid"}, {0x20, "macdecode"}}
+	fibFlags   = []flagName{{1, "saddr"}, {2, "daddr"}, {4, "mark"}, {8, "iif"}, {16, "oif"}}
 )
+
+type flagName struct {
+	bit  uint32
+	name string
+}
 
 func familyName(f uint32) string {
 	switch Family(f) {
@@ -159,42 +223,20 @@ func limitUnit(u uint64) string {
 func body(w *words, e Expr) {
 	switch e := e.(type) {
 	case *Payload:
+		base := pick(payloadBases, e.Base)
 		if e.SReg != 0 {
-			w.s("write reg ")
-			w.u(uint64(e.SReg))
-			w.s(" => ")
-			w.u(uint64(e.Len))
-			w.s("b @ " + pick(payloadBases, e.Base) + " header + ")
-			w.u(uint64(e.Offset))
-			w.s(" csum_type ")
-			w.u(uint64(e.CsumType))
-			w.s(" csum_off ")
-			w.u(uint64(e.CsumOffset))
-			w.s(" csum_flags ")
-			w.hex(uint64(e.CsumFlags))
-			w.s(" ")
+			w.f("write reg %d => %db @ %s header + %d csum_type %d csum_off %d csum_flags 0x%x ",
+				e.SReg, e.Len, base, e.Offset, e.CsumType, e.CsumOffset, e.CsumFlags)
 			return
 		}
-		w.s("load ")
-		w.u(uint64(e.Len))
-		w.s("b @ " + pick(payloadBases, e.Base) + " header + ")
-		w.u(uint64(e.Offset))
-		w.s(" => reg ")
-		w.u(uint64(e.DReg))
-		w.s(" ")
+		w.f("load %db @ %s header + %d => reg %d ", e.Len, base, e.Offset, e.DReg)
 	case *Cmp:
-		w.s(pick(cmpOps, e.Op) + " reg ")
-		w.u(uint64(e.SReg))
-		w.s(" ")
+		w.f("%s reg %d ", pick(cmpOps, e.Op), e.SReg)
 		w.data(e.Data)
 	case *Bitwise:
 		switch e.Op {
 		case BitwiseBool:
-			w.s("reg ")
-			w.u(uint64(e.DReg))
-			w.s(" = ( reg ")
-			w.u(uint64(e.SReg))
-			w.s(" & ")
+			w.f("reg %d = ( reg %d & ", e.DReg, e.SReg)
 			w.data(e.Mask)
 			w.s(") ^ ")
 			w.data(e.Xor)
@@ -203,32 +245,21 @@ func body(w *words, e Expr) {
 			if e.Op == BitwiseRshift {
 				op = ">>"
 			}
-			w.s("reg ")
-			w.u(uint64(e.DReg))
-			w.s(" = ( reg ")
-			w.u(uint64(e.SReg))
-			w.s(" " + op + " ")
+			w.f("reg %d = ( reg %d %s ", e.DReg, e.SReg, op)
 			w.data(e.Data)
 			w.s(") ")
 		}
 	case *Range:
-		w.s(pick(rangeOps, e.Op) + " reg ")
-		w.u(uint64(e.SReg))
-		w.s(" ")
+		w.f("%s reg %d ", pick(rangeOps, e.Op), e.SReg)
 		w.data(e.From)
 		w.data(e.To)
 	case *Lookup:
-		w.s("reg ")
-		w.u(uint64(e.SReg))
-		w.s(" set " + e.SetName + " ")
+		w.f("reg %d set %s ", e.SReg, e.SetName)
 		if has(e.Attrs, 3) {
-			w.s("dreg ")
-			w.u(uint64(e.DReg))
-			w.s(" ")
+			w.f("dreg %d ", e.DReg)
 		}
 		if has(e.Attrs, 5) {
-			w.hex(uint64(e.Flags))
-			w.s(" ")
+			w.f("0x%x ", e.Flags)
 		}
 	case *Meta:
 		key := "unknown"
@@ -236,25 +267,17 @@ func body(w *words, e Expr) {
 			key = metaKeys[e.Key]
 		}
 		if has(e.Attrs, 3) {
-			w.s("set " + key + " with reg ")
-			w.u(uint64(e.SReg))
-			w.s(" ")
+			w.f("set %s with reg %d ", key, e.SReg)
 		} else if has(e.Attrs, 1) {
-			w.s("load " + key + " => reg ")
-			w.u(uint64(e.DReg))
-			w.s(" ")
+			w.f("load %s => reg %d ", key, e.DReg)
 		}
 	case *Ct:
 		key := pick(ctKeys, e.Key)
 		if has(e.Attrs, 4) {
-			w.s("set " + key + " with reg ")
-			w.u(uint64(e.SReg))
-			w.s(" ")
+			w.f("set %s with reg %d ", key, e.SReg)
 		}
 		if has(e.Attrs, 1) {
-			w.s("load " + key + " => reg ")
-			w.u(uint64(e.DReg))
-			w.s(" ")
+			w.f("load %s => reg %d ", key, e.DReg)
 		}
 		if has(e.Attrs, 3) {
 			dir := "unknown"
@@ -264,107 +287,66 @@ func body(w *words, e Expr) {
 			case 1:
 				dir = "reply"
 			}
-			w.s(", dir " + dir + " ")
+			w.f(", dir %s ", dir)
 		}
 	case *Immediate:
-		w.s("reg ")
-		w.u(uint64(e.DReg))
-		w.s(" ")
+		w.f("reg %d ", e.DReg)
 		if e.Verdict != nil {
 			w.verdict(e.Verdict)
 		} else if e.Data != nil {
 			w.data(e.Data)
 		}
 	case *Match:
-		w.s("name " + e.MatchName + " rev ")
-		w.u(uint64(e.Rev))
-		w.s(" ")
+		w.f("name %s rev %d ", e.MatchName, e.Rev)
 	case *Target:
-		w.s("name " + e.TargetName + " rev ")
-		w.u(uint64(e.Rev))
-		w.s(" ")
+		w.f("name %s rev %d ", e.TargetName, e.Rev)
 	case *Counter:
-		w.s("pkts ")
-		w.u(e.Packets)
-		w.s(" bytes ")
-		w.u(e.Bytes)
-		w.s(" ")
+		w.f("pkts %d bytes %d ", e.Packets, e.Bytes)
 	case *Log:
 		if has(e.Attrs, 2) {
-			w.s("prefix " + e.Prefix + " ")
+			w.f("prefix %s ", e.Prefix)
 		}
 		if has(e.Attrs, 1) {
-			w.s("group ")
-			w.u(uint64(e.Group))
-			w.s(" snaplen ")
-			w.u(uint64(e.Snaplen))
-			w.s(" qthreshold ")
-			w.u(uint64(e.QThreshold))
-			w.s(" ")
+			w.f("group %d snaplen %d qthreshold %d ", e.Group, e.Snaplen, e.QThreshold)
 			return
 		}
 		if has(e.Attrs, 5) {
-			w.s("level ")
-			w.u(uint64(e.Level))
-			w.s(" ")
+			w.f("level %d ", e.Level)
 		}
 		if has(e.Attrs, 6) {
-			for _, f := range []struct {
-				bit  uint32
-				name string
-			}{{0x01, "tcpseq"}, {0x02, "tcpopt"}, {0x04, "ipopt"}, {0x08, "uid"}, {0x20, "macdecode"}} {
+			for _, f := range logFlags {
 				if e.Flags&f.bit != 0 {
-					w.s(f.name + " ")
+					w.f("%s ", f.name)
 				}
 			}
 		}
 	case *Limit:
-		w.s("rate ")
-		w.u(e.Rate)
-		w.s("/" + limitUnit(e.Unit) + " burst ")
-		w.u(uint64(e.Burst))
 		typ := "packets"
 		if e.Type == LimitBytes {
 			typ = "bytes"
 		}
-		w.s(" type " + typ + " flags ")
-		w.hex(uint64(e.Flags))
-		w.s(" ")
+		w.f("rate %d/%s burst %d type %s flags 0x%x ", e.Rate, limitUnit(e.Unit), e.Burst, typ, e.Flags)
 	case *Quota:
-		w.s("bytes ")
-		w.u(e.Bytes)
-		w.s(" consumed ")
-		w.u(e.Consumed)
-		w.s(" flags ")
-		w.u(uint64(e.Flags))
-		w.s(" ")
+		w.f("bytes %d consumed %d flags %d ", e.Bytes, e.Consumed, e.Flags)
 	case *Connlimit:
-		w.s("count ")
-		w.u(uint64(e.Count))
-		w.s(" flags " + strconv.FormatUint(uint64(e.Flags), 16) + " ")
+		w.f("count %d flags %x ", e.Count, e.Flags)
 	case *Last:
 		if e.Set == 0 {
 			w.s("never ")
 		} else {
-			w.u(e.Msecs)
-			w.s(" ")
+			w.f("%d ", e.Msecs)
 		}
 	case *Reject:
-		w.s("type ")
-		w.u(uint64(e.Type))
-		w.s(" code ")
-		w.u(uint64(e.Code))
-		w.s(" ")
+		w.f("type %d code %d ", e.Type, e.Code)
 	case *Nat:
+		typ := "unknown"
 		switch e.Type {
 		case NatSnat:
-			w.s("snat ")
+			typ = "snat"
 		case NatDnat:
-			w.s("dnat ")
-		default:
-			w.s("unknown ")
+			typ = "dnat"
 		}
-		w.s(familyName(e.Family) + " ")
+		w.f("%s %s ", typ, familyName(e.Family))
 		regs(w, e.Attrs, 3, "addr_min reg ", e.RegAddrMin)
 		regs(w, e.Attrs, 4, "addr_max reg ", e.RegAddrMax)
 		regs(w, e.Attrs, 5, "proto_min reg ", e.RegProtoMin)
@@ -379,29 +361,21 @@ func body(w *words, e Expr) {
 		regs(w, e.Attrs, 2, "proto_max reg ", e.RegProtoMax)
 		flags(w, e.Attrs, 3, e.Flags)
 	case *Dynset:
-		w.s(pick(dynsetOps, e.Op) + " reg_key ")
-		w.u(uint64(e.SRegKey))
-		w.s(" set " + e.SetName + " ")
+		w.f("%s reg_key %d set %s ", pick(dynsetOps, e.Op), e.SRegKey, e.SetName)
 		regs(w, e.Attrs, 5, "sreg_data ", e.SRegData)
 		if has(e.Attrs, 6) {
-			w.s("timeout ")
-			w.u(e.Timeout)
-			w.s("ms ")
+			w.f("timeout %dms ", e.Timeout)
 		}
 		for _, x := range e.Exprs {
-			w.s("expr [ " + x.Name() + " ")
+			w.f("expr [ %s ", x.Name())
 			body(w, x)
 			w.s("] ")
 		}
 	case *Objref:
 		if has(e.Attrs, 3) {
-			w.s("sreg ")
-			w.u(uint64(e.SReg))
-			w.s(" set " + e.SetName + " ")
+			w.f("sreg %d set %s ", e.SReg, e.SetName)
 		} else {
-			w.s("type ")
-			w.u(uint64(e.Type))
-			w.s(" name " + e.ObjName + " ")
+			w.f("type %d name %s ", e.Type, e.ObjName)
 		}
 	case *Exthdr:
 		op := ""
@@ -415,52 +389,24 @@ func body(w *words, e Expr) {
 		}
 		switch {
 		case has(e.Attrs, 1):
-			w.s("load" + op + " ")
-			w.u(uint64(e.Len))
-			w.s("b @ ")
-			w.u(uint64(e.Type))
-			w.s(" + ")
-			w.u(uint64(e.Offset))
+			w.f("load%s %db @ %d + %d", op, e.Len, e.Type, e.Offset)
 			if e.Flags&ExthdrPresent != 0 {
 				w.s(" present")
 			}
-			w.s(" => reg ")
-			w.u(uint64(e.DReg))
-			w.s(" ")
+			w.f(" => reg %d ", e.DReg)
 		case has(e.Attrs, 7):
-			w.s("write" + op + " reg ")
-			w.u(uint64(e.SReg))
-			w.s(" => ")
-			w.u(uint64(e.Len))
-			w.s("b @ ")
-			w.u(uint64(e.Type))
-			w.s(" + ")
-			w.u(uint64(e.Offset))
-			w.s(" ")
+			w.f("write%s reg %d => %db @ %d + %d ", op, e.SReg, e.Len, e.Type, e.Offset)
 		case e.Op == ExthdrOpTCPOpt && e.Len == 0:
-			w.s("reset tcpopt ")
-			w.u(uint64(e.Type))
-			w.s(" ")
+			w.f("reset tcpopt %d ", e.Type)
 		default:
-			w.s("op ")
-			w.u(uint64(e.Op))
-			w.s(" len ")
-			w.u(uint64(e.Len))
-			w.s(" type ")
-			w.u(uint64(e.Type))
-			w.s(" offset ")
-			w.u(uint64(e.Offset))
-			w.s(" ")
+			w.f("op %d len %d type %d offset %d ", e.Op, e.Len, e.Type, e.Offset)
 		}
 	case *Fib:
 		const present = 1 << 5
 		fl := e.Flags &^ present
-		for _, t := range []struct {
-			bit  uint32
-			name string
-		}{{1, "saddr"}, {2, "daddr"}, {4, "mark"}, {8, "iif"}, {16, "oif"}} {
+		for _, t := range fibFlags {
 			if fl&t.bit != 0 {
-				w.s(t.name + " ")
+				w.f("%s ", t.name)
 				fl &^= t.bit
 				if fl != 0 {
 					w.s(". ")
@@ -468,77 +414,50 @@ func body(w *words, e Expr) {
 			}
 		}
 		if fl != 0 {
-			w.s("unknown ")
-			w.hex(uint64(fl))
+			w.f("unknown 0x%x", fl)
 		}
 		w.s(pick(fibResults, e.Result))
 		if e.Flags&present != 0 {
 			w.s(" present")
 		}
-		w.s(" => reg " + strconv.FormatInt(int64(int32(e.DReg)), 10) + " ")
+		w.f(" => reg %d ", int32(e.DReg))
 	case *Rt:
-		w.s("load " + pick(rtKeys, e.Key) + " => reg ")
-		w.u(uint64(e.DReg))
-		w.s(" ")
+		w.f("load %s => reg %d ", pick(rtKeys, e.Key), e.DReg)
 	case *Socket:
 		if has(e.Attrs, 2) {
-			w.s("load " + pick(socketKeys, e.Key) + " => reg ")
-			w.u(uint64(e.DReg))
-			w.s(" ")
+			w.f("load %s => reg %d ", pick(socketKeys, e.Key), e.DReg)
 		} else if has(e.Attrs, 3) {
-			w.s("level ")
-			w.u(uint64(e.Level))
-			w.s(" ")
+			w.f("level %d ", e.Level)
 		}
 	case *Numgen:
+		var typ string
 		switch e.Type {
 		case 0:
-			w.s("reg ")
-			w.u(uint64(e.DReg))
-			w.s(" = inc mod ")
+			typ = "inc"
 		case 1:
-			w.s("reg ")
-			w.u(uint64(e.DReg))
-			w.s(" = random mod ")
+			typ = "random"
 		default:
 			return
 		}
-		w.u(uint64(e.Modulus))
-		w.s(" ")
+		w.f("reg %d = %s mod %d ", e.DReg, typ, e.Modulus)
 		if e.Offset != 0 {
-			w.s("offset ")
-			w.u(uint64(e.Offset))
-			w.s(" ")
+			w.f("offset %d ", e.Offset)
 		}
 	case *Hash:
-		w.s("reg ")
-		w.u(uint64(e.DReg))
 		if e.Type == 1 {
-			w.s(" = symhash() % mod ")
+			w.f("reg %d = symhash() %% mod %d ", e.DReg, e.Modulus)
 		} else {
-			w.s(" = jhash(reg ")
-			w.u(uint64(e.SReg))
-			w.s(", ")
-			w.u(uint64(e.Len))
-			w.s(", ")
-			w.hex(uint64(e.Seed))
-			w.s(") % mod ")
+			w.f("reg %d = jhash(reg %d, %d, 0x%x) %% mod %d ", e.DReg, e.SReg, e.Len, e.Seed, e.Modulus)
 		}
-		w.u(uint64(e.Modulus))
-		w.s(" ")
 		if e.Offset != 0 {
-			w.s("offset ")
-			w.u(uint64(e.Offset))
-			w.s(" ")
+			w.f("offset %d ", e.Offset)
 		}
 	case *Queue:
 		if has(e.Attrs, 1) {
-			w.s("num ")
-			w.u(uint64(e.Num))
+			w.f("num %d", e.Num)
 			total := uint16(e.Num + e.Total - 1)
 			if e.Total != 0 && total != e.Num {
-				w.s("-")
-				w.u(uint64(total))
+				w.f("-%d", total)
 			}
 			w.s(" ")
 		}
@@ -560,17 +479,13 @@ func body(w *words, e Expr) {
 		regs(w, e.Attrs, 3, "nfproto ", e.NFProto)
 	case *Tproxy:
 		if e.Family != 0 {
-			w.s(familyName(e.Family) + " ")
+			w.f("%s ", familyName(e.Family))
 		}
 		regs(w, e.Attrs, 2, "addr reg ", e.RegAddr)
 		regs(w, e.Attrs, 3, "port reg ", e.RegPort)
 	case *Synproxy:
 		if has(e.Attrs, 1) && has(e.Attrs, 2) {
-			w.s("mss ")
-			w.u(uint64(e.MSS))
-			w.s(" wscale ")
-			w.u(uint64(e.Wscale))
-			w.s(" ")
+			w.f("mss %d wscale %d ", e.MSS, e.Wscale)
 		}
 	case *Byteorder:
 		op := "unknown"
@@ -580,23 +495,11 @@ func body(w *words, e Expr) {
 		case 1:
 			op = "hton"
 		}
-		w.s("reg ")
-		w.u(uint64(e.DReg))
-		w.s(" = " + op + "(reg ")
-		w.u(uint64(e.SReg))
-		w.s(", ")
-		w.u(uint64(e.Size))
-		w.s(", ")
-		w.u(uint64(e.Len))
-		w.s(") ")
+		w.f("reg %d = %s(reg %d, %d, %d) ", e.DReg, op, e.SReg, e.Size, e.Len)
 	case *Notrack:
 	case *Xfrm:
 		if has(e.Attrs, 1) {
-			w.s("load " + pick([]string{"in", "out"}, uint32(e.Dir)) + " ")
-			w.u(uint64(e.SPNum))
-			w.s(" " + pick(xfrmKeys, e.Key) + " => reg ")
-			w.u(uint64(e.DReg))
-			w.s(" ")
+			w.f("load %s %d %s => reg %d ", pick(xfrmDirs, uint32(e.Dir)), e.SPNum, pick(xfrmKeys, e.Key), e.DReg)
 		}
 	case *Osf:
 		regs(w, e.Attrs, 1, "dreg ", e.DReg)
@@ -604,24 +507,21 @@ func body(w *words, e Expr) {
 		// No libnftnl format to follow: the raw attributes, so two
 		// readings still compare.
 		if len(e.Raw) > 0 {
-			w.s("raw " + strconv.Quote(string(e.Raw)) + " ")
+			w.f("raw %s ", strconv.Quote(string(e.Raw)))
 		}
 	}
 }
 
+// regs prints "LABELv " when the attribute numbered n was sent.
 func regs(w *words, attrs uint32, n uint, label string, v uint32) {
 	if has(attrs, n) {
-		w.s(label)
-		w.u(uint64(v))
-		w.s(" ")
+		w.f("%s%d ", label, v)
 	}
 }
 
 func flags(w *words, attrs uint32, n uint, v uint32) {
 	if has(attrs, n) {
-		w.s("flags ")
-		w.hex(uint64(v))
-		w.s(" ")
+		w.f("flags 0x%x ", v)
 	}
 }
 
@@ -650,8 +550,7 @@ func (e *Elem) bytecode() string {
 	} else {
 		w.words(e.Data)
 	}
-	w.u(uint64(e.Flags))
-	w.s(" [end]")
+	w.f("%d [end]", e.Flags)
 	if len(e.UserData) > 0 {
 		w.s("  userdata = { ")
 		w.escaped(e.UserData)
@@ -671,18 +570,6 @@ func (r *Rule) UserDataLine() string {
 	w.escaped(r.UserData)
 	w.s(" }")
 	return w.String()
-}
-
-// words prints a value without the 0x prefix (DATA_F_NOPFX).
-func (w *words) words(p []byte) {
-	for i := 0; i < len(p); i += 4 {
-		var word [4]byte
-		copy(word[:], p[i:])
-		v := strconv.FormatUint(uint64(binary.NativeEndian.Uint32(word[:])), 16)
-		w.s(strings.Repeat("0", 8-len(v)))
-		w.s(v)
-		w.s(" ")
-	}
 }
 
 // escaped prints bytes as C's isprint and "\x%02hhx" do.
