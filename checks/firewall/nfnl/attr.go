@@ -50,12 +50,10 @@ func sizeError(want, got int) error {
 	return fmt.Errorf("want %d bytes, got %d", want, got)
 }
 
-// fields decodes the attributes of b with one function per type; it
-// collects the first error and the set of types seen (bit n = type n,
-// for types below 32).
+// fields collects the first error of the fields of a message or
+// expression, prefixed with the field's name.
 type fields struct {
-	seen uint32
-	err  error
+	err error
 }
 
 func (f *fields) fail(what string, err error) {
@@ -68,12 +66,6 @@ func (f *fields) setErr(what string, err error) { f.err = fmt.Errorf("%s: %w", w
 
 func (f *fields) u32(dst *uint32, what string, p []byte) {
 	v, err := be32(p)
-	f.fail(what, err)
-	*dst = v
-}
-
-func (f *fields) u64(dst *uint64, what string, p []byte) {
-	v, err := be64(p)
 	f.fail(what, err)
 	*dst = v
 }
