@@ -51,9 +51,11 @@ func Baseline(binary string, variant int) Case {
 }
 
 // Generate makes the i-th case of a seeded run: a baseline with one to
-// three of its replies mutated. Only mutations that make the conversation
-// something no consistent, valid Redis says are used, so an OK after any of
-// them reached the client is a false OK.
+// three of its replies mutated. Every mutation makes the conversation
+// something no consistent, valid Redis says, so an OK after one reached the
+// client is a false OK; except a renamed command or an ACL denial, which a
+// real Redis says when so configured (Action.Config): those vary the
+// world rather than break it.
 func Generate(seed uint64, i int) Case {
 	r := rand.New(rand.NewPCG(seed, uint64(i)))
 	c := Baseline(Binaries[r.IntN(len(Binaries))], r.IntN(4))
@@ -114,9 +116,9 @@ func mutate(r *rand.Rand, a Action, key, binary string) (Action, string) {
 	}
 	switch r.IntN(kinds) {
 	case 16:
-		return Action{Send: fmt.Sprintf("-ERR unknown command '%s', with args beginning with: \r\n", strings.ToLower(cmd))}, "renamed or disabled"
+		return Action{Send: fmt.Sprintf("-ERR unknown command '%s', with args beginning with: \r\n", strings.ToLower(cmd)), Config: true}, "renamed or disabled"
 	case 17:
-		return Action{Send: fmt.Sprintf("-NOPERM User default has no permissions to run the '%s' command\r\n", strings.ToLower(cmd))}, "denied by ACL rules"
+		return Action{Send: fmt.Sprintf("-NOPERM User default has no permissions to run the '%s' command\r\n", strings.ToLower(cmd)), Config: true}, "denied by ACL rules"
 	case 0:
 		n := []string{"500000000000", "100000000", "4194305", "9223372036854775807"}[r.IntN(4)]
 		return Action{Send: "*2\r\n$4\r\nbind\r\n$" + n + "\r\n" + strings.Repeat("x", r.IntN(64))}, "huge bulk length " + n

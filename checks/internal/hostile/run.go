@@ -33,6 +33,7 @@ type Outcome struct {
 	Elapsed        time.Duration
 	MaxRSS         int64 // bytes
 	Mutated        bool  // a mutated reply reached the client
+	Configured     bool  // a reply of a real configuration (Action.Config) did
 	Served         []string
 }
 
@@ -80,7 +81,7 @@ func (e Env) Run(c Case) (Outcome, error) {
 	start := time.Now()
 	err = cmd.Run()
 	o := Outcome{Stdout: out.String(), Stderr: errb.String(), Elapsed: time.Since(start)}
-	o.Mutated, o.Served = srv.MutatedServed()
+	o.Mutated, o.Configured, o.Served = srv.MutatedServed()
 	if cmd.ProcessState != nil {
 		o.Code = cmd.ProcessState.ExitCode()
 		// Kilobytes on Linux. An upper bound: Go starts the child with

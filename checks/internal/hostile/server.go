@@ -43,6 +43,11 @@ type Action struct {
 	Echo bool `json:"echo,omitempty"`
 	// Mutated marks a reply no consistent, valid Redis sends.
 	Mutated bool `json:"mutated,omitempty"`
+	// Config marks a changed reply that a real Redis does send when so
+	// configured (a renamed command, an ACL denial): an OK after it is
+	// not a false OK by itself. The real-server tests judge those
+	// configurations; the peer here proves nothing hostile by them.
+	Config bool `json:"config,omitempty"`
 }
 
 // Server serves a Script on loopback.
@@ -54,6 +59,7 @@ type Server struct {
 	// MutatedServed counts mutated replies that reached the client in
 	// full, or in part when the mode cuts them short.
 	mutatedServed int
+	configServed  int
 	served        []string
 	conns         map[net.Conn]bool
 	wg            sync.WaitGroup
@@ -83,12 +89,13 @@ func Start(s Script, cfg *tls.Config) (*Server, error) {
 // Port is the listening port.
 func (s *Server) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
 
-// MutatedServed reports whether a mutated reply was sent, and the commands
-// answered, in order.
-func (s *Server) MutatedServed() (bool, []string) {
+// MutatedServed reports whether a mutated reply was sent, whether a
+// reply of a real configuration (Config) was, and the commands answered,
+// in order.
+func (s *Server) MutatedServed() (mutated, config bool, served []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.mutatedServed > 0, append([]string(nil), s.served...)
+	return s.mutatedServed > 0, s.configServed > 0, append([]string(nil), s.served...)
 }
 
 // Close stops the server and every connection, and waits for them.
@@ -152,11 +159,14 @@ func (s *Server) serve(c net.Conn) {
 func (s *Server) deliver(c net.Conn, a Action) bool {
 	_ = c.SetWriteDeadline(time.Now().Add(30 * time.Second))
 	mark := func() {
-		if a.Mutated {
-			s.mu.Lock()
+		s.mu.Lock()
+		switch {
+		case a.Config:
+			s.configServed++
+		case a.Mutated:
 			s.mutatedServed++
-			s.mu.Unlock()
 		}
+		s.mu.Unlock()
 	}
 	switch a.Mode {
 	case "drip":
