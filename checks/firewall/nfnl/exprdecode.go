@@ -115,18 +115,28 @@ func dataValue(b []byte) (val []byte, ok bool) {
 }
 
 func (d *decoder) data(b []byte) (val []byte, v *Verdict, err error) {
+	// The first error inside the walk is kept apart from the walk's own:
+	// overwritten, a verdict without a code would read as a drop and an
+	// oversized value as no value.
+	var inner error
 	_, err = walk(b, func(typ uint16, p []byte) {
+		if inner != nil {
+			return
+		}
 		switch typ {
 		case 1: // NFTA_DATA_VALUE
 			if len(p) > maxDataValue {
-				err = fmt.Errorf("data value of %d bytes (at most %d)", len(p), maxDataValue)
+				inner = fmt.Errorf("data value of %d bytes (at most %d)", len(p), maxDataValue)
 				return
 			}
 			val = d.bytes(p)
 		case 2: // NFTA_DATA_VERDICT
-			v, err = d.verdict(p)
+			v, inner = d.verdict(p)
 		}
 	})
+	if err == nil {
+		err = inner
+	}
 	return val, v, err
 }
 
