@@ -89,6 +89,13 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 		return nil, &LiveError{Reason: describe(err, o, "INFO"), Err: err}
 	}
 	parseInfo(info, l)
+	if l.VersionRaw == "" {
+		// Every Redis and Valkey (and Sentinel) names its version in INFO
+		// server; a reply without one (an integer read as text, a bare
+		// string) is no server's, and nothing after it can be trusted.
+		err := fmt.Errorf("INFO server answered %.40q, which names no version", info)
+		return nil, &LiveError{Reason: describe(err, o, "INFO"), Err: err}
+	}
 	if l.Mode == "sentinel" {
 		l.ConfigErr = "Sentinel has no CONFIG command"
 		return l, nil
