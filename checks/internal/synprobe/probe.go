@@ -79,13 +79,19 @@ func (p *Prober) Run(probes []Probe, wait time.Duration) ([]bool, error) {
 	p.drain(func(netip.Addr, netip.Addr, []byte) {})
 	for i, pr := range probes {
 		pkt := Build(pr.Src, pr.Dst, pr.SPort, pr.DPort, uint32(0x10000000+i), pr.Variant)
+		// The probe's source goes along as packet info: a raw socket
+		// that includes the header otherwise routes by the destination
+		// alone, and policy routing by source (a client that sends from
+		// some addresses by another link) would not apply.
 		var err error
 		if pr.Dst.Is4() {
 			sa := &unix.SockaddrInet4{Addr: pr.Dst.As4()}
-			err = unix.Sendto(p.send4, pkt, 0, sa)
+			oob := unix.PktInfo4(&unix.Inet4Pktinfo{Spec_dst: pr.Src.As4()})
+			err = unix.Sendmsg(p.send4, pkt, oob, sa, 0)
 		} else {
 			sa := &unix.SockaddrInet6{Addr: pr.Dst.As16()}
-			err = unix.Sendto(p.send6, pkt, 0, sa)
+			oob := unix.PktInfo6(&unix.Inet6Pktinfo{Addr: pr.Src.As16()})
+			err = unix.Sendmsg(p.send6, pkt, oob, sa, 0)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("sending %v: %w", pr, err)
