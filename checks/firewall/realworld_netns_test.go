@@ -212,29 +212,13 @@ table inet filter {
 	}
 }
 
-// asymmetricRoute joins the two namespaces by a second pair, eth1, and
-// routes the server's replies to 203.0.113.0/24 and 2001:db8:ffff::/48
-// through it while those clients still send by eth0. Reverse-path
-// filtering is off in both, so only the rules under test look at it.
+// asymmetricRoute adds eth1 and routes the server's replies to
+// 203.0.113.0/24 and 2001:db8:ffff::/48 through it while those clients
+// still send by eth0.
 func asymmetricRoute(t *testing.T, top topology) {
 	t.Helper()
-	s, c := []string{"-n", top.server}, []string{"-n", top.client}
-	ipCmd(t, append(s, "link", "add", "eth1", "type", "veth", "peer", "name", "eth1", "netns", top.client)...)
-	ipCmd(t, append(s, "addr", "add", "198.51.100.253/30", "dev", "eth1")...)
-	ipCmd(t, append(c, "addr", "add", "198.51.100.254/30", "dev", "eth1")...)
-	ipCmd(t, append(s, "addr", "add", "2001:db8:2::1/64", "dev", "eth1", "nodad")...)
-	ipCmd(t, append(c, "addr", "add", "2001:db8:2::2/64", "dev", "eth1", "nodad")...)
-	for _, args := range [][]string{s, c} {
-		// No duplicate address detection on the new link: neighbour
-		// discovery there must work at once, not after DAD.
-		ipCmd(t, "netns", "exec", args[1], "sysctl", "-q", "-w", "net.ipv6.conf.eth1.accept_dad=0")
-		ipCmd(t, append(args, "link", "set", "eth1", "up")...)
-		for _, key := range []string{"all", "default", "eth0", "eth1"} {
-			ipCmd(t, "netns", "exec", args[1], "sysctl", "-q", "-w", "net.ipv4.conf."+key+".rp_filter=0")
-		}
-	}
-	ipCmd(t, append(s, "route", "replace", "203.0.113.0/24", "via", "198.51.100.254", "dev", "eth1")...)
-	ipCmd(t, append(s, "-6", "route", "replace", "2001:db8:ffff::/48", "via", "2001:db8:2::2", "dev", "eth1")...)
+	secondLink(t, top)
+	answerByEth1(t, top, "203.0.113.0/24", "2001:db8:ffff::/48")
 }
 
 // clockCase builds time windows around now: "meta hour" and "meta day"
