@@ -33,23 +33,7 @@ var iptMarkers = map[string]string{"ipt4": "# iptables-nft-restore", "ipt6": "# 
 func (rs *randRuleset) String() string {
 	var b strings.Builder
 	for _, t := range rs.tables {
-		if m, ok := iptMarkers[t.family]; ok {
-			defer func() {
-				fmt.Fprintf(&b, "%s\n*filter\n", m)
-				for _, c := range t.chains {
-					pol := "-"
-					if c.base {
-						pol = strings.ToUpper(c.policy)
-					}
-					fmt.Fprintf(&b, ":%s %s [0:0]\n", c.name, pol)
-				}
-				for _, c := range t.chains {
-					for _, r := range c.rules {
-						fmt.Fprintf(&b, "-A %s %s\n", c.name, r)
-					}
-				}
-				b.WriteString("COMMIT\n")
-			}()
+		if _, ok := iptMarkers[t.family]; ok {
 			continue
 		}
 		fmt.Fprintf(&b, "table %s %s {\n", t.family, t.name)
@@ -72,6 +56,33 @@ func (rs *randRuleset) String() string {
 			b.WriteString("\t}\n")
 		}
 		b.WriteString("}\n")
+	}
+	// The iptables-nft tables of a family go in one restore input.
+	for _, fam := range []string{"ipt4", "ipt6"} {
+		marked := false
+		for _, t := range rs.tables {
+			if t.family != fam {
+				continue
+			}
+			if !marked {
+				b.WriteString(iptMarkers[fam] + "\n")
+				marked = true
+			}
+			fmt.Fprintf(&b, "*%s\n", t.name)
+			for _, c := range t.chains {
+				pol := "-"
+				if c.base {
+					pol = strings.ToUpper(c.policy)
+				}
+				fmt.Fprintf(&b, ":%s %s [0:0]\n", c.name, pol)
+			}
+			for _, c := range t.chains {
+				for _, r := range c.rules {
+					fmt.Fprintf(&b, "-A %s %s\n", c.name, r)
+				}
+			}
+			b.WriteString("COMMIT\n")
+		}
 	}
 	return b.String()
 }
@@ -211,7 +222,7 @@ var iptAtoms = map[string][]string{
 }
 
 var iptTCPAtoms = []string{"-m tcp --dport 6379", "-m tcp ! --dport 6379", "-m multiport --dports 6379,6380",
-	"-m tcp --tcp-flags ALL SYN", "-m tcp --syn", "-m tcp --tcp-flags SYN,ACK,ECE SYN", "-m tcp --tcp-flags ECE,CWR ECE,CWR",
+	"-m tcp --tcp-flags ALL SYN", "-m tcp --syn", "-m tcp --tcp-flags SYN,ACK SYN", "-m ecn --ecn-tcp-ece --ecn-tcp-cwr",
 	"-m tcp --tcp-option 2", "-m tcp ! --tcp-flags PSH PSH"}
 
 // genIpt adds an iptables-nft filter table of one family to rs.
