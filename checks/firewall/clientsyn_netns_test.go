@@ -134,16 +134,17 @@ table ip6 t6 {
 		if got[i] != x.want {
 			t.Errorf("%v -> %v:%d %v: SYN-ACK %v, want %v", x.p.Src, x.p.Dst, x.p.DPort, x.p.Variant, got[i], x.want)
 		}
-		acc, und := eval.EvaluateAddr(rs, packetOf(x.p))
+		acc, und := eval.EvaluateAddr(rs, packetOf(x.p, "eth0"))
 		if acc != x.want || und {
 			t.Errorf("%v -> %v:%d %v: model accepted=%v undecided=%v, kernel %v", x.p.Src, x.p.Dst, x.p.DPort, x.p.Variant, acc, und, got[i])
 		}
 	}
 }
 
-// packetOf is the model's packet for a probe, its shape fixed.
-func packetOf(p synprobe.Probe) eval.Packet {
-	pk := eval.NewSYN(p.Src, p.Dst, p.SPort, p.DPort, "eth0")
+// packetOf is the model's packet for a probe arriving on interface iif,
+// its shape fixed.
+func packetOf(p synprobe.Probe, iif string) eval.Packet {
+	pk := eval.NewSYN(p.Src, p.Dst, p.SPort, p.DPort, iif)
 	pk.Shaped = true
 	if f := p.Variant.Flags; f != 0 {
 		pk.TCPFlags = f

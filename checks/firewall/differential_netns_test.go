@@ -30,9 +30,19 @@ import (
 // and written to testdata/firewall/differential, whose files
 // TestDifferentialRegressions replays.
 
+// diffSource is a client address the differential test sends from, the
+// link its SYNs come in by and the link the server answers it by: every
+// pairing of the two links, so that matches on the way in (iif, -i) and
+// on the way back (strict reverse-path) meet packets that pass and fail.
+type diffSource struct{ addr, in, back string }
+
 var (
-	diffSources4  = []string{"192.0.2.2", "192.0.2.130", "198.51.100.7", "203.0.113.9"}
-	diffSources6  = []string{"2001:db8::2", "2001:db8:1::5"}
+	diffSources = []diffSource{
+		{"192.0.2.2", "eth0", "eth0"}, {"192.0.2.130", "eth1", "eth0"}, {"198.51.100.7", "eth0", "eth0"},
+		{"198.51.100.200", "eth1", "eth1"}, {"203.0.113.9", "eth0", "eth1"},
+		{"2001:db8::2", "eth0", "eth0"}, {"2001:db8::10", "eth1", "eth0"}, {"2001:db8:1::5", "eth1", "eth1"},
+		{"2001:db8:ffff::9", "eth0", "eth1"},
+	}
 	diffPorts     = []uint16{6379, 6380}
 	diffVariants4 = []synprobe.Variant{
 		{}, {Flags: synprobe.SYN | synprobe.ECE | synprobe.CWR}, {Flags: synprobe.SYN | synprobe.PSH},
@@ -76,21 +86,84 @@ type diffEnv struct {
 func newDiffEnv(t *testing.T, name string) *diffEnv {
 	t.Helper()
 	top := newTopology(t, name)
+	secondLink(t, top)
+	var viaEth1, backEth1 []string
+	for _, d := range diffSources {
+		if d.in == "eth1" {
+			viaEth1 = append(viaEth1, d.addr)
+		}
+		if d.back == "eth1" {
+			a := netip.MustParseAddr(d.addr)
+			backEth1 = append(backEth1, netip.PrefixFrom(a, a.BitLen()).String())
+		}
+	}
+	sendByEth1(t, top, viaEth1...)
+	answerByEth1(t, top, backEth1...)
 	// Static neighbours: a random IPv6 policy may drop neighbour
 	// discovery, which would silence the kernel for another reason.
-	mac := func(ns string) string {
-		out, err := exec.Command("ip", "netns", "exec", ns, "cat", "/sys/class/net/eth0/address").Output()
-		if err != nil {
-			t.Fatal(err)
+	sm, cm := linkMAC(t, top.server, "eth0"), linkMAC(t, top.client, "eth0")
+	for _, d := range diffSources {
+		if a := netip.MustParseAddr(d.addr); d.back == "eth0" && (onLink.Contains(a) || onLink6.Contains(a)) {
+			ipCmd(t, "-n", top.server, "neigh", "replace", d.addr, "lladdr", cm, "dev", "eth0", "nud", "permanent")
 		}
-		return strings.TrimSpace(string(out))
 	}
-	sm, cm := mac(top.server), mac(top.client)
-	ipCmd(t, "-n", top.server, "neigh", "replace", "2001:db8::2", "lladdr", cm, "dev", "eth0", "nud", "permanent")
-	ipCmd(t, "-n", top.server, "neigh", "replace", "192.0.2.2", "lladdr", cm, "dev", "eth0", "nud", "permanent")
 	ipCmd(t, "-n", top.client, "neigh", "replace", "2001:db8::1", "lladdr", sm, "dev", "eth0", "nud", "permanent")
 	startListener(t, top.server, diffPorts)
-	return &diffEnv{top: top, sport: 20000}
+	e := &diffEnv{top: top, sport: 20000}
+	e.premise(t)
+	return e
+}
+
+// The server's on-link prefixes on eth0; other sources are answered
+// through the client's 192.0.2.2 and 2001:db8::2 there.
+var onLink, onLink6 = netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("2001:db8::/64")
+
+// premise shows the links work as diffSources says before any ruleset is
+// judged: a SYN to 6379 is dropped when it comes in by eth1, one to 6380
+// when it fails the strict reverse-path check (answered by the other
+// link), and the kernel must answer exactly the others.
+func (e *diffEnv) premise(t *testing.T) {
+	t.Helper()
+	err := e.load(`table inet premise {
+	chain pre {
+		type filter hook prerouting priority 0; policy accept;
+		iifname "eth1" tcp dport 6379 drop
+		fib saddr . iif oif missing tcp dport 6380 drop
+	}
+}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probes []synprobe.Probe
+	for _, d := range diffSources {
+		src := netip.MustParseAddr(d.addr)
+		dst := netip.MustParseAddr(serverAddr[eval.FamilyOf(src)])
+		for _, port := range diffPorts {
+			probes = append(probes, synprobe.Probe{Src: src, Dst: dst, SPort: e.nextPort(), DPort: port})
+		}
+	}
+	got := probeFrom(t, e.top.client, probes)
+	for i, p := range probes {
+		d := diffSources[i/len(diffPorts)]
+		want := d.in == "eth0"
+		if p.DPort == 6380 {
+			want = d.in == d.back
+		}
+		if got[i] != want {
+			t.Fatalf("%v (in by %s, answered by %s) -> port %d: SYN-ACK %v, want %v", p.Src, d.in, d.back, p.DPort, got[i], want)
+		}
+	}
+}
+
+// nextPort is a fresh source port for a probe: the prober tells answers
+// apart by it, and a reused tuple would meet an earlier conntrack entry.
+func (e *diffEnv) nextPort() uint16 {
+	e.sport++
+	if e.sport < 20000 {
+		e.sport = 20000
+	}
+	return e.sport
 }
 
 // check loads one ruleset and returns the false OKs it finds.
@@ -112,22 +185,18 @@ func (e *diffEnv) check(t *testing.T, ruleset string, st *diffStats) []string {
 	crossCheckText(t, nsenterSystem{e.top.server}, rep)
 
 	var probes []synprobe.Probe
+	var iifs []string
 	for _, port := range diffPorts {
-		for _, srcs := range [][]string{diffSources4, diffSources6} {
-			for _, s := range srcs {
-				src := netip.MustParseAddr(s)
-				dst := netip.MustParseAddr(serverAddr[eval.FamilyOf(src)])
-				vs := diffVariants4
-				if src.Is6() {
-					vs = diffVariants6
-				}
-				for _, v := range vs {
-					e.sport++
-					if e.sport < 20000 {
-						e.sport = 20000
-					}
-					probes = append(probes, synprobe.Probe{Src: src, Dst: dst, SPort: e.sport, DPort: port, Variant: v})
-				}
+		for _, d := range diffSources {
+			src := netip.MustParseAddr(d.addr)
+			dst := netip.MustParseAddr(serverAddr[eval.FamilyOf(src)])
+			vs := diffVariants4
+			if src.Is6() {
+				vs = diffVariants6
+			}
+			for _, v := range vs {
+				probes = append(probes, synprobe.Probe{Src: src, Dst: dst, SPort: e.nextPort(), DPort: port, Variant: v})
+				iifs = append(iifs, d.in)
 			}
 		}
 	}
@@ -135,7 +204,7 @@ func (e *diffEnv) check(t *testing.T, ruleset string, st *diffStats) []string {
 	st.rulesets++
 	var bad []string
 	for i, p := range probes {
-		acc, und := eval.EvaluateAddr(rs, packetOf(p))
+		acc, und := eval.EvaluateAddr(rs, packetOf(p, iifs[i]))
 		st.probes++
 		if got[i] {
 			st.answered++
@@ -153,7 +222,7 @@ func (e *diffEnv) check(t *testing.T, ruleset string, st *diffStats) []string {
 			}
 		}
 		if got[i] && !acc && !und {
-			bad = append(bad, fmt.Sprintf("%v -> %v:%d [%v]: SYN-ACK, but the model refuses the packet", p.Src, p.Dst, p.DPort, p.Variant))
+			bad = append(bad, fmt.Sprintf("%v -> %v:%d [%v] in by %s: SYN-ACK, but the model refuses the packet", p.Src, p.Dst, p.DPort, p.Variant, iifs[i]))
 		}
 		// The reported sets must hold the source as well.
 		for _, pr := range rep.Ports {

@@ -103,7 +103,7 @@ table ip6 t6 {
 		if got[i] != want[i] {
 			t.Errorf("%v: kernel SYN-ACK %v, want %v", p.Variant, got[i], want[i])
 		}
-		acc, und := eval.EvaluateAddr(rs, packetOf(p))
+		acc, und := eval.EvaluateAddr(rs, packetOf(p, "eth0"))
 		if acc != got[i] || und {
 			t.Errorf("%v: model accepted=%v undecided=%v, kernel %v", p.Variant, acc, und, got[i])
 		}
