@@ -1,6 +1,7 @@
 package firewall
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -22,6 +23,7 @@ type randTable struct {
 type randChain struct {
 	name   string
 	base   bool
+	hook   string // of a base chain: input or prerouting
 	prio   int
 	policy string
 	rules  []string
@@ -48,7 +50,7 @@ func (rs *randRuleset) String() string {
 		for _, c := range t.chains {
 			fmt.Fprintf(&b, "\tchain %s {\n", c.name)
 			if c.base {
-				fmt.Fprintf(&b, "\t\ttype filter hook input priority %d; policy %s;\n", c.prio, c.policy)
+				fmt.Fprintf(&b, "\t\ttype filter hook %s priority %d; policy %s;\n", cmp.Or(c.hook, "input"), c.prio, c.policy)
 			}
 			for _, r := range c.rules {
 				fmt.Fprintf(&b, "\t\t%s\n", r)
@@ -128,6 +130,15 @@ var genAtoms = []struct {
 	{"", "ct count over 1000"}, {"", "meta length > 60"},
 	{"ip", "add @dyn4 { ip saddr ct count over 1000 }"}, {"ip6", "update @dyn6 { ip6 saddr limit rate over 1/minute burst 1 packets }"},
 	{"", `meta hour "00:00"-"12:00"`}, {"", "meta day != { Saturday, Sunday }"}, {"", "ct state untracked"},
+	// The way in: probes come by eth0 and eth1, none by lo, and nosuch0
+	// does not exist ("iif" wants an interface that does, "iifname" not).
+	{"", "iifname eth1"}, {"", "iifname != eth1"}, {"", "iif eth0"}, {"", "iif eth1"}, {"", "iif != eth1"},
+	{"", "meta iif lo"}, {"", `meta iifname "eth*"`}, {"", `iifname { "eth1", "nosuch0" }`}, {"", `iifname "nosuch0"`},
+	{"", "iif { lo, eth1 }"}, {"", `iifname != { "lo", "eth0" }`}, {"", `oifname != "eth0"`},
+	// The way back (strict reverse path) and the address types.
+	{"", "fib saddr . iif oif missing"}, {"", "fib saddr . iif oif exists"},
+	{"", "fib daddr type local"}, {"", "fib daddr type != local"}, {"", "fib daddr type { unicast, broadcast }"},
+	{"", "fib saddr type unicast"}, {"", "fib saddr type local"}, {"", "fib saddr type != unicast"},
 }
 
 var genVerdicts = []string{"accept", "accept", "drop", "drop", "reject", "reject with tcp reset", "counter", "return", "continue"}
@@ -143,7 +154,13 @@ func genRandom(seed uint64) *randRuleset {
 		for ci := range nbase + nreg {
 			c := &randChain{name: fmt.Sprintf("c%d", ci), base: ci < nbase}
 			if c.base {
-				c.prio = r.IntN(21) - 10
+				c.hook, c.prio = "input", r.IntN(21)-10
+				if r.IntN(3) == 0 {
+					// Reverse-path matches are written in prerouting,
+					// some before conntrack (raw, -300), some after.
+					c.hook = "prerouting"
+					c.prio = []int{-300, -150, c.prio, c.prio}[r.IntN(4)]
+				}
 				c.policy = []string{"accept", "drop"}[r.IntN(2)]
 			}
 			for range 1 + r.IntN(6) {
@@ -218,44 +235,81 @@ var iptAtoms = map[string][]string{
 		"-m frag --fragid 0:4294967295", "-m hbh", "-m dst", "-m rt --rt-type 0", "-m hl --hl-eq 1"},
 	"": {"-m conntrack --ctstate NEW", "-m conntrack --ctstate RELATED,ESTABLISHED", "-i eth0", "! -i eth0",
 		"-m limit --limit 1/min --limit-burst 1", "-m recent --name r --rcheck", "-m recent --name r --set",
-		"-m hashlimit --hashlimit-upto 1/min --hashlimit-burst 1 --hashlimit-name h"},
+		"-m hashlimit --hashlimit-upto 1/min --hashlimit-burst 1 --hashlimit-name h",
+		"-i eth1", "! -i eth1", "-i eth+", "-i lo", "! -i lo", "-i nosuch0",
+		"-m addrtype --dst-type LOCAL", "-m addrtype ! --dst-type LOCAL", "-m addrtype --dst-type UNICAST",
+		"-m addrtype ! --dst-type UNICAST", "-m addrtype --src-type UNICAST", "-m addrtype ! --src-type LOCAL",
+		"-m addrtype --dst-type LOCAL --limit-iface-in", "-m addrtype ! --dst-type LOCAL --limit-iface-in"},
 }
+
+// iptRawAtoms are the reverse-path matches, which iptables takes in the
+// raw and mangle PREROUTING chains only.
+var iptRawAtoms = []string{"-m rpfilter", "-m rpfilter --invert", "-m rpfilter --loose", "-m rpfilter --loose --invert",
+	"-m rpfilter --accept-local", "-m rpfilter --invert --validmark"}
 
 var iptTCPAtoms = []string{"-m tcp --dport 6379", "-m tcp ! --dport 6379", "-m multiport --dports 6379,6380",
 	"-m tcp --tcp-flags ALL SYN", "-m tcp --syn", "-m tcp --tcp-flags SYN,ACK SYN", "-m ecn --ecn-tcp-ece --ecn-tcp-cwr",
 	"-m tcp --tcp-option 2", "-m tcp ! --tcp-flags PSH PSH"}
 
-// genIpt adds an iptables-nft filter table of one family to rs.
+// genIpt adds an iptables-nft filter table of one family to rs, and
+// sometimes a raw one whose PREROUTING chain filters by reverse path.
 func genIpt(r *rand.Rand, rs *randRuleset, fam string) {
 	t := &randTable{family: fam, name: "filter"}
 	in := &randChain{name: "INPUT", base: true, policy: []string{"accept", "drop"}[r.IntN(2)]}
 	u := &randChain{name: "U"}
 	for ci, c := range []*randChain{in, u} {
 		for range 1 + r.IntN(5) {
-			var parts []string
-			tcp := r.IntN(10) < 7
-			if tcp {
-				parts = append(parts, "-p tcp")
-			}
-			for range r.IntN(3) {
-				if tcp && r.IntN(2) == 0 {
-					parts = append(parts, iptTCPAtoms[r.IntN(len(iptTCPAtoms))])
-					continue
-				}
-				pool := append(append([]string(nil), iptAtoms[fam]...), iptAtoms[""]...)
-				parts = append(parts, pool[r.IntN(len(pool))])
-			}
 			targets := []string{"ACCEPT", "ACCEPT", "DROP", "REJECT", "RETURN"}
 			if ci == 0 {
 				targets = append(targets, "U")
 			}
-			if tcp {
-				targets = append(targets, "REJECT --reject-with tcp-reset")
-			}
-			parts = append(parts, "-j "+targets[r.IntN(len(targets))])
-			c.rules = append(c.rules, strings.Join(parts, " "))
+			c.rules = append(c.rules, genIptRule(r, fam, nil, targets, "REJECT --reject-with tcp-reset"))
 		}
 	}
 	t.chains = []*randChain{in, u}
 	rs.tables = append(rs.tables, t)
+	if r.IntN(2) == 0 {
+		pre := &randChain{name: "PREROUTING", base: true, policy: []string{"accept", "accept", "drop"}[r.IntN(3)]}
+		for range 1 + r.IntN(4) {
+			pre.rules = append(pre.rules, genIptRule(r, fam, iptRawAtoms, []string{"ACCEPT", "DROP", "DROP", "RETURN", "CT --notrack"}, ""))
+		}
+		rs.tables = append(rs.tables, &randTable{family: fam, name: "raw", chains: []*randChain{pre}})
+	}
+}
+
+// genIptRule is one rule: matches of the family's, the common and the
+// extra atoms (the extra ones half the time), and one of the targets
+// (tcpTarget too when the rule is for TCP).
+func genIptRule(r *rand.Rand, fam string, extra, targets []string, tcpTarget string) string {
+	var parts []string
+	tcp := r.IntN(10) < 7
+	if tcp {
+		parts = append(parts, "-p tcp")
+	}
+	iface := false
+	for range r.IntN(3) {
+		var a string
+		switch {
+		case len(extra) > 0 && r.IntN(2) == 0:
+			a = extra[r.IntN(len(extra))]
+		case tcp && r.IntN(2) == 0:
+			a = iptTCPAtoms[r.IntN(len(iptTCPAtoms))]
+		default:
+			pool := append(append([]string(nil), iptAtoms[fam]...), iptAtoms[""]...)
+			a = pool[r.IntN(len(pool))]
+		}
+		// iptables takes one -i a rule.
+		if strings.HasPrefix(strings.TrimPrefix(a, "! "), "-i ") {
+			if iface {
+				continue
+			}
+			iface = true
+		}
+		parts = append(parts, a)
+	}
+	if tcp && tcpTarget != "" {
+		targets = append(targets, tcpTarget)
+	}
+	parts = append(parts, "-j "+targets[r.IntN(len(targets))])
+	return strings.Join(parts, " ")
 }
