@@ -167,8 +167,8 @@ func metaField(m nftjson.Meta, tableFam eval.Family) field {
 	case "iifname", "iif":
 		return field{kind: kIface, name: name}
 	case "oifname", "oif":
-		// Set only on the FORWARD path of a DNAT'd connection; the
-		// condition is false where there is none.
+		// Set on the FORWARD path of a DNAT'd connection; eval.Iface
+		// says what it reads where there is none.
 		return field{kind: kIface, name: name, out: true}
 	case "oiftype", "oifgroup", "skuid", "skgid", "oifkind":
 		// There is no output interface or local socket yet on the input

@@ -197,10 +197,12 @@ func (n IfName) matches(s string) bool {
 	return s == n.Name
 }
 
-// Iface matches the input (Out=false) or output interface. On the paths of
-// a locally delivered packet there is no output interface: nft aborts the
-// rule when it cannot load one, so an output match is false either way. A
-// forwarded packet has one once routed.
+// Iface matches the input (Out=false) or output interface. A forwarded
+// packet has an output interface once routed; on the paths of a locally
+// delivered packet there is none. There nf_tables (since Linux 5.3) and
+// x_tables compare an empty name and index 0, so a negated match holds;
+// older kernels abort a rule that reads the missing interface, so it does
+// not: a match that holds on the empty name is unknown.
 type Iface struct {
 	Out   bool
 	Names []IfName
@@ -210,14 +212,22 @@ type Iface struct {
 func (c Iface) Eval(p *Packet) (Tri, string) {
 	name := p.IIf
 	if c.Out {
-		if !p.Forwarded {
-			return False, ""
-		}
-		if p.OIf == "" {
+		switch {
+		case !p.Forwarded:
+			if !c.holds("") {
+				return False, ""
+			}
+			return Unknown, "output interface match on a packet for this host, which has none: kernels before 5.3 skip the rule, later ones match it"
+		case p.OIf == "":
 			return Unknown, "output interface towards DNAT target " + p.Dst.String() + " unknown" + routesHint
 		}
 		name = p.OIf
 	}
+	return triOf(c.holds(name)), ""
+}
+
+// holds tells whether the match holds for an interface name.
+func (c Iface) holds(name string) bool {
 	in := false
 	for _, n := range c.Names {
 		if n.matches(name) {
@@ -225,7 +235,7 @@ func (c Iface) Eval(p *Packet) (Tri, string) {
 			break
 		}
 	}
-	return negate(triOf(in), c.Neg), ""
+	return in != c.Neg
 }
 
 func (c Iface) addPoints(pt *Points) {
