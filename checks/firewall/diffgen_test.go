@@ -139,6 +139,7 @@ var genAtoms = []struct {
 	{"", "fib saddr . iif oif missing"}, {"", "fib saddr . iif oif exists"},
 	{"", "fib daddr type local"}, {"", "fib daddr type != local"}, {"", "fib daddr type { unicast, broadcast }"},
 	{"", "fib saddr type unicast"}, {"", "fib saddr type local"}, {"", "fib saddr type != unicast"},
+	{"", "fib daddr . iif type local"}, {"", "fib daddr . iif type != local"},
 }
 
 var genVerdicts = []string{"accept", "accept", "drop", "drop", "reject", "reject with tcp reset", "counter", "return", "continue"}

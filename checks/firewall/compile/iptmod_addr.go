@@ -49,6 +49,10 @@ func setConds(c *iptCompiler, x *modMatch) []eval.Cond {
 
 func addrtypeConds(_ *iptCompiler, x *modMatch) []eval.Cond {
 	out := x.out
+	ifaceIn := false
+	for _, o := range x.m.Options {
+		ifaceIn = ifaceIn || o.Name == "--limit-iface-in"
+	}
 	for _, o := range x.m.Options {
 		switch o.Name {
 		case "--src-type", "--dst-type":
@@ -60,10 +64,8 @@ func addrtypeConds(_ *iptCompiler, x *modMatch) []eval.Cond {
 			if o.Name == "--dst-type" {
 				field = eval.Dst
 			}
-			out = append(out, eval.AddrType{Field: field, Types: t, Neg: o.Neg})
+			out = append(out, eval.AddrType{Field: field, Types: t, Neg: o.Neg, IfaceIn: ifaceIn, XT6: true})
 		case "--limit-iface-in":
-			// Types are then looked up on the input interface only; for
-			// local addresses that gives the same answer.
 		default:
 			return x.notModelled(o)
 		}

@@ -40,6 +40,7 @@ type field struct {
 	portField eval.PortField
 	protos    []uint8 // implicit transport protocol
 	out       bool    // kIface on the output interface
+	ifaceIn   bool    // kFibType looked up on the input interface only
 	conn      bool    // kMark on the connection
 	mask      uint32  // kMark, kTCPFlags: "& mask"
 	masked    bool
@@ -272,6 +273,8 @@ func fibField(f nftjson.Fib) field {
 	switch {
 	case f.Result == "type" && len(f.Flags) == 1 && has["daddr"]:
 		return field{kind: kFibType, name: name, addrField: eval.Dst}
+	case f.Result == "type" && len(f.Flags) == 2 && has["daddr"] && has["iif"]:
+		return field{kind: kFibType, name: name, addrField: eval.Dst, ifaceIn: true}
 	case f.Result == "type" && len(f.Flags) == 1 && has["saddr"]:
 		return field{kind: kFibType, name: name, addrField: eval.Src}
 	case (f.Result == "oif" || f.Result == "oifname") && has["saddr"] && has["iif"]:

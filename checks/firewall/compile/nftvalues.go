@@ -354,7 +354,7 @@ func (t *nftTable) kindCond(f field, op string, neg bool, vals []nftjson.Expr) (
 		if err != nil {
 			return nil, err
 		}
-		return eval.AddrType{Field: f.addrField, Types: types, Neg: neg}, nil
+		return eval.AddrType{Field: f.addrField, Types: types, Neg: neg, IfaceIn: f.ifaceIn}, nil
 	case kFibOif:
 		if len(vals) != 1 {
 			return nil, fmt.Errorf("reverse-path value set not modelled")

@@ -481,14 +481,53 @@ type AddrType struct {
 	Field AddrField
 	Types AddrTypes
 	Neg   bool
+	// IfaceIn looks the address up on the input interface only ("fib
+	// daddr . iif type", addrtype --limit-iface-in): an address of the
+	// host held by another interface is not LOCAL there.
+	IfaceIn bool
+	// XT6 is x_tables' reading of IPv6 types (xt_addrtype's
+	// match_type6): UNICAST, MULTICAST and UNSPEC are properties of the
+	// address itself, each of them required, and the routing lookup only
+	// decides LOCAL, ANYCAST and UNREACHABLE, any of them enough.
+	XT6 bool
 }
 
 func (c AddrType) Eval(p *Packet) (Tri, string) {
+	local := (c.Field == Dst && !p.Forwarded) || (c.Field == Src && p.Local)
+	on := c.holds(p.Family, local) != c.Neg
+	if !c.IfaceIn || !local {
+		return triOf(on), ""
+	}
+	// The packet comes in by the interface that holds the address or,
+	// where the host has several, by another one: the client picks by
+	// the address it sends to.
+	if off := c.holds(p.Family, false) != c.Neg; off != on {
+		other := "addressed to an address of another interface than the one it arrives on (%s)"
+		if on {
+			return Choice("", other).Eval(p)
+		}
+		return Choice(other, "").Eval(p)
+	}
+	return triOf(on), ""
+}
+
+// holds tells whether the types match an address that is the host's own
+// (local) or a unicast one of another host.
+func (c AddrType) holds(f Family, local bool) bool {
+	if c.XT6 && f == IPv6 {
+		if c.Types&(TypeMulticast|TypeUnspec) != 0 {
+			return false
+		}
+		if c.Types&(TypeLocal|TypeAnycast|TypeUnreachable) != 0 {
+			return local && c.Types&TypeLocal != 0
+		}
+		return true
+	}
 	t := TypeUnicast
-	if (c.Field == Dst && !p.Forwarded) || (c.Field == Src && p.Local) {
+	if local {
 		t = TypeLocal
 	}
-	return negate(triOf(c.Types&t != 0), c.Neg), ""
+	return c.Types&t != 0
 }
 func (AddrType) addPoints(*Points) {}
 

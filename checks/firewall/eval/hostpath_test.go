@@ -14,3 +14,33 @@ func TestOutputInterfaceOnInputPath(t *testing.T) {
 	pos := &Ruleset{BaseChains: []*BaseChain{base(Input, 0, Accept, both4and6, rule(Drop, Iface{Out: true, Names: eth0}))}}
 	wantSet(t, "oifname eth0: never", mustEval(t, pos, IPv4, 6379).Accepted, allBut(t, IPv4))
 }
+
+func TestAddrTypeOfIPv6InXtables(t *testing.T) {
+	notUnicast := func(xt6 bool) *Ruleset {
+		return &Ruleset{BaseChains: []*BaseChain{base(Input, 0, Accept, both4and6,
+			rule(Drop, AddrType{Field: Dst, Types: TypeUnicast, Neg: true, XT6: xt6}))}}
+	}
+	wantSet(t, "ip6tables: the host's address is UNICAST", mustEval(t, notUnicast(true), IPv6, 6379).Accepted, allBut(t, IPv6))
+	wantSet(t, "iptables: LOCAL only", mustEval(t, notUnicast(true), IPv4, 6379).Accepted, set(t))
+	wantSet(t, "nft fib: LOCAL only", mustEval(t, notUnicast(false), IPv6, 6379).Accepted, set(t))
+	local := &Ruleset{BaseChains: []*BaseChain{base(Input, 0, Drop, both4and6,
+		rule(Accept, AddrType{Field: Dst, Types: TypeUnicast | TypeLocal, XT6: true}))}}
+	wantSet(t, "UNICAST,LOCAL: both hold", mustEval(t, local, IPv6, 6379).Accepted, allBut(t, IPv6))
+}
+
+func TestAddrTypeOnTheInputInterface(t *testing.T) {
+	for _, fam := range both4and6 {
+		rs := &Ruleset{BaseChains: []*BaseChain{base(Input, 0, Accept, both4and6,
+			rule(Drop, AddrType{Field: Dst, Types: TypeLocal, IfaceIn: true, XT6: true}))}}
+		res := mustEval(t, rs, fam, 6379)
+		// Sent to an address of another interface, the SYN is not LOCAL
+		// where it comes in.
+		wantSet(t, fam.String()+" accepted", res.Accepted, allBut(t, fam))
+		if len(res.Choices) == 0 {
+			t.Errorf("%v: no choice reported", fam)
+		}
+		src := &Ruleset{BaseChains: []*BaseChain{base(Input, 0, Accept, both4and6,
+			rule(Drop, AddrType{Field: Src, Types: TypeUnicast, IfaceIn: true, XT6: true}))}}
+		wantSet(t, fam.String()+" remote source: UNICAST", mustEval(t, src, fam, 6379).Accepted, set(t))
+	}
+}

@@ -215,7 +215,11 @@ func jumpHeight(chains []*Chain) (int, bool) {
 func decided(conds []Cond) bool {
 	for _, c := range conds {
 		switch c := c.(type) {
-		case Addr, Port, Proto, IsFamily, Conntrack, AddrType:
+		case Addr, Port, Proto, IsFamily, Conntrack:
+		case AddrType:
+			if c.IfaceIn {
+				return false // chosen for the host's own addresses
+			}
 		case Iface:
 			if c.Out {
 				return false // unknown on the forward path without routes
