@@ -80,7 +80,11 @@ func markConds(_ *iptCompiler, x *modMatch) []eval.Cond {
 		if err != nil {
 			return x.bad(o, err)
 		}
-		out = append(out, eval.Mark{Conn: x.m.Module == "connmark", Mask: mask, Value: v & mask, Neg: o.Neg})
+		var m eval.Cond = eval.Mark{Conn: x.m.Module == "connmark", Mask: mask, Value: v & mask, Neg: o.Neg}
+		if x.m.Module == "connmark" {
+			m = eval.Tracked{C: m}
+		}
+		out = append(out, m)
 	}
 	return out
 }

@@ -17,6 +17,8 @@ func conntrackModuleCompilers() map[string]moduleCompiler {
 	}
 }
 
+// conntrackConds: the state is read in chains before conntrack too (it
+// is INVALID there); the rest of the connection is eval.Tracked.
 func conntrackConds(c *iptCompiler, x *modMatch) []eval.Cond {
 	out := x.out
 	for _, o := range x.m.Options {
@@ -39,11 +41,11 @@ func conntrackConds(c *iptCompiler, x *modMatch) []eval.Cond {
 			if err != nil {
 				return x.bad(o, err)
 			}
-			out = append(out, eval.Proto{Protos: []uint8{n}, Neg: o.Neg})
+			out = append(out, eval.Tracked{C: eval.Proto{Protos: []uint8{n}, Neg: o.Neg}})
 		case "--ctstatus":
-			out = append(out, ctStatusOption(o))
+			out = append(out, eval.Tracked{C: ctStatusOption(o)})
 		case "--ctdir":
-			out = append(out, constCond(negate(boolTri(strings.EqualFold(o.Values[0], "ORIGINAL")), o.Neg)))
+			out = append(out, eval.Tracked{C: constCond(negate(boolTri(strings.EqualFold(o.Values[0], "ORIGINAL")), o.Neg))})
 		case "--ctorigsrc", "--ctorigdst", "--ctreplsrc", "--ctrepldst":
 			// The original tuple keeps the addresses before DNAT and
 			// SNAT (an SNAT in INPUT runs before filter chains of a
@@ -58,7 +60,7 @@ func conntrackConds(c *iptCompiler, x *modMatch) []eval.Cond {
 				field = eval.Dst
 			}
 			r, err := parseAddrOrPrefix(o.Values[0], x.fam)
-			out = append(out, addrCond(field, x.fam, o.Neg, []rangeOrErr{{r, err}}, x.where()))
+			out = append(out, eval.Tracked{C: addrCond(field, x.fam, o.Neg, []rangeOrErr{{r, err}}, x.where())})
 		case "--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport", "--ctrepldstport":
 			rs, err := parseIptPorts(o.Values[0])
 			if err != nil {
@@ -71,7 +73,7 @@ func conntrackConds(c *iptCompiler, x *modMatch) []eval.Cond {
 			case "--ctreplsrcport":
 				f = eval.DPort
 			}
-			out = append(out, eval.Port{Field: f, Ranges: rs, Neg: o.Neg})
+			out = append(out, eval.Tracked{C: eval.Port{Field: f, Ranges: rs, Neg: o.Neg}})
 		default:
 			return x.notModelled(o)
 		}
@@ -102,7 +104,7 @@ func ctStatusOption(o iptsave.Option) eval.Cond {
 func helperConds(_ *iptCompiler, x *modMatch) []eval.Cond {
 	out := x.out
 	for _, o := range x.m.Options {
-		out = append(out, constCond(negate(eval.False, o.Neg)))
+		out = append(out, eval.Tracked{C: constCond(negate(eval.False, o.Neg))})
 	}
 	return out
 }

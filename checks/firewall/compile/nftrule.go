@@ -254,10 +254,39 @@ func (t *nftTable) hiddenNexthdr(r *nftjson.Rule) []eval.Cond {
 // match compiles one match statement.
 func (t *nftTable) match(m nftjson.Match, origin string) eval.Cond {
 	if cc, ok := m.Left.(nftjson.Concat); ok {
-		return t.concatCond(cc, m.Op, m.Right, origin)
+		return tracked(t.concatCond(cc, m.Op, m.Right, origin), cc)
 	}
 	f := leftField(m.Left, t.tableFam)
-	return t.valueCond(f, m.Op, m.Right, origin)
+	return tracked(t.valueCond(f, m.Op, m.Right, origin), m.Left)
+}
+
+// tracked wraps a condition on the connection other than its state, for
+// chains that run before conntrack (see eval.Tracked).
+func tracked(c eval.Cond, keys ...nftjson.Expr) eval.Cond {
+	for _, k := range keys {
+		if readsConn(k) {
+			return eval.Tracked{C: c}
+		}
+	}
+	return c
+}
+
+// readsConn tells whether an expression reads the connection beyond its
+// state.
+func readsConn(e nftjson.Expr) bool {
+	switch x := e.(type) {
+	case nftjson.Ct:
+		return x.Key != "state"
+	case nftjson.Binop:
+		return readsConn(x.Left)
+	case nftjson.Concat:
+		for _, k := range x {
+			if readsConn(k) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // concatCond compiles "a . b OP { x . y, ... }": one conjunction per
@@ -413,6 +442,7 @@ func (t *nftTable) vmap(m nftjson.VMap, origin string) *eval.VerdictMap {
 		if len(implied) > 0 {
 			c = append(append(eval.And(nil), implied...), c)
 		}
+		c = tracked(c, m.Key)
 		vm.Entries = append(vm.Entries, eval.MapEntry{Cond: c, Verdict: t.verdict(ve, origin)})
 	}
 	return vm

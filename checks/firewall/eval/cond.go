@@ -255,9 +255,54 @@ type Conntrack struct {
 }
 
 func (c Conntrack) Eval(p *Packet) (Tri, string) {
-	return negate(triOf(p.Ct&c.States != 0), c.Neg), ""
+	st := p.Ct
+	switch p.CtStage {
+	case CtMaybe:
+		return Unknown, ctMaybeReason
+	case CtNotYet:
+		// No connection yet: the state reads INVALID, or UNTRACKED
+		// once a notrack rule ran.
+		if st != CtUntracked {
+			st = CtInvalid
+		}
+	}
+	return negate(triOf(st&c.States != 0), c.Neg), ""
 }
 func (Conntrack) addPoints(*Points) {}
+
+// CtStage tells whether conntrack (netfilter's hook at priority -200 in
+// prerouting and output) has run when a chain runs.
+type CtStage uint8
+
+const (
+	// CtSeen: after conntrack, as in every input chain.
+	CtSeen CtStage = iota
+	// CtNotYet: an ingress chain, or a prerouting one of a lower
+	// priority (raw, -300): the packet has no connection yet.
+	CtNotYet
+	// CtMaybe: a chain of conntrack's own priority, run before or after
+	// it by the order the hooks were registered in.
+	CtMaybe
+)
+
+const ctMaybeReason = "connection read in a chain of conntrack's own priority (-200): whether conntrack has run there is not known"
+
+// Tracked is a condition on the packet's connection other than its state
+// (ct mark, status, direction, original tuple, helper): before conntrack
+// there is none, and nf_tables and x_tables differ on what such a match
+// then does, so it is unknown there.
+type Tracked struct{ C Cond }
+
+func (c Tracked) Eval(p *Packet) (Tri, string) {
+	switch p.CtStage {
+	case CtMaybe:
+		return Unknown, ctMaybeReason
+	case CtNotYet:
+		return Unknown, "connection read in a chain that runs before conntrack: there is none yet"
+	}
+	return c.C.Eval(p)
+}
+func (c Tracked) addPoints(pt *Points) { c.C.addPoints(pt) }
 
 // Mark matches (mark & Mask) == Value on the packet or connection mark.
 type Mark struct {

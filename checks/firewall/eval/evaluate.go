@@ -130,6 +130,24 @@ func runOrder(a, b *BaseChain) int {
 	return 0
 }
 
+// ctStage tells whether conntrack has run when the chain runs: it hooks
+// prerouting and output at -200 (NF_IP_PRI_CONNTRACK).
+func (b *BaseChain) ctStage() CtStage {
+	switch {
+	case b.Hook == Ingress:
+		return CtNotYet
+	case b.Hook != Prerouting && b.Hook != Output:
+		return CtSeen
+	}
+	switch p := b.runPriority(); {
+	case p < -200:
+		return CtNotYet
+	case p == -200:
+		return CtMaybe
+	}
+	return CtSeen
+}
+
 // runPriority is the priority of the netfilter hook the chain runs from.
 func (b *BaseChain) runPriority() int {
 	if b.NAT {

@@ -3,7 +3,23 @@ package eval
 import "testing"
 
 // What a packet for this host looks like to matches that read something
-// it does not have, or only has on some paths.
+// it does not have yet, or only has on some paths: its connection before
+// conntrack, its output interface, the type of its destination seen from
+// the input interface.
+
+func TestStateBeforeConntrack(t *testing.T) {
+	notNew := rule(Accept, Conntrack{States: CtNew, Neg: true})
+	raw := &Ruleset{BaseChains: []*BaseChain{base(Prerouting, -300, Drop, both4and6, notNew)}}
+	wantSet(t, "raw: the state reads INVALID", mustEval(t, raw, IPv4, 6379).Accepted, allBut(t, IPv4))
+	after := &Ruleset{BaseChains: []*BaseChain{base(Prerouting, -150, Drop, both4and6, notNew)}}
+	wantSet(t, "after conntrack: NEW", mustEval(t, after, IPv4, 6379).Accepted, set(t))
+	tie := &Ruleset{BaseChains: []*BaseChain{base(Prerouting, -200, Drop, both4and6, notNew)}}
+	res := mustEval(t, tie, IPv4, 6379)
+	wantSet(t, "at conntrack's priority: undecided", res.Undecided, allBut(t, IPv4))
+	mark := &Ruleset{BaseChains: []*BaseChain{base(Prerouting, -300, Accept, both4and6,
+		rule(Drop, Tracked{C: Mark{Conn: true, Mask: 1, Value: 0}}))}}
+	wantSet(t, "ct mark before conntrack: undecided", mustEval(t, mark, IPv4, 6379).Undecided, allBut(t, IPv4))
+}
 
 func TestOutputInterfaceOnInputPath(t *testing.T) {
 	eth0 := []IfName{{Name: "eth0"}}

@@ -103,6 +103,9 @@ type Packet struct {
 	// Local marks a packet the host sends to itself (it arrives on lo).
 	Local bool
 	Ct    CtState
+	// CtStage tells whether conntrack has seen the packet in the chain
+	// being run.
+	CtStage CtStage
 	// Mark and CtMark are the packet and connection marks; rules may set
 	// them before later rules match on them.
 	Mark, CtMark uint32

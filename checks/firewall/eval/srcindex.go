@@ -138,6 +138,11 @@ func newSrcIndex(path []*BaseChain, starts []netip.Addr) *srcIndex {
 	// depth limit elides jumps.
 	height, ok := jumpHeight(chains)
 	elide := ok && height < maxDepth-1
+	// A chain at conntrack's own priority leaves the state unknown.
+	ctKnown := true
+	for _, b := range path {
+		ctKnown = ctKnown && b.ctStage() != CtMaybe
+	}
 	for _, c := range chains {
 		cl := ix.chains[c]
 		for i, r := range c.Rules {
@@ -145,7 +150,7 @@ func newSrcIndex(path []*BaseChain, starts []netip.Addr) *srcIndex {
 				continue // no effect on the fate: never a candidate
 			}
 			var target *candidates
-			if elide && r.Map == nil && r.Verdict.Kind == Jump && len(r.Actions) == 0 && decided(r.Conds) {
+			if elide && r.Map == nil && r.Verdict.Kind == Jump && len(r.Actions) == 0 && decided(r.Conds, ctKnown) {
 				target = ix.chains[r.Verdict.Target]
 			}
 			ix.add(cl, i, r.Conds, target)
@@ -212,10 +217,14 @@ func jumpHeight(chains []*Chain) (int, bool) {
 // decided reports whether conds can never be Unknown. Only a jump whose
 // conditions are decided is elided: an unknown one would fork the walk
 // and record its reason, which the result reports.
-func decided(conds []Cond) bool {
+func decided(conds []Cond, ctKnown bool) bool {
 	for _, c := range conds {
 		switch c := c.(type) {
-		case Addr, Port, Proto, IsFamily, Conntrack:
+		case Addr, Port, Proto, IsFamily:
+		case Conntrack:
+			if !ctKnown {
+				return false
+			}
 		case AddrType:
 			if c.IfaceIn {
 				return false // chosen for the host's own addresses
@@ -229,15 +238,15 @@ func decided(conds []Cond) bool {
 				return false
 			}
 		case And:
-			if !decided(c) {
+			if !decided(c, ctKnown) {
 				return false
 			}
 		case Or:
-			if !decided(c) {
+			if !decided(c, ctKnown) {
 				return false
 			}
 		case Not:
-			if !decided([]Cond{c.C}) {
+			if !decided([]Cond{c.C}, ctKnown) {
 				return false
 			}
 		default:

@@ -118,6 +118,7 @@ func (w *walker) fromBase(p Packet, bi int) outcome {
 			continue
 		}
 		first := [1]frame{w.frame(bc.Chain, nil)}
+		p.CtStage = bc.ctStage()
 		return w.run(&p, bi, first[:])
 	}
 	return w.delivered(p)
