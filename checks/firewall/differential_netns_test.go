@@ -20,8 +20,9 @@ import (
 // The differential test lets the kernel judge the model: random rulesets
 // are loaded into a namespace, read back the way the check reads a live
 // system, and evaluated; then first SYNs of every shape a client may send
-// go to a listener from several sources. A SYN-ACK for a packet the model
-// calls not accepted (and not undecided) is a false OK and fails the test.
+// go to a listener from several sources, over two links (diffSources). A
+// SYN-ACK for a packet the model calls not accepted (and not undecided) is
+// a false OK and fails the test.
 //
 // FWDIFF_RULESETS sets how many rulesets (default 60), FWDIFF_SEED the
 // first seed (default 1), FWDIFF_SHOW=1 logs a sample of the packets the

@@ -287,7 +287,7 @@ func genIptRule(r *rand.Rand, fam string, extra, targets []string, tcpTarget str
 	if tcp {
 		parts = append(parts, "-p tcp")
 	}
-	iface := false
+	once := map[string]bool{}
 	for range r.IntN(3) {
 		var a string
 		switch {
@@ -299,12 +299,12 @@ func genIptRule(r *rand.Rand, fam string, extra, targets []string, tcpTarget str
 			pool := append(append([]string(nil), iptAtoms[fam]...), iptAtoms[""]...)
 			a = pool[r.IntN(len(pool))]
 		}
-		// iptables takes one -i a rule.
-		if strings.HasPrefix(strings.TrimPrefix(a, "! "), "-i ") {
-			if iface {
+		// iptables takes one -i and one -s a rule.
+		if opt, _, _ := strings.Cut(strings.TrimPrefix(a, "! "), " "); opt == "-i" || opt == "-s" {
+			if once[opt] {
 				continue
 			}
-			iface = true
+			once[opt] = true
 		}
 		parts = append(parts, a)
 	}
