@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,6 +42,10 @@ type Live struct {
 	// AuthRequired is known when the check connected without a password
 	// and was refused with NOAUTH.
 	AuthRequired bool
+
+	// Peer is the address the TCP connection that answered reached (the
+	// name resolved, the mapping undone); invalid over a UNIX socket.
+	Peer netip.AddrPort
 }
 
 // InfoListener is one `listenerN:name=tcp,bind=…,port=…` line.
@@ -84,6 +90,7 @@ func QueryLive(ctx context.Context, o *redisconn.Options) (*Live, error) {
 	c := o.Client(ctx)
 	defer c.Close()
 	l := &Live{}
+	c.AddHook(peerHook{&l.Peer})
 	info, err := c.Info(ctx, "server").Result()
 	if err != nil {
 		return nil, &LiveError{Reason: describe(err, o, "INFO"), Err: err}
@@ -246,6 +253,29 @@ func parseListener(v string) InfoListener {
 		}
 	}
 	return il
+}
+
+// peerHook records the remote address of each connection the client dials
+// (one: the client keeps a single connection and never retries).
+type peerHook struct{ peer *netip.AddrPort }
+
+func (h peerHook) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := next(ctx, network, addr)
+		if err == nil {
+			if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+				ap := ta.AddrPort()
+				*h.peer = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+			}
+		}
+		return c, err
+	}
+}
+
+func (peerHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+
+func (peerHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
 }
 
 var _ redis.Error // the client's error type is what ErrorCode reads
