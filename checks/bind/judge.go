@@ -27,6 +27,7 @@ func Judge(o Options, in Facts) result.Result {
 		j.judgeSpec(spec)
 	}
 	j.fileVsLive()
+	j.judgeForwarded(spec, haveSpec)
 	if in.Local && in.Sockets != nil {
 		j.judgeSockets(ports, spec, haveSpec)
 	}
