@@ -21,6 +21,16 @@ type Component struct {
 	GID  uint32
 	ACL  ACL    // nil without an extended access ACL
 	Via  string // "reached through symlink A -> B", when one was followed
+	// Entries are the names looked up in a directory on the way (a
+	// directory, a symlink or the socket) with their owners: in a sticky
+	// directory only they (and the directory's owner) may rename them.
+	Entries []Entry
+}
+
+// Entry is a name looked up in a directory of the chain.
+type Entry struct {
+	Name string // full path
+	UID  uint32
 }
 
 // Principal is a would-be client: a uid and its groups. Unnamed marks a

@@ -122,6 +122,9 @@ func TestWalk(t *testing.T) {
 		if err != nil || paths(ch) != want || fi.Ino != 42 {
 			t.Errorf("%s: %q %v, want %q", in, paths(ch), err, want)
 		}
+		if in == "/var/run/redis/s" && (len(ch[1].Entries) != 1 || ch[1].Entries[0].Name != "/var/run") {
+			t.Errorf("%s: /var holds %v, want the symlink /var/run", in, ch[1].Entries)
+		}
 		if ch.Socket().Need != permW || ch[0].Need != permX {
 			t.Errorf("%s: needs %v", in, ch)
 		}

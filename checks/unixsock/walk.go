@@ -87,6 +87,8 @@ func walk(p string, stat statFunc) (Chain, fileInfo, error) {
 		if err != nil {
 			return nil, fileInfo{}, fmt.Errorf("%w: %s: %v", ErrWalk, next, err)
 		}
+		// Whoever can rename this name in cur redirects the lookup.
+		chain[seen[cur]].addEntry(Entry{Name: next, UID: fi.UID})
 		if fi.Mode&sIFMT == sIFLNK {
 			if links++; links > maxSymlinks {
 				return nil, fileInfo{}, fmt.Errorf("%w: too many symlinks", ErrWalk)
@@ -122,4 +124,13 @@ func splitPath(p string) []string {
 		}
 	}
 	return out
+}
+
+func (c *Component) addEntry(e Entry) {
+	for _, x := range c.Entries {
+		if x.Name == e.Name {
+			return
+		}
+	}
+	c.Entries = append(c.Entries, e)
 }
