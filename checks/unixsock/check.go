@@ -67,8 +67,9 @@ as the kernel does (symlinks, search permission on each directory, POSIX ACLs) a
 connect: the socket's owner and group, group members from the group database, everyone else.
 Anyone outside --socket-allow-user/--socket-allow-group (default: the server's own user and group)
 who can connect is CRITICAL when the server answers PING without a password, WARNING when it
-needs one; anyone outside them who can write the socket's directory (without its sticky bit)
-or owns it can put another socket in its place, and receive the clients: WARNING. Root and
+needs one; anyone outside them who can write the socket's directory or any directory above it
+(without the sticky bit, or owning the entry there) or owns one can put another socket in its
+place (renaming the directory holding it, if need be), and receive the clients: WARNING. Root and
 holders of CAP_DAC_OVERRIDE can always connect. Reading the server's
 descriptors needs root or the server's user; the password is read from $REDIS_PASSWORD only.`,
 		Options:        opts,

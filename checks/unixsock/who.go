@@ -30,6 +30,7 @@ type Reach struct {
 	Who     string // "every local user", "members of group staff (alice, bob)", "user mallory"
 	Explain string // the components that let them through
 	Fix     string
+	Dir     string // for Replacers: the directory whose entry they can rename
 }
 
 // Who computes the clients outside allowed that can connect through chain:
@@ -136,42 +137,4 @@ func capList(xs []string, n int) []string {
 		return xs
 	}
 	return append(xs[:n:n], fmt.Sprintf("and %d more", len(xs)-n))
-}
-
-// Replacers computes the clients outside allowed that can take the
-// socket's name: rename or unlink it in its directory and bind their own
-// socket there, so that clients connect to them and hand them their
-// passwords. That takes write and search permission on the directory
-// (and search on the way to it); with the sticky bit set, only the owners
-// of the directory and of the socket may remove the entry. The owner of
-// the directory can always grant itself the permission.
-func Replacers(ch Chain, db *UserDB, allowed Allowed) []Reach {
-	if len(ch) < 2 {
-		return nil
-	}
-	dir, sock := ch[len(ch)-2], ch.Socket()
-	explain := fmt.Sprintf("%s is %04o, owner %s, group %s", dir.Path, dir.Mode&0o7777, db.UserName(dir.UID), db.GroupName(dir.GID))
-	fix := fmt.Sprintf("keep the socket in a directory only the server's user can write (unixsocket /run/redis/redis.sock), or set the sticky bit on %s (chmod +t)", dir.Path)
-	var out []Reach
-	named := map[string]bool{}
-	add := func(who, why string) {
-		if !named[who] {
-			named[who] = true
-			out = append(out, Reach{Who: who, Explain: explain + why, Fix: fix})
-		}
-	}
-	for _, uid := range []uint32{dir.UID, sock.UID} {
-		if uid != 0 && !allowed.UIDs[uid] && (uid == dir.UID || dir.Mode&0o1000 != 0) {
-			add("user "+db.UserName(uid), "")
-		}
-	}
-	if dir.Mode&0o1000 != 0 {
-		return out
-	}
-	w := append(Chain{}, ch[:len(ch)-1]...)
-	w = append(w, Component{Path: dir.Path, Need: permW, Mode: dir.Mode, UID: dir.UID, GID: dir.GID, ACL: dir.ACL, Via: dir.Via})
-	for _, x := range Who(w, db, allowed) {
-		add(x.Who, "")
-	}
-	return out
 }
