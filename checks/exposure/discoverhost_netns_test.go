@@ -1,7 +1,6 @@
 package exposure
 
 import (
-	"context"
 	"net"
 	"strconv"
 	"strings"
@@ -28,16 +27,7 @@ func TestDiscoverTriesTheSeedHostsPorts(t *testing.T) {
 	seed := net.JoinHostPort(host, strconv.Itoa(data.Port))
 	open := net.JoinHostPort(host, strconv.Itoa(sentinel.Port))
 
-	ping := func(addr string) (resp.Reply, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		c, err := cli.DialContext(ctx, "tcp", addr)
-		if err != nil {
-			return resp.Reply{}, err
-		}
-		defer c.Close()
-		return resp.Ping(c, time.Now().Add(time.Second))
-	}
+	ping := cli.Ping
 	if r, err := ping(seed); err == nil {
 		t.Fatalf("the seed's data port should be closed from the untrusted host: %q", r.Line)
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sensu-community/sensu-redis-security-checks/checks/resp"
 )
 
 // Host is one namespace of a topology.
@@ -168,4 +170,17 @@ func (h *Host) EtcFile(t testing.TB, name, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Ping sends PING to addr from inside h, within a second for the
+// connection and a second for the reply: what a client on that host gets.
+func (h *Host) Ping(addr string) (resp.Reply, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	c, err := h.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return resp.Reply{}, err
+	}
+	defer c.Close()
+	return resp.Ping(c, time.Now().Add(time.Second))
 }
