@@ -50,12 +50,7 @@ func renamesAny(t *testing.T, p Principal, names ...string) bool {
 func TestAncestorReplacersMatchRealRenames(t *testing.T) {
 	testenv.RequireRoot(t)
 	setfacl := testenv.RequireTool(t, "setfacl")
-	base := t.TempDir()
-	must(t, os.Chmod(base, 0o755))
-	must(t, os.Chmod(filepath.Dir(base), 0o755))
-	passwd, group := filepath.Join(base, "passwd"), filepath.Join(base, "group")
-	must(t, os.WriteFile(passwd, []byte(testPasswd), 0o644))
-	must(t, os.WriteFile(group, []byte(testGroup), 0o644))
+	base, passwd, group := userWorld(t)
 	db, err := readDB(passwd, group)
 	must(t, err)
 	allowed := Allowed{UIDs: map[uint32]bool{redisID: true}, GIDs: map[uint32]bool{redisID: true}}
@@ -135,12 +130,7 @@ func TestAncestorReplacersMatchRealRenames(t *testing.T) {
 // reaches carol's process, and the check warns before it happens.
 func TestAncestorTakeover(t *testing.T) {
 	testenv.RequireRoot(t)
-	base := t.TempDir()
-	must(t, os.Chmod(base, 0o755))
-	must(t, os.Chmod(filepath.Dir(base), 0o755))
-	passwd, group := filepath.Join(base, "passwd"), filepath.Join(base, "group")
-	must(t, os.WriteFile(passwd, []byte(testPasswd), 0o644))
-	must(t, os.WriteFile(group, []byte(testGroup), 0o644))
+	base, passwd, group := userWorld(t)
 	up := filepath.Join(base, "up")
 	run := filepath.Join(up, "run")
 	must(t, os.Mkdir(up, 0o777))

@@ -142,13 +142,7 @@ func TestWhoMatchesRealConnections(t *testing.T) {
 	testenv.RequireRoot(t)
 	cli := testenv.RequireTool(t, "redis-cli")
 	setfacl := testenv.RequireTool(t, "setfacl")
-	base := t.TempDir()
-	// t.TempDir's directories are 0700: open them like /run is.
-	must(t, os.Chmod(base, 0o755))
-	must(t, os.Chmod(filepath.Dir(base), 0o755))
-	passwd, group := filepath.Join(base, "passwd"), filepath.Join(base, "group")
-	must(t, os.WriteFile(passwd, []byte(testPasswd), 0o644))
-	must(t, os.WriteFile(group, []byte(testGroup), 0o644))
+	base, passwd, group := userWorld(t)
 	db, err := readDB(passwd, group)
 	must(t, err)
 	allowed := Allowed{UIDs: map[uint32]bool{redisID: true}, GIDs: map[uint32]bool{redisID: true}}
@@ -276,4 +270,17 @@ func onlyPID(in Facts, pid int) ([]Process, []SocketFacts) {
 		}
 	}
 	return ps, ss
+}
+
+// userWorld is a temporary root opened as /run is (t.TempDir's
+// directories are 0700), holding the test user and group databases.
+func userWorld(t *testing.T) (base, passwd, group string) {
+	t.Helper()
+	base = t.TempDir()
+	must(t, os.Chmod(base, 0o755))
+	must(t, os.Chmod(filepath.Dir(base), 0o755))
+	passwd, group = filepath.Join(base, "passwd"), filepath.Join(base, "group")
+	must(t, os.WriteFile(passwd, []byte(testPasswd), 0o644))
+	must(t, os.WriteFile(group, []byte(testGroup), 0o644))
+	return base, passwd, group
 }

@@ -37,12 +37,7 @@ func renames(t *testing.T, sock string, p Principal) bool {
 func TestReplacersMatchRealRenames(t *testing.T) {
 	testenv.RequireRoot(t)
 	setfacl := testenv.RequireTool(t, "setfacl")
-	base := t.TempDir()
-	must(t, os.Chmod(base, 0o755))
-	must(t, os.Chmod(filepath.Dir(base), 0o755))
-	passwd, group := filepath.Join(base, "passwd"), filepath.Join(base, "group")
-	must(t, os.WriteFile(passwd, []byte(testPasswd), 0o644))
-	must(t, os.WriteFile(group, []byte(testGroup), 0o644))
+	base, passwd, group := userWorld(t)
 	db, err := readDB(passwd, group)
 	must(t, err)
 	allowed := Allowed{UIDs: map[uint32]bool{redisID: true}, GIDs: map[uint32]bool{redisID: true}}

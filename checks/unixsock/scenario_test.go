@@ -17,12 +17,7 @@ import (
 // finding says what to change; with one, WARNING; with 700, OK.
 func TestOpenSocketScenario(t *testing.T) {
 	testenv.RequireRoot(t)
-	base := t.TempDir()
-	must(t, os.Chmod(base, 0o755))
-	must(t, os.Chmod(filepath.Dir(base), 0o755))
-	passwd, group := filepath.Join(base, "passwd"), filepath.Join(base, "group")
-	must(t, os.WriteFile(passwd, []byte(testPasswd), 0o644))
-	must(t, os.WriteFile(group, []byte(testGroup), 0o644))
+	base, passwd, group := userWorld(t)
 	cases := []struct {
 		name  string
 		perm  string
